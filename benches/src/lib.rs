@@ -1,0 +1,1 @@
+//! Placeholder until the benches issue: criterion benches of spawn and reap.

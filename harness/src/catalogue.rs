@@ -1,0 +1,490 @@
+//! The catalogue of behaviours: each one ends a probe process in exactly one
+//! way, and is named so that a table row reads by itself.
+//!
+//! The catalogue is the contract between the harness and the probes: a
+//! behaviour names a probe binary and the arguments that select the ending.
+//! Arguments may hold `{SIGNAME}` placeholders, which are resolved with the
+//! signal numbering of the *target being checked* (see [`crate::signal`]),
+//! so the Rust probes carry no signal table of their own. The C probe resolves
+//! signal names with its own `<signal.h>`, which makes it an independent check
+//! of the harness's tables.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One binary of the probe set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeBin {
+    /// The multiplexed Rust probe (`probes/src/bin/probe.rs`).
+    Probe,
+    /// `fn main() {}` falling off the end.
+    MainUnit,
+    /// `fn main() -> ExitCode`.
+    MainExitCode,
+    /// `fn main() -> Result<(), E>`.
+    MainResult,
+    /// `fn main() -> impl Termination` with a custom type.
+    MainTermination,
+    /// The multiplexed C probe (`probes/c/cprobe.c`).
+    CProbe,
+}
+
+impl ProbeBin {
+    /// Every probe binary.
+    pub const ALL: [ProbeBin; 6] = [
+        ProbeBin::Probe,
+        ProbeBin::MainUnit,
+        ProbeBin::MainExitCode,
+        ProbeBin::MainResult,
+        ProbeBin::MainTermination,
+        ProbeBin::CProbe,
+    ];
+
+    /// The binary's file stem, as cargo (or the C build) names it.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            ProbeBin::Probe => "probe",
+            ProbeBin::MainUnit => "main-unit",
+            ProbeBin::MainExitCode => "main-exitcode",
+            ProbeBin::MainResult => "main-result",
+            ProbeBin::MainTermination => "main-termination",
+            ProbeBin::CProbe => "cprobe",
+        }
+    }
+
+    /// The language the binary is written in, which decides its builds.
+    pub fn lang(self) -> Lang {
+        match self {
+            ProbeBin::CProbe => Lang::C,
+            _ => Lang::Rust,
+        }
+    }
+}
+
+/// The language a probe is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lang {
+    /// Rust: built twice, with `panic=unwind` and `panic=abort`.
+    Rust,
+    /// C, built once with the system C compiler.
+    C,
+}
+
+/// How a probe was built. A behaviour runs once per build of its language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Build {
+    /// Rust, cargo profile `probe-unwind` (`panic = "unwind"`).
+    Unwind,
+    /// Rust, cargo profile `probe-abort` (`panic = "abort"`).
+    Abort,
+    /// C, compiled by the system C compiler.
+    C,
+}
+
+impl Build {
+    /// Every build, in table order.
+    pub const ALL: [Build; 3] = [Build::Unwind, Build::Abort, Build::C];
+
+    /// The builds a probe of `lang` gets.
+    pub fn for_lang(lang: Lang) -> &'static [Build] {
+        match lang {
+            Lang::Rust => &[Build::Unwind, Build::Abort],
+            Lang::C => &[Build::C],
+        }
+    }
+
+    /// The name used in profiles, reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Build::Unwind => "unwind",
+            Build::Abort => "abort",
+            Build::C => "c",
+        }
+    }
+
+    /// Parses [`Build::name`].
+    pub fn from_name(name: &str) -> Option<Build> {
+        Build::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// The cargo profile that makes this build, if it is a Rust one.
+    pub fn cargo_profile(self) -> Option<&'static str> {
+        match self {
+            Build::Unwind => Some("probe-unwind"),
+            Build::Abort => Some("probe-abort"),
+            Build::C => None,
+        }
+    }
+}
+
+impl fmt::Display for Build {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One catalogue entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Behaviour {
+    /// The row name, unique in the catalogue (`exit-256`, `raise-SIGABRT`).
+    pub name: String,
+    /// The binary that carries it out.
+    pub probe: ProbeBin,
+    /// Its arguments; `{SIGNAME}` is replaced by the target's number.
+    pub args: Vec<String>,
+    /// One line saying what the probe does.
+    pub summary: String,
+}
+
+impl Behaviour {
+    fn new(
+        name: impl Into<String>,
+        probe: ProbeBin,
+        args: &[&str],
+        summary: impl Into<String>,
+    ) -> Self {
+        Behaviour {
+            name: name.into(),
+            probe,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            summary: summary.into(),
+        }
+    }
+
+    /// The builds this behaviour runs in.
+    pub fn builds(&self) -> &'static [Build] {
+        Build::for_lang(self.probe.lang())
+    }
+
+    /// The arguments with every `{SIGNAME}` placeholder replaced through
+    /// `resolve`, which maps a signal name to the target's number.
+    ///
+    /// Returns the name of the first signal `resolve` does not know.
+    pub fn resolved_args(
+        &self,
+        mut resolve: impl FnMut(&str) -> Option<i32>,
+    ) -> Result<Vec<String>, String> {
+        self.args
+            .iter()
+            .map(
+                |arg| match arg.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
+                    Some(name) => resolve(name)
+                        .map(|n| n.to_string())
+                        .ok_or_else(|| name.to_owned()),
+                    None => Ok(arg.clone()),
+                },
+            )
+            .collect()
+    }
+}
+
+/// The signals of POSIX.1-2017 `<signal.h>` ("The <signal.h> header shall
+/// define the following macros ... SIGABRT ... SIGXFSZ"), in that order.
+pub const POSIX_SIGNALS: [&str; 28] = [
+    "SIGABRT",
+    "SIGALRM",
+    "SIGBUS",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGFPE",
+    "SIGHUP",
+    "SIGILL",
+    "SIGINT",
+    "SIGKILL",
+    "SIGPIPE",
+    "SIGQUIT",
+    "SIGSEGV",
+    "SIGSTOP",
+    "SIGTERM",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGUSR1",
+    "SIGUSR2",
+    "SIGPOLL",
+    "SIGPROF",
+    "SIGSYS",
+    "SIGTRAP",
+    "SIGURG",
+    "SIGVTALRM",
+    "SIGXCPU",
+    "SIGXFSZ",
+];
+
+/// Arguments of `process::exit(n)` in the catalogue, with their row suffixes.
+pub const EXIT_ARGS: [(&str, i64); 14] = [
+    ("0", 0),
+    ("1", 1),
+    ("2", 2),
+    ("126", 126),
+    ("127", 127),
+    ("128", 128),
+    ("255", 255),
+    ("256", 256),
+    ("257", 257),
+    ("511", 511),
+    ("minus-1", -1),
+    ("minus-255", -255),
+    ("i32-max", i32::MAX as i64),
+    ("i32-min", i32::MIN as i64),
+];
+
+/// Arguments of `ExitCode::from(n)` in the catalogue.
+pub const EXIT_CODE_FROM: [u8; 9] = [0, 1, 2, 42, 125, 126, 127, 128, 255];
+
+/// Arguments of the C probe's `return n`, `exit(n)` and `_exit(n)`.
+pub const C_EXIT_ARGS: [(&str, i64); 5] = [
+    ("0", 0),
+    ("1", 1),
+    ("255", 255),
+    ("256", 256),
+    ("minus-1", -1),
+];
+
+/// Signals the C probe raises by name through its own `<signal.h>`.
+pub const C_RAISE_SIGNALS: [&str; 9] = [
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGKILL", "SIGSEGV", "SIGPIPE", "SIGTERM", "SIGUSR1",
+];
+
+/// The whole catalogue, in table order.
+pub fn catalogue() -> Vec<Behaviour> {
+    use ProbeBin::*;
+    let mut v = Vec::new();
+    let mut add = |name: String, probe, args: &[&str], summary: String| {
+        v.push(Behaviour::new(name, probe, args, summary))
+    };
+
+    // Return from main: the signature of main is the behaviour.
+    add(
+        "main-unit".into(),
+        MainUnit,
+        &[],
+        "fn main() {} returns".into(),
+    );
+    add(
+        "exitcode-success".into(),
+        MainExitCode,
+        &["success"],
+        "main returns ExitCode::SUCCESS".into(),
+    );
+    add(
+        "exitcode-failure".into(),
+        MainExitCode,
+        &["failure"],
+        "main returns ExitCode::FAILURE".into(),
+    );
+    for n in EXIT_CODE_FROM {
+        let arg = n.to_string();
+        add(
+            format!("exitcode-from-{n}"),
+            MainExitCode,
+            &[&arg],
+            format!("main returns ExitCode::from({n})"),
+        );
+    }
+    add(
+        "result-ok".into(),
+        MainResult,
+        &["ok"],
+        "main returns Ok(()) from -> Result<(), E>".into(),
+    );
+    add(
+        "result-err".into(),
+        MainResult,
+        &["err"],
+        "main returns Err(e) from -> Result<(), E>".into(),
+    );
+    add(
+        "termination-custom-3".into(),
+        MainTermination,
+        &["3"],
+        "main returns a custom Termination reporting ExitCode::from(3)".into(),
+    );
+
+    // process::exit(n).
+    for (suffix, n) in EXIT_ARGS {
+        let arg = n.to_string();
+        add(
+            format!("exit-{suffix}"),
+            Probe,
+            &["exit", &arg],
+            format!("std::process::exit({n})"),
+        );
+    }
+
+    // Panics.
+    add(
+        "panic-main".into(),
+        Probe,
+        &["panic-main"],
+        "panic!() in main".into(),
+    );
+    add(
+        "panic-thread-main-returns".into(),
+        Probe,
+        &["panic-thread"],
+        "a spawned thread panics; main joins it, ignores the Err and returns".into(),
+    );
+    add(
+        "panic-thread-join-unwrap".into(),
+        Probe,
+        &["panic-thread-unwrap"],
+        "a spawned thread panics; main calls join().unwrap()".into(),
+    );
+    add(
+        "panic-in-drop-while-unwinding".into(),
+        Probe,
+        &["panic-in-drop"],
+        "a Drop panics while main unwinds from a panic".into(),
+    );
+
+    // Runtime aborts and faults.
+    add(
+        "abort".into(),
+        Probe,
+        &["abort"],
+        "std::process::abort()".into(),
+    );
+    add(
+        "alloc-failure".into(),
+        Probe,
+        &["alloc-failure"],
+        "std::alloc::handle_alloc_error()".into(),
+    );
+    add(
+        "stack-overflow".into(),
+        Probe,
+        &["stack-overflow"],
+        "unbounded recursion in main".into(),
+    );
+    add(
+        "null-write".into(),
+        Probe,
+        &["null-write"],
+        "a volatile write through a null pointer".into(),
+    );
+    add(
+        "illegal-instruction".into(),
+        Probe,
+        &["illegal-instruction"],
+        "executes the architecture's permanently undefined instruction".into(),
+    );
+
+    // Signals, with the disposition reset to default first.
+    for sig in POSIX_SIGNALS {
+        let arg = format!("{{{sig}}}");
+        add(
+            format!("raise-{sig}"),
+            Probe,
+            &["raise", &arg],
+            format!("raise({sig}) with its disposition reset to SIG_DFL"),
+        );
+    }
+    for sig in POSIX_SIGNALS {
+        let arg = format!("{{{sig}}}");
+        add(
+            format!("kill-{sig}"),
+            Probe,
+            &["kill", &arg],
+            format!("kill(getpid(), {sig}) with its disposition reset to SIG_DFL"),
+        );
+    }
+    add(
+        "sigpipe-std-ignored".into(),
+        Probe,
+        &["sigpipe-ignored"],
+        "writes to a pipe whose read end is closed, SIGPIPE left as std set it (ignored)".into(),
+    );
+    add(
+        "sigpipe-default".into(),
+        Probe,
+        &["sigpipe-default"],
+        "writes to a pipe whose read end is closed, SIGPIPE reset to SIG_DFL".into(),
+    );
+
+    // Threads, output and destructors.
+    add(
+        "exit-from-thread-7".into(),
+        Probe,
+        &["exit-from-thread", "7"],
+        "a spawned thread calls process::exit(7) while main waits".into(),
+    );
+    add(
+        "exit-after-partial-print".into(),
+        Probe,
+        &["exit-after-print"],
+        "print!() without a newline, then process::exit(0)".into(),
+    );
+    add(
+        "abort-after-partial-print".into(),
+        Probe,
+        &["abort-after-print"],
+        "print!() without a newline, then process::abort()".into(),
+    );
+    add(
+        "exit-skips-drop".into(),
+        Probe,
+        &["exit-skips-drop"],
+        "process::exit(0) with a live value whose Drop prints".into(),
+    );
+    add(
+        "stop-then-exit-7".into(),
+        Probe,
+        &["raise-then-exit", "{SIGSTOP}", "7"],
+        "raise(SIGSTOP); once continued, process::exit(7)".into(),
+    );
+
+    // C probes: the C library's own paths, to tell Rust's runtime apart.
+    for (suffix, n) in C_EXIT_ARGS {
+        let arg = n.to_string();
+        add(
+            format!("c-return-{suffix}"),
+            CProbe,
+            &["return", &arg],
+            format!("C main returns {n}"),
+        );
+        add(
+            format!("c-exit-{suffix}"),
+            CProbe,
+            &["exit", &arg],
+            format!("C exit({n})"),
+        );
+        add(
+            format!("c-_exit-{suffix}"),
+            CProbe,
+            &["_exit", &arg],
+            format!("C _exit({n})"),
+        );
+    }
+    add("c-abort".into(), CProbe, &["abort"], "C abort()".into());
+    for sig in C_RAISE_SIGNALS {
+        add(
+            format!("c-raise-{sig}"),
+            CProbe,
+            &["raise", sig],
+            format!("C raise({sig}) with its disposition reset to SIG_DFL"),
+        );
+    }
+    add(
+        "c-exit-after-partial-printf".into(),
+        CProbe,
+        &["exit-after-printf"],
+        "printf() without a newline, then exit(0)".into(),
+    );
+    add(
+        "c-_exit-after-partial-printf".into(),
+        CProbe,
+        &["_exit-after-printf"],
+        "printf() without a newline, then _exit(0)".into(),
+    );
+    v
+}
+
+/// Looks a behaviour up by name.
+pub fn find(name: &str) -> Option<Behaviour> {
+    catalogue().into_iter().find(|b| b.name == name)
+}

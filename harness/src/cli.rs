@@ -1,0 +1,228 @@
+//! The `test-matrix` command: arguments, the run, and exit codes.
+//!
+//! Exit codes, as documented in the README:
+//! - [`exit::CONFORMS`] (0): every cell conforms to the profile;
+//! - [`exit::DEVIATES`] (1): at least one cell deviates, or has no expectation;
+//! - [`exit::USAGE`] (2): a usage or configuration error (bad flag, unknown
+//!   target, malformed profile, probes that do not build, unwritable output);
+//! - [`exit::INFRASTRUCTURE`] (3): no deviation, but some cell could not be
+//!   observed (spawn or wait failed), which is neither a pass nor a deviation.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::catalogue::{self, Build};
+use crate::matrix::{self, Cell};
+use crate::probes::{self, HOST};
+use crate::profile::Profile;
+use crate::reap;
+use crate::report::{self, Report, Summary, SCHEMA_VERSION};
+
+/// The harness's own exit codes.
+pub mod exit {
+    /// Every cell conforms.
+    pub const CONFORMS: u8 = 0;
+    /// A cell deviates from its expectation or has none.
+    pub const DEVIATES: u8 = 1;
+    /// Usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// Some cell could not be observed.
+    pub const INFRASTRUCTURE: u8 = 3;
+}
+
+/// What to print on standard output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The table, then deviations with their diffs, then a summary line.
+    Table,
+    /// The JSON report.
+    Json,
+    /// Only deviations and the summary line.
+    Summary,
+}
+
+/// Arguments of `test-matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Target triple being checked.
+    #[arg(long, default_value = HOST)]
+    pub target: String,
+    /// Profile to check against (default: the target's own, `profiles/<target>.toml`).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Directory of profiles.
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+    /// Run only behaviours whose name contains PATTERN (repeatable).
+    #[arg(short = 'b', long = "behaviour", value_name = "PATTERN")]
+    pub behaviours: Vec<String>,
+    /// Run only these builds (repeatable): unwind, abort, c.
+    #[arg(long = "build", value_name = "BUILD")]
+    pub builds: Vec<String>,
+    /// Run only these reapers (repeatable): waitpid, waitid, std.
+    #[arg(long = "reaper", value_name = "REAPER")]
+    pub reapers: Vec<String>,
+    /// Cells run in parallel (default: the number of CPUs).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Where the JSON report is written (default: target/exitmatrix).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Cargo target directory the probes are built in (default: target).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// List the catalogue's behaviours and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Runs `test-matrix`; writes the report to `out` and errors to `err`, and
+/// returns the exit code.
+pub fn test_matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match run(args, out) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            exit::USAGE
+        }
+    }
+}
+
+fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
+    let root = probes::workspace_root();
+    let all = catalogue::catalogue();
+    if args.list {
+        for b in &all {
+            writeln!(out, "{:<34} {}", b.name, b.summary)
+                .map_err(|e| format!("cannot write: {e}"))?;
+        }
+        return Ok(exit::CONFORMS);
+    }
+    if args.target != HOST {
+        return Err(format!(
+            "target `{}` cannot be run yet: only the native target `{HOST}` is supported",
+            args.target
+        ));
+    }
+    let behaviours: Vec<_> = all
+        .iter()
+        .filter(|b| {
+            args.behaviours.is_empty()
+                || args.behaviours.iter().any(|p| b.name.contains(p.as_str()))
+        })
+        .collect();
+    if behaviours.is_empty() {
+        return Err(format!(
+            "no behaviour matches {:?} (see `cargo xtask test-matrix --list`)",
+            args.behaviours
+        ));
+    }
+    let mut builds = Vec::new();
+    for name in &args.builds {
+        builds.push(
+            Build::from_name(name)
+                .ok_or_else(|| format!("unknown build `{name}` (known: unwind, abort, c)"))?,
+        );
+    }
+    if builds.is_empty() {
+        builds = Build::ALL.to_vec();
+    }
+    let mut reapers = Vec::new();
+    for name in &args.reapers {
+        reapers.push(reap::by_name(name).ok_or_else(|| {
+            format!(
+                "unknown reaper `{name}` (known: {})",
+                reap::NAMES.join(", ")
+            )
+        })?);
+    }
+    if reapers.is_empty() {
+        reapers = reap::all();
+    }
+
+    let profiles_dir = args
+        .profiles
+        .clone()
+        .unwrap_or_else(|| root.join("profiles"));
+    let profile_name = args.profile.clone().unwrap_or_else(|| args.target.clone());
+    let profile =
+        Profile::load(&profiles_dir, &profile_name, &reap::NAMES).map_err(|e| e.to_string())?;
+
+    let needed: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
+        .collect();
+    let target_dir = args
+        .target_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target"));
+    let probe_set = probes::build_native(&target_dir, &needed)
+        .map_err(|e| format!("building the probes: {e}"))?;
+
+    let mut cells = Vec::new();
+    for b in &behaviours {
+        for build in b.builds() {
+            if !needed.contains(build) {
+                continue;
+            }
+            for r in &reapers {
+                cells.push(Cell {
+                    behaviour: b,
+                    build: *build,
+                    reaper: r.as_ref(),
+                });
+            }
+        }
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let cells = matrix::run(&cells, &profile, &probe_set, jobs);
+    let report = Report {
+        schema: SCHEMA_VERSION,
+        tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
+        target: args.target.clone(),
+        host: HOST.to_owned(),
+        profile_chain: profile.chain.clone(),
+        signal_table: profile.signals.name.to_owned(),
+        core_pattern: std::fs::read_to_string("/proc/sys/kernel/core_pattern")
+            .ok()
+            .map(|s| s.trim().to_owned()),
+        summary: Summary::of(&cells),
+        cells,
+    };
+
+    let out_dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| target_dir.join("exitmatrix"));
+    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
+    let path = out_dir.join(format!("report-{}.json", report.target));
+    std::fs::create_dir_all(&out_dir)
+        .and_then(|()| std::fs::write(&path, &json))
+        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+
+    let text = match args.format {
+        Format::Table => report::table(&report) + &report::findings(&report),
+        Format::Json => json,
+        Format::Summary => report::findings(&report),
+    };
+    writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))?;
+    if matches!(args.format, Format::Table | Format::Summary) {
+        writeln!(out, "report: {}", path.display()).map_err(|e| format!("cannot write: {e}"))?;
+    }
+    let s = report.summary;
+    Ok(if s.deviates > 0 || s.no_expectation > 0 {
+        exit::DEVIATES
+    } else if s.errors > 0 {
+        exit::INFRASTRUCTURE
+    } else {
+        exit::CONFORMS
+    })
+}

@@ -1,0 +1,15 @@
+//! exitmatrix: a conformance harness for program exit behaviour.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the bird's-eye view.
+
+pub mod catalogue;
+pub mod cli;
+pub mod decode;
+pub mod matrix;
+pub mod outcome;
+pub mod probes;
+pub mod profile;
+pub mod reap;
+pub mod report;
+pub mod signal;
+pub mod spawn;

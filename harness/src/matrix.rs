@@ -1,0 +1,278 @@
+//! Running the matrix: every behaviour × build × reaper, compared with the
+//! profile of the target being checked.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::catalogue::{Behaviour, Build};
+use crate::decode::{RawStatus, Termination};
+use crate::outcome;
+use crate::probes::ProbeSet;
+use crate::profile::{Expectation, Profile};
+use crate::reap::{Observed, Reaper};
+use crate::spawn::{self, Invocation};
+
+/// One cell to run.
+#[derive(Clone, Debug)]
+pub struct Cell<'a> {
+    /// The behaviour.
+    pub behaviour: &'a Behaviour,
+    /// The build.
+    pub build: Build,
+    /// The reaper.
+    pub reaper: &'a dyn Reaper,
+}
+
+/// How a cell compares with its expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Observed what the profile expects.
+    Conforms,
+    /// Observed something else: a conformance finding.
+    Deviates,
+    /// The profile says nothing about this cell.
+    NoExpectation,
+    /// The harness could not observe the cell (spawn or wait failed): neither
+    /// a pass nor a deviation.
+    Error,
+}
+
+/// One state as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObservedState {
+    /// Exactly what the reaper received.
+    pub raw: RawStatus,
+    /// The raw value in hex or as siginfo fields.
+    pub raw_text: String,
+    /// The decoded state.
+    pub decoded: Termination,
+}
+
+/// Everything known about one cell.
+#[derive(Clone, Debug, Serialize)]
+pub struct CellReport {
+    /// The behaviour's name.
+    pub behaviour: String,
+    /// The build.
+    pub build: Build,
+    /// The reaper's name.
+    pub reaper: String,
+    /// The command line that ran.
+    pub command: String,
+    /// The states observed, final last.
+    pub observed: Vec<ObservedState>,
+    /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`).
+    pub observed_text: String,
+    /// What the profile expects, with its citation.
+    pub expected: Option<Expectation>,
+    /// The comparison.
+    pub verdict: Verdict,
+    /// Why it does not conform (or why it could not be observed).
+    pub problems: Vec<String>,
+    /// Standard output (lossy UTF-8, at most 4 KiB).
+    pub stdout: String,
+    /// Standard error (lossy UTF-8, at most 4 KiB).
+    pub stderr: String,
+    /// Core files the probe dumped in its own directory (since removed).
+    pub cores: Vec<String>,
+    /// Whether the case ran with core dumps enabled.
+    pub core_enabled: bool,
+    /// Wall time from spawn to reap, in microseconds. Informative only.
+    pub micros: u128,
+}
+
+/// Runs `cells` on `jobs` threads and returns their reports in cell order.
+pub fn run(
+    cells: &[Cell<'_>],
+    profile: &Profile,
+    probes: &ProbeSet,
+    jobs: usize,
+) -> Vec<CellReport> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<CellReport>>> = Mutex::new(vec![None; cells.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(cell) = cells.get(i) else { break };
+                let report = run_cell(cell, profile, probes);
+                results
+                    .lock()
+                    .expect("no worker panics while holding the lock")[i] = Some(report);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("workers have finished")
+        .into_iter()
+        .map(|r| r.expect("every cell ran"))
+        .collect()
+}
+
+/// Runs one cell.
+pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellReport {
+    let expected = profile
+        .expectation(&cell.behaviour.name, cell.build, cell.reaper.name())
+        .cloned();
+    let core = expected.as_ref().is_some_and(Expectation::wants_core);
+    let mut report = CellReport {
+        behaviour: cell.behaviour.name.clone(),
+        build: cell.build,
+        reaper: cell.reaper.name().to_owned(),
+        command: String::new(),
+        observed: Vec::new(),
+        observed_text: String::new(),
+        expected,
+        verdict: Verdict::Error,
+        problems: Vec::new(),
+        stdout: String::new(),
+        stderr: String::new(),
+        cores: Vec::new(),
+        core_enabled: core,
+        micros: 0,
+    };
+    let Some(program) = probes.path(cell.build, cell.behaviour.probe) else {
+        report
+            .problems
+            .push(format!("build `{}` was not made", cell.build));
+        return report;
+    };
+    let args = match cell
+        .behaviour
+        .resolved_args(|name| profile.signals.number(name).map(|s| s.0))
+    {
+        Ok(args) => args,
+        Err(name) => {
+            report.problems.push(format!(
+                "signal `{name}` is not in table {}",
+                profile.signals.name
+            ));
+            return report;
+        }
+    };
+    let invocation = Invocation {
+        runner: Vec::new(),
+        program,
+        args,
+    };
+    report.command = invocation.display();
+    let started = Instant::now();
+    let mut spawned = match spawn::spawn(&invocation, core) {
+        Ok(s) => s,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("cannot spawn {}: {e}", report.command));
+            return report;
+        }
+    };
+    let reaped = cell.reaper.reap(&mut spawned.child, &profile.wait);
+    report.micros = started.elapsed().as_micros();
+    let observed = match reaped {
+        Ok(o) => o,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("{} failed: {e}", cell.reaper.name()));
+            return report;
+        }
+    };
+    match spawned.finish() {
+        Ok(left) => {
+            report.stdout = lossy_prefix(&left.stdout);
+            report.stderr = lossy_prefix(&left.stderr);
+            report.cores = left.cores;
+        }
+        Err(e) => {
+            report
+                .problems
+                .push(format!("cannot collect the probe's output: {e}"));
+            return report;
+        }
+    }
+    let states: Vec<Termination> = observed.iter().map(|o| o.termination).collect();
+    report.observed_text = outcome::display(&states, profile.signals);
+    report.observed = observed
+        .iter()
+        .map(|&Observed { raw, termination }| ObservedState {
+            raw,
+            raw_text: raw.to_string(),
+            decoded: termination,
+        })
+        .collect();
+    let Some(expected) = &report.expected else {
+        report.verdict = Verdict::NoExpectation;
+        report
+            .problems
+            .push("no expectation in the profile for this cell".into());
+        return report;
+    };
+    report.problems = compare(
+        expected,
+        &states,
+        &report.stdout,
+        &report.stderr,
+        &report.observed_text,
+    );
+    report.verdict = if report.problems.is_empty() {
+        Verdict::Conforms
+    } else {
+        Verdict::Deviates
+    };
+    report
+}
+
+/// The ways `states` and the output differ from `expected`; empty if they
+/// conform.
+fn compare(
+    expected: &Expectation,
+    states: &[Termination],
+    stdout: &str,
+    stderr: &str,
+    observed: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !expected.any_of.iter().any(|seq| seq == states) {
+        let wanted = if expected.outcome.len() == 1 {
+            expected.outcome[0].clone()
+        } else {
+            format!("any of [{}]", expected.outcome.join(" | "))
+        };
+        problems.push(format!("outcome: expected {wanted}, observed {observed}"));
+    }
+    if let Some(want) = &expected.stdout {
+        if want != stdout {
+            problems.push(format!("stdout: expected {want:?}, observed {stdout:?}"));
+        }
+    }
+    for fragment in &expected.stderr_contains {
+        if !stderr.contains(fragment.as_str()) {
+            problems.push(format!(
+                "stderr: expected to contain {fragment:?}, observed {stderr:?}"
+            ));
+        }
+    }
+    for fragment in &expected.stderr_lacks {
+        if stderr.contains(fragment.as_str()) {
+            problems.push(format!(
+                "stderr: expected not to contain {fragment:?}, observed {stderr:?}"
+            ));
+        }
+    }
+    problems
+}
+
+fn lossy_prefix(bytes: &[u8]) -> String {
+    const LIMIT: usize = 4096;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LIMIT)]).into_owned();
+    if bytes.len() > LIMIT {
+        format!("{text}…[{} more bytes]", bytes.len() - LIMIT)
+    } else {
+        text
+    }
+}
