@@ -192,9 +192,11 @@ impl WaitConventions {
 ///
 /// Precedence follows the C macros: the "continued" word first, then stopped
 /// (`0x7f` in the low byte), exited (low seven bits zero), signalled. Words a
-/// kernel never stores are [`Termination::Unrecognised`]: bits above the low
-/// sixteen, the core flag on a normal exit, `0xff` in the low byte, and a stop
-/// with signal 0.
+/// kernel never stores for a parent that does not trace its child are
+/// [`Termination::Unrecognised`]: bits above the low sixteen (Linux puts
+/// ptrace event numbers there, for tracers only), the core flag on a normal
+/// exit, `0xff` in the low byte, a stop with signal 0, and a signal with a
+/// non-zero high byte.
 pub fn decode_wait_status(status: i32, conv: &WaitConventions) -> Termination {
     let unrecognised = Termination::Unrecognised {
         raw: RawStatus::WaitStatus { status },

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Signal names are resolved with the target's [`SignalTable`], so the same
-//! words mean SIGSTOP = 19 on x86_64 Linux and 23 on MIPS Linux.
+//! words mean SIGSTOP = 19 on x86_64 Linux and 23 on MIPS Linux. A signal the
+//! table does not name is written as its number (`signal 77`).
 
 use crate::decode::Termination;
 use crate::signal::SignalTable;

@@ -13,7 +13,7 @@ use serde::Serialize;
 ///
 /// A newtype rather than an enum because we may not know about all of a
 /// target's values (real-time signals, a new OS): an unknown number is still a
-/// valid `Signal` and is shown as `signal 77`.
+/// valid `Signal` and is shown by its number.
 #[doc(alias = "signo")]
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -71,7 +71,8 @@ impl SignalTable {
             .map(|(_, &(n, v))| (n, Signal(v)))
     }
 
-    /// `signal` shown with the table's name for it: `SIGABRT`, or `signal 77`.
+    /// `signal` shown with the table's name for it (`SIGABRT`), or as its
+    /// number (`77`) if the table does not name it.
     pub fn display(&self, signal: Signal) -> SignalDisplay<'_> {
         SignalDisplay {
             table: self,
@@ -91,7 +92,7 @@ impl fmt::Display for SignalDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.table.name(self.signal) {
             Some(name) => f.write_str(name),
-            None => write!(f, "signal {}", self.signal.0),
+            None => write!(f, "{}", self.signal.0),
         }
     }
 }
