@@ -28,7 +28,7 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
     for part in text.split(',') {
         let words: Vec<&str> = part.split_whitespace().collect();
         let signal = |name: &str| {
-            table.number(name).ok_or_else(|| {
+            table.parse(name).ok_or_else(|| {
                 format!(
                     "unknown signal name `{name}` for signal table {}",
                     table.name

@@ -266,7 +266,7 @@ impl Profile {
             };
             let raw: RawProfile = toml::from_str(&text).map_err(|e| ProfileError::Invalid {
                 location: locate(&path, &text, e.span().unwrap_or(0..0)),
-                message: e.message().trim().to_owned(),
+                message: e.message().trim().replace('\n', "; "),
             })?;
             next = raw
                 .inherits

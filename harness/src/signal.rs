@@ -54,6 +54,16 @@ impl SignalTable {
             .map(|&(_, v)| Signal(v))
     }
 
+    /// Reads what [`SignalTable::display`] writes: a name of this table, or
+    /// a positive number (for signals the table does not name).
+    pub fn parse(&self, word: &str) -> Option<Signal> {
+        match word.parse::<i32>() {
+            Ok(n) if n > 0 => Some(Signal(n)),
+            Ok(_) => None,
+            Err(_) => self.number(word),
+        }
+    }
+
     /// The canonical name of `signal`, if the table has it.
     pub fn name(&self, signal: Signal) -> Option<&'static str> {
         self.entries

@@ -160,19 +160,54 @@ fn core_limit(core: bool) -> io::Result<libc::rlimit> {
 /// job of a non-interactive shell) or SIGHUP ignored (`nohup`), and std
 /// ignores SIGPIPE. A probe must meet the defaults.
 ///
+/// On Linux this calls the `rt_sigaction` system call directly, because the C
+/// library's `sigaction` refuses the signals it reserves for itself (glibc's
+/// 32 and 33), and an inherited "ignore" on those must not reach a probe
+/// either. An all-zero kernel `struct sigaction` is SIG_DFL with no flags and
+/// an empty mask on every architecture, whatever the field order.
+///
 /// # Safety
 /// Async-signal-safe; meant for the child between fork and exec.
 unsafe fn reset_signals() {
-    // SAFETY: an all-zero sigaction is a valid value to fill in.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = libc::SIG_DFL;
-    for signal in 1..libc::SIGRTMAX() {
-        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
-            continue;
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel's sigset_t: 64 signals, 128 on MIPS.
+        const SIGSET_SIZE: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+            16
+        } else {
+            8
+        };
+        let default = [0u64; 8];
+        for signal in 1..=(SIGSET_SIZE as libc::c_long * 8) {
+            if signal == libc::SIGKILL as libc::c_long || signal == libc::SIGSTOP as libc::c_long {
+                continue;
+            }
+            // SAFETY: `default` is larger than the kernel's struct sigaction
+            // on every architecture and all zero; the old action is not
+            // asked for. Failure (none expected) leaves the default anyway.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    signal,
+                    default.as_ptr(),
+                    std::ptr::null_mut::<u64>(),
+                    SIGSET_SIZE,
+                )
+            };
         }
-        // SAFETY: `action` is valid; numbers the kernel reserves for the C
-        // library fail with EINVAL, which is harmless here.
-        unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // SAFETY: an all-zero sigaction is a valid value to fill in.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = libc::SIG_DFL;
+        for signal in 1..32 {
+            if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+                continue;
+            }
+            // SAFETY: `action` is valid; reserved numbers fail harmlessly.
+            unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+        }
     }
     // SAFETY: an all-zero sigset_t is a valid value for sigemptyset to fill.
     let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };

@@ -1,1 +1,9 @@
-mod decode;
+//! exitmatrix's own tests, in one binary so the suite links once.
+
+mod catalogue; // the catalogue and the probes agree
+mod cli; // test-matrix end to end: exit codes, reports, diffs
+mod common; // the probe set, built once
+mod decode; // the decoder against the C macros and std
+mod outcome; // profile outcome words
+mod profile; // profile loading and errors
+mod spawn; // the spawn path's guarantees and the reapers

@@ -1,0 +1,244 @@
+//! `test-matrix` end to end, in process: exit codes, reports and diffs.
+
+use std::fs;
+use std::path::Path;
+
+use clap::Parser;
+use exitmatrix::cli::{self, exit, MatrixArgs};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::common::{root, target_dir};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: MatrixArgs,
+}
+
+struct Run {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `test-matrix` with `args`, building probes into the suite's own
+/// target directory and writing the report into `out`.
+fn matrix(out: &Path, args: &[&str]) -> Run {
+    let target_dir = target_dir();
+    let mut argv = vec![
+        "test-matrix".to_owned(),
+        "--target-dir".to_owned(),
+        target_dir.display().to_string(),
+        "--out-dir".to_owned(),
+        out.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|s| (*s).to_owned()));
+    let parsed = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    // The suite's probes are built once before any run, so concurrent runs
+    // only ever find them up to date.
+    crate::common::probes();
+    let code = cli::test_matrix(&parsed.args, &mut stdout, &mut stderr);
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn report(out: &Path) -> Value {
+    let path = out.join(format!("report-{}.json", exitmatrix::probes::HOST));
+    serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A copy of the shipped profiles that a test may break.
+fn profiles_copy() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for entry in fs::read_dir(root().join("profiles")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_conforming_run_exits_0_and_reports_every_cell() {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), &["-b", "exit-25", "-b", "c-abort", "-j", "2"]);
+    assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
+    // Every matching behaviour × its builds × 3 reapers.
+    let cells: usize = exitmatrix::catalogue::catalogue()
+        .iter()
+        .filter(|b| b.name.contains("exit-25") || b.name.contains("c-abort"))
+        .map(|b| b.builds().len() * 3)
+        .sum();
+    assert!(cells > 20, "{cells}");
+    let line = format!("{cells} cells, {cells} conform, 0 deviate");
+    assert!(run.stdout.contains(&line), "{}", run.stdout);
+    let r = report(out.path());
+    assert_eq!(r["schema"], 1);
+    assert_eq!(r["summary"]["cells"], cells);
+    let cells = r["cells"].as_array().unwrap();
+    let cell = cells
+        .iter()
+        .find(|c| c["behaviour"] == "exit-256" && c["build"] == "abort" && c["reaper"] == "waitid")
+        .unwrap();
+    assert_eq!(
+        cell["observed"][0]["raw"],
+        serde_json::json!({"kind": "sig-info", "code": 1, "status": 0})
+    );
+    assert_eq!(cell["observed_text"], "exit 0");
+    assert_eq!(cell["expected"]["profile"], "linux");
+    assert!(cell["expected"]["cite"]
+        .as_str()
+        .unwrap()
+        .contains("kernel/exit.c"));
+    let abort = cells.iter().find(|c| c["behaviour"] == "c-abort").unwrap();
+    assert_eq!(abort["core_enabled"], true);
+    assert_eq!(abort["cores"], serde_json::json!(["core"]), "{abort}");
+}
+
+#[test]
+fn a_wrong_expectation_exits_1_with_a_diff() {
+    let profiles = profiles_copy();
+    let linux = profiles.path().join("linux.toml");
+    let text = fs::read_to_string(&linux).unwrap();
+    let broken = text.replacen("outcome = \"exit 0\"", "outcome = \"exit 1\"", 1);
+    assert_ne!(text, broken);
+    fs::write(&linux, broken).unwrap();
+    let out = TempDir::new().unwrap();
+    let run = matrix(
+        out.path(),
+        &[
+            "--profiles",
+            profiles.path().to_str().unwrap(),
+            "-b",
+            "exit-256",
+            "--build",
+            "unwind",
+        ],
+    );
+    assert_eq!(run.code, exit::DEVIATES, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("deviation: exit-256 [unwind · waitid]")
+            && run
+                .stdout
+                .contains("outcome: expected exit 1, observed exit 0")
+            && run.stdout.contains("linux.toml:"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(report(out.path())["summary"]["deviates"], 1);
+}
+
+#[test]
+fn a_malformed_profile_exits_2_with_file_and_line() {
+    let profiles = profiles_copy();
+    let posix = profiles.path().join("posix.toml");
+    let text = fs::read_to_string(&posix).unwrap();
+    fs::write(
+        &posix,
+        text.replacen("outcome = \"exit 1\"", "outcome = exit 1", 1),
+    )
+    .unwrap();
+    let out = TempDir::new().unwrap();
+    let run = matrix(
+        out.path(),
+        &["--profiles", profiles.path().to_str().unwrap()],
+    );
+    assert_eq!(run.code, exit::USAGE);
+    let line = text
+        .lines()
+        .position(|l| l == "outcome = \"exit 1\"")
+        .unwrap()
+        + 1;
+    let want = format!("error: {}:{line}:", posix.display());
+    assert!(run.stderr.starts_with(&want), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(!out
+        .path()
+        .join(format!("report-{}.json", exitmatrix::probes::HOST))
+        .exists());
+}
+
+#[test]
+fn a_cell_without_expectation_exits_1() {
+    let profiles = profiles_copy();
+    let posix = profiles.path().join("posix.toml");
+    let text = fs::read_to_string(&posix).unwrap();
+    fs::write(
+        &posix,
+        text.replace("\"exitcode-from-42\"", "\"exitcode-from-125\""),
+    )
+    .unwrap();
+    let out = TempDir::new().unwrap();
+    let run = matrix(
+        out.path(),
+        &[
+            "--profiles",
+            profiles.path().to_str().unwrap(),
+            "-b",
+            "exitcode-from-42",
+        ],
+    );
+    assert_eq!(run.code, exit::DEVIATES, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("no expectation: exitcode-from-42"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[rstest::rstest]
+#[case::unknown_target(&["--target", "sparc-sun-solaris"], "target `sparc-sun-solaris`")]
+#[case::unknown_reaper(&["--reaper", "wait3"], "unknown reaper `wait3`")]
+#[case::unknown_build(&["--build", "debug"], "unknown build `debug`")]
+#[case::no_behaviour(&["-b", "no-such-behaviour"], "no behaviour matches")]
+#[case::unknown_profile(&["--profile", "plan9"], "no profile `plan9`")]
+fn usage_errors_exit_2_with_one_line(#[case] args: &[&str], #[case] needle: &str) {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), args);
+    assert_eq!(run.code, exit::USAGE, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.contains(needle),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn an_unwritable_report_directory_exits_2() {
+    let out = TempDir::new().unwrap();
+    let file = out.path().join("not-a-dir");
+    fs::write(&file, "").unwrap();
+    let run = matrix(&file, &["-b", "exit-0", "--build", "c"]);
+    assert_eq!(run.code, exit::USAGE, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot write the report"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn list_names_every_behaviour() {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), &["--list"]);
+    assert_eq!(run.code, exit::CONFORMS);
+    assert_eq!(
+        run.stdout.lines().count(),
+        exitmatrix::catalogue::catalogue().len()
+    );
+    assert!(run.stdout.contains("stop-then-exit-7"));
+}
+
+#[test]
+fn json_format_prints_the_report() {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), &["-b", "sigpipe", "--format", "json"]);
+    assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
+    let printed: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(printed, report(out.path()));
+}
