@@ -15,9 +15,9 @@ use clap::{Args, ValueEnum};
 
 use crate::catalogue::{self, Build};
 use crate::matrix::{self, Cell};
+use crate::observe;
 use crate::probes::{self, HOST};
 use crate::profile::Profile;
-use crate::reap;
 use crate::report::{self, Report, Summary, SCHEMA_VERSION};
 
 /// The harness's own exit codes.
@@ -61,9 +61,9 @@ pub struct MatrixArgs {
     /// Run only these builds (repeatable): unwind, abort, c.
     #[arg(long = "build", value_name = "BUILD")]
     pub builds: Vec<String>,
-    /// Run only these reapers (repeatable): waitpid, waitid, std.
-    #[arg(long = "reaper", value_name = "REAPER")]
-    pub reapers: Vec<String>,
+    /// Run only these observers (repeatable): waitpid, waitid, std.
+    #[arg(long = "observer", visible_alias = "reaper", value_name = "OBSERVER")]
+    pub observers: Vec<String>,
     /// Cells run in parallel (default: the number of CPUs).
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -132,17 +132,16 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
     if builds.is_empty() {
         builds = Build::ALL.to_vec();
     }
-    let mut reapers = Vec::new();
-    for name in &args.reapers {
-        reapers.push(reap::by_name(name).ok_or_else(|| {
-            format!(
-                "unknown reaper `{name}` (known: {})",
-                reap::NAMES.join(", ")
-            )
-        })?);
+    let mut observers = Vec::new();
+    for name in &args.observers {
+        let known = observe::NAMES.join(", ");
+        observers.push(
+            observe::by_name(name)
+                .ok_or_else(|| format!("unknown observer `{name}` (known: {known})"))?,
+        );
     }
-    if reapers.is_empty() {
-        reapers = reap::all();
+    if observers.is_empty() {
+        observers = observe::direct();
     }
 
     let profiles_dir = args
@@ -151,7 +150,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
         .unwrap_or_else(|| root.join("profiles"));
     let profile_name = args.profile.clone().unwrap_or_else(|| args.target.clone());
     let profile =
-        Profile::load(&profiles_dir, &profile_name, &reap::NAMES).map_err(|e| e.to_string())?;
+        Profile::load(&profiles_dir, &profile_name, &observe::NAMES).map_err(|e| e.to_string())?;
 
     let needed: Vec<Build> = builds
         .iter()
@@ -171,11 +170,11 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
             if !needed.contains(build) {
                 continue;
             }
-            for r in &reapers {
+            for o in &observers {
                 cells.push(Cell {
                     behaviour: b,
                     build: *build,
-                    reaper: r.as_ref(),
+                    observer: o.as_ref(),
                 });
             }
         }

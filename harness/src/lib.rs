@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod decode;
 pub mod matrix;
+pub mod observe;
 pub mod outcome;
 pub mod probes;
 pub mod profile;

@@ -1,4 +1,4 @@
-//! Running the matrix: every behaviour × build × reaper, compared with the
+//! Running the matrix: every behaviour × build × observer, compared with the
 //! profile of the target being checked.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,11 +9,12 @@ use serde::Serialize;
 
 use crate::catalogue::{Behaviour, Build};
 use crate::decode::{RawStatus, Termination};
+use crate::observe::{Case, Observer};
 use crate::outcome;
 use crate::probes::ProbeSet;
 use crate::profile::{Expectation, Profile};
-use crate::reap::{Observed, Reaper};
-use crate::spawn::{self, Invocation};
+use crate::reap::Observed;
+use crate::spawn::Invocation;
 
 /// One cell to run.
 #[derive(Clone, Debug)]
@@ -22,8 +23,8 @@ pub struct Cell<'a> {
     pub behaviour: &'a Behaviour,
     /// The build.
     pub build: Build,
-    /// The reaper.
-    pub reaper: &'a dyn Reaper,
+    /// The observer (a column).
+    pub observer: &'a dyn Observer,
 }
 
 /// How a cell compares with its expectation.
@@ -59,8 +60,8 @@ pub struct CellReport {
     pub behaviour: String,
     /// The build.
     pub build: Build,
-    /// The reaper's name.
-    pub reaper: String,
+    /// The observer's name.
+    pub observer: String,
     /// The command line that ran.
     pub command: String,
     /// The states observed, final last.
@@ -116,14 +117,15 @@ pub fn run(
 
 /// Runs one cell.
 pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellReport {
+    let observer = cell.observer.name();
     let expected = profile
-        .expectation(&cell.behaviour.name, cell.build, cell.reaper.name())
+        .expectation(&cell.behaviour.name, cell.build, observer)
         .cloned();
     let core = expected.as_ref().is_some_and(Expectation::wants_core);
     let mut report = CellReport {
         behaviour: cell.behaviour.name.clone(),
         build: cell.build,
-        reaper: cell.reaper.name().to_owned(),
+        observer: observer.to_owned(),
         command: String::new(),
         observed: Vec::new(),
         observed_text: String::new(),
@@ -161,43 +163,29 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
         args,
     };
     report.command = invocation.display();
-    let started = Instant::now();
-    let mut spawned = match spawn::spawn(&invocation, core) {
-        Ok(s) => s,
-        Err(e) => {
-            report
-                .problems
-                .push(format!("cannot spawn {}: {e}", report.command));
-            return report;
-        }
+    let case = Case {
+        invocation: &invocation,
+        core,
+        wait: &profile.wait,
     };
-    let reaped = cell.reaper.reap(&mut spawned.child, &profile.wait);
+    let started = Instant::now();
+    let observed = cell.observer.observe(&case);
     report.micros = started.elapsed().as_micros();
-    let observed = match reaped {
+    let observation = match observed {
         Ok(o) => o,
         Err(e) => {
-            report
-                .problems
-                .push(format!("{} failed: {e}", cell.reaper.name()));
+            report.problems.push(e);
             return report;
         }
     };
-    match spawned.finish() {
-        Ok(left) => {
-            report.stdout = lossy_prefix(&left.stdout);
-            report.stderr = lossy_prefix(&left.stderr);
-            report.cores = left.cores;
-        }
-        Err(e) => {
-            report
-                .problems
-                .push(format!("cannot collect the probe's output: {e}"));
-            return report;
-        }
-    }
-    let states: Vec<Termination> = observed.iter().map(|o| o.termination).collect();
+    report.command = observation.command;
+    report.stdout = lossy_prefix(&observation.leftovers.stdout);
+    report.stderr = lossy_prefix(&observation.leftovers.stderr);
+    report.cores = observation.leftovers.cores;
+    let states: Vec<Termination> = observation.states.iter().map(|o| o.termination).collect();
     report.observed_text = outcome::display(&states, profile.signals);
-    report.observed = observed
+    report.observed = observation
+        .states
         .iter()
         .map(|&Observed { raw, termination }| ObservedState {
             raw,

@@ -11,7 +11,7 @@
 //! [[expect]]
 //! behaviours = ["exit-256"]
 //! builds = ["unwind", "abort"]        # optional filter
-//! reapers = ["waitid"]                # optional filter
+//! observers = ["waitid"]                # optional filter
 //! outcome = "exit 0"                  # or a list: any of these
 //! stdout = ""                         # optional, exact
 //! stderr-contains = ["panicked"]      # optional
@@ -19,10 +19,10 @@
 //! cite = "POSIX.1-2017 exit(): only the least significant 8 bits ..."
 //! ```
 //!
-//! For one cell (behaviour, build, reaper) the rule that wins is the one
-//! with the most filters (builds, reapers) that match; then the one from the
+//! For one cell (behaviour, build, observer) the rule that wins is the one
+//! with the most filters (builds, observers) that match; then the one from the
 //! more derived profile; then the later one in its file. Every name in a
-//! rule (behaviour, build, reaper, signal) is checked when the profile is
+//! rule (behaviour, build, observer, signal) is checked when the profile is
 //! loaded, and an error names the file, line and column.
 
 use std::collections::HashSet;
@@ -116,7 +116,7 @@ struct RawProfile {
 struct RawRule {
     behaviours: Vec<Spanned<String>>,
     builds: Option<Vec<Spanned<String>>>,
-    reapers: Option<Vec<Spanned<String>>>,
+    observers: Option<Vec<Spanned<String>>>,
     outcome: Spanned<OneOrMany>,
     stdout: Option<String>,
     #[serde(default)]
@@ -178,7 +178,7 @@ impl Expectation {
 struct Rule {
     behaviours: Vec<String>,
     builds: Option<Vec<Build>>,
-    reapers: Option<Vec<String>>,
+    observers: Option<Vec<String>>,
     expectation: Expectation,
     /// 0 for the base of the chain, growing toward the target's own profile.
     depth: usize,
@@ -186,17 +186,17 @@ struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, behaviour: &str, build: Build, reaper: &str) -> bool {
+    fn matches(&self, behaviour: &str, build: Build, observer: &str) -> bool {
         self.behaviours.iter().any(|b| b == behaviour)
             && self.builds.as_ref().is_none_or(|bs| bs.contains(&build))
             && self
-                .reapers
+                .observers
                 .as_ref()
-                .is_none_or(|rs| rs.iter().any(|r| r == reaper))
+                .is_none_or(|rs| rs.iter().any(|r| r == observer))
     }
 
     fn rank(&self) -> (usize, usize, usize) {
-        let filters = usize::from(self.builds.is_some()) + usize::from(self.reapers.is_some());
+        let filters = usize::from(self.builds.is_some()) + usize::from(self.observers.is_some());
         (filters, self.depth, self.order)
     }
 }
@@ -237,8 +237,8 @@ impl Source {
 
 impl Profile {
     /// Loads profile `name` from `dir` with everything it inherits, checking
-    /// every name against the catalogue and `reapers`.
-    pub fn load(dir: &Path, name: &str, reapers: &[&str]) -> Result<Profile, ProfileError> {
+    /// every name against the catalogue and `observers`.
+    pub fn load(dir: &Path, name: &str, observers: &[&str]) -> Result<Profile, ProfileError> {
         let mut sources: Vec<Source> = Vec::new();
         let mut next = Some((name.to_owned(), None::<(usize, Range<usize>)>));
         while let Some((current, referrer)) = next.take() {
@@ -335,7 +335,7 @@ impl Profile {
                     source,
                     raw,
                     &behaviours,
-                    reapers,
+                    observers,
                     signals,
                     depth_of_base - index,
                     order,
@@ -352,10 +352,15 @@ impl Profile {
     }
 
     /// The expectation for one cell, if any rule covers it.
-    pub fn expectation(&self, behaviour: &str, build: Build, reaper: &str) -> Option<&Expectation> {
+    pub fn expectation(
+        &self,
+        behaviour: &str,
+        build: Build,
+        observer: &str,
+    ) -> Option<&Expectation> {
         self.rules
             .iter()
-            .filter(|r| r.matches(behaviour, build, reaper))
+            .filter(|r| r.matches(behaviour, build, observer))
             .max_by_key(|r| r.rank())
             .map(|r| &r.expectation)
     }
@@ -365,7 +370,7 @@ fn resolve_rule(
     source: &Source,
     raw: &RawRule,
     behaviours: &HashSet<String>,
-    reapers: &[&str],
+    observers: &[&str],
     signals: &SignalTable,
     depth: usize,
     order: usize,
@@ -390,15 +395,15 @@ fn resolve_rule(
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    if let Some(list) = &raw.reapers {
+    if let Some(list) = &raw.observers {
         for r in list {
-            if !reapers.contains(&r.get_ref().as_str()) {
+            if !observers.contains(&r.get_ref().as_str()) {
                 return Err(source.invalid(
                     r.span(),
                     format!(
-                        "unknown reaper `{}` (known: {})",
+                        "unknown observer `{}` (known: {})",
                         r.get_ref(),
-                        reapers.join(", ")
+                        observers.join(", ")
                     ),
                 ));
             }
@@ -428,8 +433,8 @@ fn resolve_rule(
     Ok(Rule {
         behaviours: raw.behaviours.iter().map(|b| b.get_ref().clone()).collect(),
         builds,
-        reapers: raw
-            .reapers
+        observers: raw
+            .observers
             .as_ref()
             .map(|v| v.iter().map(|r| r.get_ref().clone()).collect()),
         expectation: Expectation {

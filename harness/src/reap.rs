@@ -39,18 +39,8 @@ pub trait Reaper: fmt::Debug + Send + Sync {
     fn reap(&self, child: &mut Child, conv: &WaitConventions) -> io::Result<Vec<Observed>>;
 }
 
-/// Every reaper, in report order.
-pub fn all() -> Vec<Box<dyn Reaper>> {
-    vec![Box::new(WaitPid), Box::new(WaitId), Box::new(StdWait)]
-}
-
 /// The names of [`all`].
 pub const NAMES: [&str; 3] = ["waitpid", "waitid", "std"];
-
-/// Looks a reaper up by name.
-pub fn by_name(name: &str) -> Option<Box<dyn Reaper>> {
-    all().into_iter().find(|r| r.name() == name)
-}
 
 /// `waitpid(pid, &status, WUNTRACED | WCONTINUED)`, decoded with the
 /// target's wait-status layout.

@@ -81,12 +81,12 @@ fn mark(verdict: Verdict) -> &'static str {
 
 /// Renders the terminal table: one table per group of builds (Rust probes
 /// run as `unwind` and `abort`, C probes as `c`); rows are behaviours and
-/// columns are build × reaper.
+/// columns are build × observer.
 pub fn table(report: &Report) -> String {
-    let mut reapers: Vec<&str> = Vec::new();
+    let mut observers: Vec<&str> = Vec::new();
     for c in &report.cells {
-        if !reapers.contains(&c.reaper.as_str()) {
-            reapers.push(&c.reaper);
+        if !observers.contains(&c.observer.as_str()) {
+            observers.push(&c.observer);
         }
     }
     // Group rows by the builds they run in, keeping catalogue order.
@@ -112,7 +112,7 @@ pub fn table(report: &Report) -> String {
     let index: BTreeMap<(&str, Build, &str), &CellReport> = report
         .cells
         .iter()
-        .map(|c| ((c.behaviour.as_str(), c.build, c.reaper.as_str()), c))
+        .map(|c| ((c.behaviour.as_str(), c.build, c.observer.as_str()), c))
         .collect();
 
     let mut out = String::new();
@@ -123,7 +123,7 @@ pub fn table(report: &Report) -> String {
             .set_content_arrangement(ContentArrangement::Disabled);
         let mut header = vec![Cell::new("behaviour")];
         for b in &builds {
-            for r in &reapers {
+            for r in &observers {
                 header.push(Cell::new(format!("{b} · {r}")));
             }
         }
@@ -131,7 +131,7 @@ pub fn table(report: &Report) -> String {
         for name in rows {
             let mut row = vec![Cell::new(name)];
             for &b in &builds {
-                for &r in &reapers {
+                for &r in &observers {
                     let text = match index.get(&(name, b, r)) {
                         Some(c) if c.verdict == Verdict::Error => {
                             format!("{} error", mark(c.verdict))
@@ -169,7 +169,7 @@ pub fn findings(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{label}: {} [{} · {}]: {}",
-            c.behaviour, c.build, c.reaper, c.command
+            c.behaviour, c.build, c.observer, c.command
         );
         for p in &c.problems {
             let _ = writeln!(out, "    {p}");

@@ -67,7 +67,7 @@ fn a_conforming_run_exits_0_and_reports_every_cell() {
     let out = TempDir::new().unwrap();
     let run = matrix(out.path(), &["-b", "exit-25", "-b", "c-abort", "-j", "2"]);
     assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
-    // Every matching behaviour × its builds × 3 reapers.
+    // Every matching behaviour × its builds × 3 observers.
     let cells: usize = exitmatrix::catalogue::catalogue()
         .iter()
         .filter(|b| b.name.contains("exit-25") || b.name.contains("c-abort"))
@@ -82,7 +82,9 @@ fn a_conforming_run_exits_0_and_reports_every_cell() {
     let cells = r["cells"].as_array().unwrap();
     let cell = cells
         .iter()
-        .find(|c| c["behaviour"] == "exit-256" && c["build"] == "abort" && c["reaper"] == "waitid")
+        .find(|c| {
+            c["behaviour"] == "exit-256" && c["build"] == "abort" && c["observer"] == "waitid"
+        })
         .unwrap();
     assert_eq!(
         cell["observed"][0]["raw"],
@@ -192,7 +194,7 @@ fn a_cell_without_expectation_exits_1() {
 
 #[rstest::rstest]
 #[case::unknown_target(&["--target", "sparc-sun-solaris"], "target `sparc-sun-solaris`")]
-#[case::unknown_reaper(&["--reaper", "wait3"], "unknown reaper `wait3`")]
+#[case::unknown_observer(&["--reaper", "wait3"], "unknown observer `wait3`")]
 #[case::unknown_build(&["--build", "debug"], "unknown build `debug`")]
 #[case::no_behaviour(&["-b", "no-such-behaviour"], "no behaviour matches")]
 #[case::unknown_profile(&["--profile", "plan9"], "no profile `plan9`")]

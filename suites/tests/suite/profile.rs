@@ -6,16 +6,16 @@ use std::path::Path;
 
 use exitmatrix::catalogue::{self, Build};
 use exitmatrix::decode::Termination;
+use exitmatrix::observe;
 use exitmatrix::probes::HOST;
 use exitmatrix::profile::{Profile, ProfileError};
-use exitmatrix::reap;
 use rstest::rstest;
 use tempfile::TempDir;
 
 use crate::common::root;
 
 fn load(dir: &Path, name: &str) -> Result<Profile, ProfileError> {
-    Profile::load(dir, name, &reap::NAMES)
+    Profile::load(dir, name, &observe::NAMES)
 }
 
 /// A profile directory holding `files`, plus a minimal valid base.
@@ -40,7 +40,7 @@ fn every_catalogue_cell_has_an_expectation_in_the_native_profile() {
     let mut missing = Vec::new();
     for b in catalogue::catalogue() {
         for &build in b.builds() {
-            for reaper in reap::NAMES {
+            for reaper in observe::NAMES {
                 if profile.expectation(&b.name, build, reaper).is_none() {
                     missing.push(format!("{} [{build} · {reaper}]", b.name));
                 }
@@ -64,7 +64,7 @@ fn every_shipped_profile_loads_and_every_rule_cites() {
             Ok(p) => {
                 for b in catalogue::catalogue() {
                     for &build in b.builds() {
-                        for reaper in reap::NAMES {
+                        for reaper in observe::NAMES {
                             if let Some(e) = p.expectation(&b.name, build, reaper) {
                                 assert!(
                                     e.cite.len() > 10,
@@ -125,7 +125,7 @@ cite = "build filter"
 [[expect]]
 behaviours = ["abort"]
 builds = ["abort"]
-reapers = ["std"]
+observers = ["std"]
 outcome = "exit 4"
 cite = "two filters"
 "#,
@@ -190,10 +190,10 @@ fn core_is_wanted_only_when_an_outcome_ends_in_a_core_dump() {
     4,
     "unknown build `debug`"
 )]
-#[case::unknown_reaper(
-    "inherits = \"base\"\n[[expect]]\nbehaviours = [\"abort\"]\nreapers = [\"wait3\"]\noutcome = \"exit 0\"\ncite = \"x\"\n",
+#[case::unknown_observer(
+    "inherits = \"base\"\n[[expect]]\nbehaviours = [\"abort\"]\nobservers = [\"wait3\"]\noutcome = \"exit 0\"\ncite = \"x\"\n",
     4,
-    "unknown reaper `wait3`"
+    "unknown observer `wait3`"
 )]
 #[case::empty_cite(
     "inherits = \"base\"\n[[expect]]\nbehaviours = [\"abort\"]\noutcome = \"exit 0\"\ncite = \"  \"\n",
