@@ -10,6 +10,7 @@
 //! of the harness's tables.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -138,6 +139,12 @@ pub struct Behaviour {
     pub args: Vec<String>,
     /// One line saying what the probe does.
     pub summary: String,
+    /// How long the probe may run before the watchdog ends it, if not the
+    /// run's default (hostile probes get a short one).
+    pub timeout: Option<Duration>,
+    /// Whether a reaper continues the probe when it stops (true but for the
+    /// probe that must stay stopped).
+    pub continue_stops: bool,
 }
 
 impl Behaviour {
@@ -152,6 +159,8 @@ impl Behaviour {
             probe,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             summary: summary.into(),
+            timeout: None,
+            continue_stops: true,
         }
     }
 
@@ -249,6 +258,10 @@ pub const C_EXIT_ARGS: [(&str, i64); 5] = [
 pub const C_RAISE_SIGNALS: [&str; 9] = [
     "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGKILL", "SIGSEGV", "SIGPIPE", "SIGTERM", "SIGUSR1",
 ];
+
+/// The timeout of the hostile probes: long enough for any probe to start on
+/// a loaded machine, short enough to keep the matrix quick.
+pub const HOSTILE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The whole catalogue, in table order.
 pub fn catalogue() -> Vec<Behaviour> {
@@ -481,6 +494,45 @@ pub fn catalogue() -> Vec<Behaviour> {
         &["_exit-after-printf"],
         "printf() without a newline, then _exit(0)".into(),
     );
+    // Hostile probes: each must be ended by the watchdog within its bound.
+    for (name, args, summary, continue_stops) in [
+        (
+            "hostile-sleeps-forever",
+            &["sleep-forever"][..],
+            "sleeps forever",
+            true,
+        ),
+        (
+            "hostile-ignores-sigterm",
+            &["ignore-then-sleep", "{SIGTERM}"][..],
+            "ignores SIGTERM, then sleeps forever",
+            true,
+        ),
+        (
+            "hostile-spins",
+            &["spin"][..],
+            "spins at 100% CPU forever",
+            true,
+        ),
+        (
+            "hostile-stops-forever",
+            &["raise", "{SIGSTOP}"][..],
+            "raise(SIGSTOP), and the harness never continues it",
+            false,
+        ),
+        (
+            "hostile-grandchild-holds-stdout",
+            &["grandchild-holds-stdout"][..],
+            "starts a grandchild that sleeps forever with stdout open, then exits 0",
+            true,
+        ),
+    ] {
+        let mut b = Behaviour::new(name, Probe, args, summary);
+        b.timeout = Some(HOSTILE_TIMEOUT);
+        b.continue_stops = continue_stops;
+        v.push(b);
+    }
+
     v
 }
 

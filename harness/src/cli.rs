@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -76,6 +77,13 @@ pub struct MatrixArgs {
     /// Cargo target directory the probes are built in (default: target).
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
+    /// Seconds a probe may run before it is sent SIGTERM (hostile probes
+    /// have their own, shorter, timeout).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Seconds between SIGTERM and SIGKILL for a probe that timed out.
+    #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = seconds)]
+    pub grace: Duration,
     /// List the catalogue's behaviours and exit.
     #[arg(long)]
     pub list: bool,
@@ -182,7 +190,11 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let cells = matrix::run(&cells, &profile, &probe_set, jobs);
+    let limits = matrix::Limits {
+        timeout: args.timeout,
+        grace: args.grace,
+    };
+    let cells = matrix::run(&cells, &profile, &probe_set, jobs, limits);
     let report = Report {
         schema: SCHEMA_VERSION,
         tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
@@ -224,4 +236,15 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
     } else {
         exit::CONFORMS
     })
+}
+
+/// Parses a positive number of seconds.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }

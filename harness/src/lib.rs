@@ -14,3 +14,4 @@ pub mod reap;
 pub mod report;
 pub mod signal;
 pub mod spawn;
+pub mod watchdog;

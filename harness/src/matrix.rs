@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -80,10 +80,30 @@ pub struct CellReport {
     pub stderr: String,
     /// Core files the probe dumped in its own directory (since removed).
     pub cores: Vec<String>,
+    /// The signals the watchdog sent because the probe outlived its timeout.
+    pub watchdog: Vec<&'static str>,
     /// Whether the case ran with core dumps enabled.
     pub core_enabled: bool,
     /// Wall time from spawn to reap, in microseconds. Informative only.
     pub micros: u128,
+}
+
+/// The time limits of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a probe may run, unless its behaviour sets its own timeout.
+    pub timeout: Duration,
+    /// How long after SIGTERM the watchdog sends SIGKILL.
+    pub grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(10),
+            grace: Duration::from_millis(500),
+        }
+    }
 }
 
 /// Runs `cells` on `jobs` threads and returns their reports in cell order.
@@ -92,6 +112,7 @@ pub fn run(
     profile: &Profile,
     probes: &ProbeSet,
     jobs: usize,
+    limits: Limits,
 ) -> Vec<CellReport> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CellReport>>> = Mutex::new(vec![None; cells.len()]);
@@ -100,7 +121,7 @@ pub fn run(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cell) = cells.get(i) else { break };
-                let report = run_cell(cell, profile, probes);
+                let report = run_cell(cell, profile, probes, limits);
                 results
                     .lock()
                     .expect("no worker panics while holding the lock")[i] = Some(report);
@@ -116,7 +137,12 @@ pub fn run(
 }
 
 /// Runs one cell.
-pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellReport {
+pub fn run_cell(
+    cell: &Cell<'_>,
+    profile: &Profile,
+    probes: &ProbeSet,
+    limits: Limits,
+) -> CellReport {
     let observer = cell.observer.name();
     let expected = profile
         .expectation(&cell.behaviour.name, cell.build, observer)
@@ -135,6 +161,7 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
         stdout: String::new(),
         stderr: String::new(),
         cores: Vec::new(),
+        watchdog: Vec::new(),
         core_enabled: core,
         micros: 0,
     };
@@ -167,6 +194,9 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
         invocation: &invocation,
         core,
         wait: &profile.wait,
+        timeout: cell.behaviour.timeout.unwrap_or(limits.timeout),
+        grace: limits.grace,
+        continue_stops: cell.behaviour.continue_stops,
     };
     let started = Instant::now();
     let observed = cell.observer.observe(&case);
@@ -182,6 +212,7 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
     report.stdout = lossy_prefix(&observation.leftovers.stdout);
     report.stderr = lossy_prefix(&observation.leftovers.stderr);
     report.cores = observation.leftovers.cores;
+    report.watchdog = observation.watchdog;
     let states: Vec<Termination> = observation.states.iter().map(|o| o.termination).collect();
     report.observed_text = outcome::display(&states, profile.signals);
     report.observed = observation
@@ -200,13 +231,7 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
             .push("no expectation in the profile for this cell".into());
         return report;
     };
-    report.problems = compare(
-        expected,
-        &states,
-        &report.stdout,
-        &report.stderr,
-        &report.observed_text,
-    );
+    report.problems = compare(expected, &report, &states);
     report.verdict = if report.problems.is_empty() {
         Verdict::Conforms
     } else {
@@ -217,13 +242,8 @@ pub fn run_cell(cell: &Cell<'_>, profile: &Profile, probes: &ProbeSet) -> CellRe
 
 /// The ways `states` and the output differ from `expected`; empty if they
 /// conform.
-fn compare(
-    expected: &Expectation,
-    states: &[Termination],
-    stdout: &str,
-    stderr: &str,
-    observed: &str,
-) -> Vec<String> {
+fn compare(expected: &Expectation, report: &CellReport, states: &[Termination]) -> Vec<String> {
+    let (stdout, stderr, observed) = (&report.stdout, &report.stderr, &report.observed_text);
     let mut problems = Vec::new();
     if !expected.any_of.iter().any(|seq| seq == states) {
         let wanted = if expected.outcome.len() == 1 {
@@ -232,6 +252,21 @@ fn compare(
             format!("any of [{}]", expected.outcome.join(" | "))
         };
         problems.push(format!("outcome: expected {wanted}, observed {observed}"));
+    }
+    if expected.timed_out != report.watchdog {
+        let show = |s: &[&str]| {
+            if s.is_empty() {
+                "nothing".to_owned()
+            } else {
+                s.join(", ")
+            }
+        };
+        let want: Vec<&str> = expected.timed_out.iter().map(String::as_str).collect();
+        problems.push(format!(
+            "watchdog: expected it to send {}, it sent {}",
+            show(&want),
+            show(&report.watchdog)
+        ));
     }
     if let Some(want) = &expected.stdout {
         if want != stdout {

@@ -6,10 +6,12 @@
 //! Python or an in-target agent. Each observer is one column of the matrix.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::decode::WaitConventions;
-use crate::reap::{Observed, Reaper};
+use crate::reap::{Control, Observed, Reaper};
 use crate::spawn::{self, Invocation, Leftovers};
+use crate::watchdog::{signal_group, Sent, Watchdog};
 
 /// What an observer needs to run one case.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +22,12 @@ pub struct Case<'a> {
     pub core: bool,
     /// The target's wait-status layout.
     pub wait: &'a WaitConventions,
+    /// How long the probe may run before the watchdog sends SIGTERM.
+    pub timeout: Duration,
+    /// How long after SIGTERM the watchdog sends SIGKILL.
+    pub grace: Duration,
+    /// Whether a stopped probe is continued (else only the watchdog ends it).
+    pub continue_stops: bool,
 }
 
 /// What an observer saw.
@@ -31,6 +39,9 @@ pub struct Observation {
     pub states: Vec<Observed>,
     /// The probe's output and core files.
     pub leftovers: Leftovers,
+    /// The signals the watchdog had to send to the probe's process group
+    /// (empty if it ended within its timeout).
+    pub watchdog: Sent,
 }
 
 /// A parent's view of a probe's ending.
@@ -58,13 +69,29 @@ impl<R: Reaper> Observer for Direct<R> {
         let command = case.invocation.display();
         let mut spawned = spawn::spawn(case.invocation, case.core)
             .map_err(|e| format!("cannot spawn {command}: {e}"))?;
-        let reaped = self.0.reap(&mut spawned.child, case.wait);
+        // The probe leads its own process group (spawn puts it there).
+        let pgid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits in pid_t");
+        let mut armed = Some(Watchdog::global().arm(pgid, case.timeout, case.grace));
+        let mut watchdog = Sent::new();
+        let mut before_reap = || {
+            if let Some(armed) = armed.take() {
+                watchdog = armed.disarm();
+            }
+            // Whatever the probe left in its group (a grandchild holding
+            // its output, say) goes with it.
+            signal_group(pgid, libc::SIGKILL);
+        };
+        let mut control = Control {
+            continue_stops: case.continue_stops,
+            before_reap: &mut before_reap,
+        };
+        let reaped = self.0.reap(&mut spawned.child, case.wait, &mut control);
         let states = match reaped {
             Ok(states) => states,
             Err(e) => {
-                // Never leave a child behind: kill and reap it before
-                // reporting (errors here add nothing to the first one).
-                let _ = spawned.child.kill();
+                // Never leave a child behind: kill its group and reap it
+                // before reporting (errors here add nothing to the first).
+                signal_group(pgid, libc::SIGKILL);
                 let _ = spawned.child.wait();
                 return Err(format!("{} failed: {e}", self.0.name()));
             }
@@ -76,6 +103,7 @@ impl<R: Reaper> Observer for Direct<R> {
             command,
             states,
             leftovers,
+            watchdog,
         })
     }
 }

@@ -16,6 +16,7 @@
 //! stdout = ""                         # optional, exact
 //! stderr-contains = ["panicked"]      # optional
 //! stderr-lacks = ["stack backtrace"]  # optional
+//! timed-out = ["SIGTERM"]             # optional: the watchdog's signals
 //! cite = "POSIX.1-2017 exit(): only the least significant 8 bits ..."
 //! ```
 //!
@@ -123,6 +124,8 @@ struct RawRule {
     stderr_contains: Vec<String>,
     #[serde(default)]
     stderr_lacks: Vec<String>,
+    #[serde(default)]
+    timed_out: Vec<Spanned<String>>,
     cite: Spanned<String>,
 }
 
@@ -150,6 +153,10 @@ pub struct Expectation {
     /// Fragments standard error must not contain.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stderr_lacks: Vec<String>,
+    /// The signals the watchdog is expected to send (`SIGTERM`, then
+    /// `SIGKILL`): empty for every probe that ends by itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timed_out: Vec<String>,
     /// Where the expectation comes from.
     pub cite: String,
     /// The profile that says it.
@@ -424,6 +431,15 @@ fn resolve_rule(
         .map(|o| outcome::parse(o, signals))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|m| source.invalid(raw.outcome.span(), m))?;
+    for (i, s) in raw.timed_out.iter().enumerate() {
+        let allowed = if i == 0 { "SIGTERM" } else { "SIGKILL" };
+        if s.get_ref() != allowed || i > 1 {
+            return Err(source.invalid(
+                s.span(),
+                "`timed-out` lists the watchdog's signals in order: [\"SIGTERM\"] or [\"SIGTERM\", \"SIGKILL\"]",
+            ));
+        }
+    }
     if raw.cite.get_ref().trim().is_empty() {
         return Err(source.invalid(
             raw.cite.span(),
@@ -443,6 +459,7 @@ fn resolve_rule(
             stdout: raw.stdout.clone(),
             stderr_contains: raw.stderr_contains.clone(),
             stderr_lacks: raw.stderr_lacks.clone(),
+            timed_out: raw.timed_out.iter().map(|s| s.get_ref().clone()).collect(),
             cite: raw.cite.get_ref().trim().to_owned(),
             profile: source.name.clone(),
             location: source.at(raw.behaviours.first().map_or(raw.cite.span(), |b| b.span())),

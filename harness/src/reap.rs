@@ -29,17 +29,42 @@ pub struct Observed {
 /// stopping is then killed, so a reaper always returns.
 const MAX_STOPS: usize = 8;
 
+/// What the caller needs from a reaper besides the states.
+pub struct Control<'a> {
+    /// Whether a stopped child is continued with SIGCONT. When false it stays
+    /// stopped, and only the watchdog can end it.
+    pub continue_stops: bool,
+    /// Called once the child has ended but before it is reaped, while its pid
+    /// (and so its process group id) cannot be reused: the caller disarms the
+    /// watchdog and kills what is left of the group.
+    pub before_reap: &'a mut dyn FnMut(),
+}
+
+impl fmt::Debug for Control<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Control")
+            .field("continue_stops", &self.continue_stops)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A way of waiting for a child.
 pub trait Reaper: fmt::Debug + Send + Sync {
     /// The name used in profiles, reports and on the command line.
     fn name(&self) -> &'static str;
 
-    /// Waits until `child` has ended, continuing it each time it stops, and
-    /// returns every state observed, the final one last.
-    fn reap(&self, child: &mut Child, conv: &WaitConventions) -> io::Result<Vec<Observed>>;
+    /// Waits until `child` has ended, continuing it each time it stops (if
+    /// `control` says so), and returns every state observed, the final one
+    /// last.
+    fn reap(
+        &self,
+        child: &mut Child,
+        conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>>;
 }
 
-/// The names of [`all`].
+/// The names of the reapers.
 pub const NAMES: [&str; 3] = ["waitpid", "waitid", "std"];
 
 /// `waitpid(pid, &status, WUNTRACED | WCONTINUED)`, decoded with the
@@ -56,9 +81,14 @@ impl Reaper for WaitPid {
         "waitpid"
     }
 
-    fn reap(&self, child: &mut Child, conv: &WaitConventions) -> io::Result<Vec<Observed>> {
+    fn reap(
+        &self,
+        child: &mut Child,
+        conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
         let pid = pid_of(child);
-        collect_states(pid, || {
+        collect_states(pid, control, || {
             let mut status = 0;
             // SAFETY: `status` is a valid out-pointer; `pid` is our child.
             let r = retry_eintr(|| unsafe {
@@ -87,9 +117,14 @@ impl Reaper for WaitId {
         "waitid"
     }
 
-    fn reap(&self, child: &mut Child, _conv: &WaitConventions) -> io::Result<Vec<Observed>> {
+    fn reap(
+        &self,
+        child: &mut Child,
+        _conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
         let pid = pid_of(child);
-        collect_states(pid, || {
+        collect_states(pid, control, || {
             let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
             Ok(Observed {
                 raw: RawStatus::SigInfo { code, status },
@@ -115,15 +150,28 @@ impl Reaper for StdWait {
         "std"
     }
 
-    fn reap(&self, child: &mut Child, _conv: &WaitConventions) -> io::Result<Vec<Observed>> {
+    fn reap(
+        &self,
+        child: &mut Child,
+        _conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
         let pid = pid_of(child);
-        for _ in 0..MAX_STOPS {
-            let (code, _) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT)?;
+        let mut stops = 0;
+        loop {
+            let options = if control.continue_stops {
+                libc::WEXITED | libc::WSTOPPED
+            } else {
+                libc::WEXITED
+            };
+            let (code, _) = waitid(pid, options | libc::WNOWAIT)?;
             if code != decode::CLD_STOPPED && code != decode::CLD_TRAPPED {
                 break;
             }
-            continue_child(pid)?;
+            stops += 1;
+            stop_or_kill(pid, stops)?;
         }
+        (control.before_reap)();
         let status = child.wait()?;
         let termination = if let Some(code) = status.code() {
             Termination::Exited {
@@ -161,31 +209,58 @@ fn pid_of(child: &Child) -> libc::pid_t {
 }
 
 /// Calls `next` until it yields a final state, continuing the child after
-/// each stop; kills it if it stops more than [`MAX_STOPS`] times.
+/// each stop if `control` says so; kills it if it stops more than
+/// [`MAX_STOPS`] times. Before each call it peeks with `WNOWAIT`, so that
+/// `control.before_reap` runs while the ended child is still unreaped.
 fn collect_states(
     pid: libc::pid_t,
+    control: &mut Control<'_>,
     mut next: impl FnMut() -> io::Result<Observed>,
 ) -> io::Result<Vec<Observed>> {
     let mut states = Vec::new();
+    let mut before_reap_done = false;
+    let mut stops = 0;
     loop {
+        let (code, _) = waitid(
+            pid,
+            libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT,
+        )?;
+        if matches!(
+            code,
+            decode::CLD_EXITED | decode::CLD_KILLED | decode::CLD_DUMPED
+        ) {
+            (control.before_reap)();
+            before_reap_done = true;
+        }
         let observed = next()?;
         states.push(observed);
         match observed.termination {
             Termination::Stopped { .. } => {
-                let stops = states
-                    .iter()
-                    .filter(|o| matches!(o.termination, Termination::Stopped { .. }))
-                    .count();
-                if stops > MAX_STOPS {
-                    // SAFETY: plain kill(2) of our own unreaped child.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                stops += 1;
+                if control.continue_stops {
+                    stop_or_kill(pid, stops)?;
                 }
-                continue_child(pid)?;
             }
             Termination::Continued => {}
-            _ => return Ok(states),
+            _ => {
+                if !before_reap_done {
+                    // Only if the child ended between the peek and the wait.
+                    (control.before_reap)();
+                }
+                return Ok(states);
+            }
         }
     }
+}
+
+/// Continues a stopped child, or kills it once it has stopped more than
+/// [`MAX_STOPS`] times, so that a reaper always returns.
+fn stop_or_kill(pid: libc::pid_t, stops: usize) -> io::Result<()> {
+    if stops > MAX_STOPS {
+        // SAFETY: plain kill(2) of our own unreaped child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    continue_child(pid)
 }
 
 fn continue_child(pid: libc::pid_t) -> io::Result<()> {

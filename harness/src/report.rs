@@ -136,6 +136,14 @@ pub fn table(report: &Report) -> String {
                         Some(c) if c.verdict == Verdict::Error => {
                             format!("{} error", mark(c.verdict))
                         }
+                        Some(c) if !c.watchdog.is_empty() => {
+                            format!(
+                                "{} {} (timed out: {})",
+                                mark(c.verdict),
+                                c.observed_text,
+                                c.watchdog.join(", ")
+                            )
+                        }
                         Some(c) => format!("{} {}", mark(c.verdict), c.observed_text),
                         None => "—".into(),
                     };

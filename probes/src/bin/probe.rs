@@ -36,7 +36,7 @@ const USAGE_ERROR: i32 = 120;
 const CANNOT: i32 = 121;
 
 /// Every verb with the synopsis of its arguments, in `--list` order.
-const VERBS: [(&str, &str); 20] = [
+const VERBS: [(&str, &str); 24] = [
     ("exit", " <i32>"),
     ("panic-main", ""),
     ("panic-thread", ""),
@@ -56,6 +56,10 @@ const VERBS: [(&str, &str); 20] = [
     ("exit-after-print", ""),
     ("abort-after-print", ""),
     ("exit-skips-drop", ""),
+    ("sleep-forever", ""),
+    ("ignore-then-sleep", " <signum>"),
+    ("spin", ""),
+    ("grandchild-holds-stdout", ""),
     ("--list", ""),
 ];
 
@@ -104,6 +108,13 @@ fn main() {
             process::abort()
         }
         ("exit-skips-drop", []) => exit_skips_drop(),
+        ("sleep-forever", []) => sleep_forever(),
+        ("ignore-then-sleep", [sig]) => {
+            os::ignore(verb, int_arg(verb, sig));
+            sleep_forever()
+        }
+        ("spin", []) => spin(),
+        ("grandchild-holds-stdout", []) => grandchild_holds_stdout(verb),
         ("--list", []) => list(),
         _ => usage(Some(verb)),
     }
@@ -303,6 +314,37 @@ fn exit_skips_drop() {
     process::exit(0);
 }
 
+/// `sleep-forever`: never ends by itself.
+fn sleep_forever() -> ! {
+    loop {
+        thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+/// `spin`: keeps one CPU busy forever.
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        // A volatile write keeps the loop from being optimised away.
+        // SAFETY: `n` is a live local, written through a valid pointer.
+        unsafe { ptr::write_volatile(&mut n, n.wrapping_add(1)) };
+    }
+}
+
+/// `grandchild-holds-stdout`: starts a copy of itself that sleeps forever
+/// with the same stdout, then exits 0 at once. The grandchild is in the
+/// probe's process group, so a harness that cleans up by group ends it.
+fn grandchild_holds_stdout(verb: &str) {
+    let exe = match env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => cannot(verb, format_args!("cannot find my own executable: {e}")),
+    };
+    let started = process::Command::new(exe).arg("sleep-forever").spawn();
+    if let Err(e) = started {
+        cannot(verb, format_args!("cannot start the grandchild: {e}"));
+    }
+}
+
 /// Signals and pipes through the C library, declared here by hand.
 ///
 /// # References
@@ -319,6 +361,9 @@ mod os {
 
     /// `SIG_DFL`, which is 0 on every Unix.
     const SIG_DFL: SigHandler = 0;
+
+    /// `SIG_IGN`, which is 1 on every Unix.
+    const SIG_IGN: SigHandler = 1;
 
     /// `SIGPIPE`, which is 13 on every Unix Rust supports (Linux on every
     /// architecture, the BSDs, Apple, illumos).
@@ -395,6 +440,12 @@ mod os {
         }
     }
 
+    /// `ignore-then-sleep <signum>`: sets `sig` to SIG_IGN.
+    pub fn ignore(_verb: &str, sig: c_int) {
+        // SAFETY: `signal` with SIG_IGN installs no code of ours.
+        unsafe { c::signal(sig, SIG_IGN) };
+    }
+
     /// `raise <signum>`: `raise(sig)` with the signal reset and unblocked.
     pub fn raise(_verb: &str, sig: c_int) {
         reset_and_unblock(sig);
@@ -446,6 +497,11 @@ mod os {
 mod os {
     /// `raise <signum>`: unsupported here.
     pub fn raise(verb: &str, _sig: i32) {
+        crate::cannot(verb, "unsupported on this target");
+    }
+
+    /// `ignore-then-sleep <signum>`: unsupported here.
+    pub fn ignore(verb: &str, _sig: i32) {
         crate::cannot(verb, "unsupported on this target");
     }
 

@@ -29,9 +29,15 @@ trait ReapChild {
     fn reap_child(&self, child: &mut std::process::Child) -> Vec<Observed>;
 }
 
-impl<R: reap::Reaper> ReapChild for R {
+impl<R: reap::Reaper + ?Sized> ReapChild for R {
     fn reap_child(&self, child: &mut std::process::Child) -> Vec<Observed> {
-        self.reap(child, &WaitConventions::LINUX).unwrap()
+        let mut nothing = || {};
+        let mut control = reap::Control {
+            continue_stops: true,
+            before_reap: &mut nothing,
+        };
+        self.reap(child, &WaitConventions::LINUX, &mut control)
+            .unwrap()
     }
 }
 
@@ -155,9 +161,7 @@ fn reapers_follow_a_stop_to_the_exit(
     #[case] raw_waitpid: &[i32],
 ) {
     let mut spawned = spawn(&sh("kill -STOP $$; exit 3"), false).unwrap();
-    let states = reaper
-        .reap(&mut spawned.child, &WaitConventions::LINUX)
-        .unwrap();
+    let states = reaper.reap_child(&mut spawned.child);
     spawned.finish().unwrap();
     let seq: Vec<Termination> = states.iter().map(|o| o.termination).collect();
     let stop = Termination::Stopped {
@@ -185,9 +189,7 @@ fn reapers_follow_a_stop_to_the_exit(
 #[case::std(&reap::StdWait)]
 fn reapers_agree_on_a_signal_death(#[case] reaper: &dyn reap::Reaper) {
     let mut spawned = spawn(&sh("kill -TERM $$"), false).unwrap();
-    let states = reaper
-        .reap(&mut spawned.child, &WaitConventions::LINUX)
-        .unwrap();
+    let states = reaper.reap_child(&mut spawned.child);
     spawned.finish().unwrap();
     assert_eq!(
         states.iter().map(|o| o.termination).collect::<Vec<_>>(),
