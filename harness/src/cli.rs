@@ -6,10 +6,14 @@
 //! - [`exit::USAGE`] (2): a usage or configuration error (bad flag, unknown
 //!   target, malformed profile, probes that do not build, unwritable output);
 //! - [`exit::INFRASTRUCTURE`] (3): no deviation, but some cell could not be
-//!   observed (spawn or wait failed), which is neither a pass nor a deviation.
+//!   observed (spawn or wait failed), which is neither a pass nor a deviation;
+//! - 128 + N: interrupted by signal N (130 for SIGINT, 143 for SIGTERM); the
+//!   report is written, marked incomplete.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -20,6 +24,7 @@ use crate::observe;
 use crate::probes::{self, HOST};
 use crate::profile::Profile;
 use crate::report::{self, Report, Summary, SCHEMA_VERSION};
+use crate::signal::Signal;
 
 /// The harness's own exit codes.
 pub mod exit {
@@ -84,15 +89,45 @@ pub struct MatrixArgs {
     /// Seconds between SIGTERM and SIGKILL for a probe that timed out.
     #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = seconds)]
     pub grace: Duration,
+    /// Use the probes already built in the target directory (check that they
+    /// are there and executable) instead of building them.
+    #[arg(long)]
+    pub no_build: bool,
     /// List the catalogue's behaviours and exit.
     #[arg(long)]
     pub list: bool,
 }
 
-/// Runs `test-matrix`; writes the report to `out` and errors to `err`, and
-/// returns the exit code.
+/// Runs `test-matrix` as a command: SIGINT and SIGTERM interrupt the run
+/// (see [`test_matrix_with`]). Writes the report to `out` and errors to
+/// `err`, and returns the exit code.
 pub fn test_matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    match run(args, out) {
+    let interrupt = Arc::new(AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let as_flag = usize::try_from(signal).expect("signal numbers are positive");
+        if let Err(e) = signal_hook::flag::register_usize(signal, Arc::clone(&interrupt), as_flag) {
+            let _ = writeln!(
+                err,
+                "error: cannot install a handler for signal {signal}: {e}"
+            );
+            return exit::USAGE;
+        }
+    }
+    test_matrix_with(args, out, err, interrupt)
+}
+
+/// Runs `test-matrix` and returns the exit code. Once `interrupt` holds a
+/// signal number, no new cell starts, the watchdog kills every running
+/// probe's process group, a partial report marked `incomplete` is written,
+/// and the exit code is 128 + that number, as a shell reports a command
+/// killed by it (POSIX XCU 2.8.2).
+pub fn test_matrix_with(
+    args: &MatrixArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    interrupt: Arc<AtomicUsize>,
+) -> u8 {
+    match run(args, out, &interrupt) {
         Ok(code) => code,
         Err(message) => {
             let _ = writeln!(err, "error: {message}");
@@ -101,7 +136,7 @@ pub fn test_matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) 
     }
 }
 
-fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
+fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> Result<u8, String> {
     let root = probes::workspace_root();
     let all = catalogue::catalogue();
     if args.list {
@@ -169,8 +204,29 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
         .target_dir
         .clone()
         .unwrap_or_else(|| root.join("target"));
-    let probe_set = probes::build_native(&target_dir, &needed)
-        .map_err(|e| format!("building the probes: {e}"))?;
+    let out_dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| target_dir.join("exitmatrix"));
+    let path = out_dir.join(format!("report-{}.json", args.target));
+    // Fail before the run, not after it, if the report cannot be written.
+    std::fs::create_dir_all(&out_dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(&out_dir).map(drop))
+        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+
+    let probe_set = if args.no_build {
+        probes::ProbeSet::in_target_dir(&target_dir, &needed)
+    } else {
+        probes::build_native(&target_dir, &needed)
+            .map_err(|e| format!("building the probes: {e}"))?
+    };
+    for b in &behaviours {
+        for build in b.builds().iter().filter(|b| needed.contains(b)) {
+            probe_set
+                .check(*build, b.probe)
+                .map_err(|e| e.to_string())?;
+        }
+    }
 
     let mut cells = Vec::new();
     for b in &behaviours {
@@ -190,11 +246,19 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern")
+        .ok()
+        .map(|s| s.trim().to_owned());
     let limits = matrix::Limits {
         timeout: args.timeout,
         grace: args.grace,
+        cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
     };
-    let cells = matrix::run(&cells, &profile, &probe_set, jobs, limits);
+    let cells = matrix::run(&cells, &profile, &probe_set, jobs, limits, interrupt);
+    let interrupted_by = match interrupt.load(Ordering::SeqCst) {
+        0 => None,
+        n => Some(i32::try_from(n).expect("a signal number")),
+    };
     let report = Report {
         schema: SCHEMA_VERSION,
         tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
@@ -202,21 +266,16 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
         host: HOST.to_owned(),
         profile_chain: profile.chain.clone(),
         signal_table: profile.signals.name.to_owned(),
-        core_pattern: std::fs::read_to_string("/proc/sys/kernel/core_pattern")
-            .ok()
-            .map(|s| s.trim().to_owned()),
+        cores_contained: limits.cores_contained,
+        core_pattern,
+        incomplete: interrupted_by.is_some(),
+        interrupted_by: interrupted_by.map(|n| profile.signals.display(Signal(n)).to_string()),
         summary: Summary::of(&cells),
         cells,
     };
 
-    let out_dir = args
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| target_dir.join("exitmatrix"));
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-    let path = out_dir.join(format!("report-{}.json", report.target));
-    std::fs::create_dir_all(&out_dir)
-        .and_then(|()| std::fs::write(&path, &json))
+    std::fs::write(&path, &json)
         .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
 
     let text = match args.format {
@@ -227,6 +286,15 @@ fn run(args: &MatrixArgs, out: &mut dyn Write) -> Result<u8, String> {
     writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))?;
     if matches!(args.format, Format::Table | Format::Summary) {
         writeln!(out, "report: {}", path.display()).map_err(|e| format!("cannot write: {e}"))?;
+    }
+    if let Some(n) = interrupted_by {
+        writeln!(
+            out,
+            "interrupted by {}: the report is incomplete",
+            report.interrupted_by.as_deref().unwrap_or("?")
+        )
+        .map_err(|e| format!("cannot write: {e}"))?;
+        return Ok(u8::try_from(128 + n).unwrap_or(u8::MAX));
     }
     let s = report.summary;
     Ok(if s.deviates > 0 || s.no_expectation > 0 {

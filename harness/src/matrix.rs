@@ -2,7 +2,7 @@
 //! profile of the target being checked.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -74,6 +74,9 @@ pub struct CellReport {
     pub verdict: Verdict,
     /// Why it does not conform (or why it could not be observed).
     pub problems: Vec<String>,
+    /// What else a reader should know about how the cell was checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Standard output (lossy UTF-8, at most 4 KiB).
     pub stdout: String,
     /// Standard error (lossy UTF-8, at most 4 KiB).
@@ -95,6 +98,10 @@ pub struct Limits {
     pub timeout: Duration,
     /// How long after SIGTERM the watchdog sends SIGKILL.
     pub grace: Duration,
+    /// Whether a core dump lands in the probe's own directory (a relative
+    /// `core_pattern`). If not, no case may dump core, and an expected core
+    /// flag cannot be checked: see [`cores_contained`].
+    pub cores_contained: bool,
 }
 
 impl Default for Limits {
@@ -102,37 +109,59 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(10),
             grace: Duration::from_millis(500),
+            cores_contained: true,
         }
     }
 }
 
+/// Whether the kernel's `core_pattern` writes a core file into the dumping
+/// process's working directory, the only place the harness lets a core go.
+/// A pattern with a `/` names another directory and one starting with `|`
+/// pipes the core to a program (core(5)); neither is contained.
+pub fn cores_contained(core_pattern: &str) -> bool {
+    !core_pattern.starts_with('|') && !core_pattern.contains('/')
+}
+
 /// Runs `cells` on `jobs` threads and returns their reports in cell order.
+///
+/// Once `interrupt` is non-zero no new cell starts, and a cell that was
+/// running is reported as not observed ("interrupted"): the caller makes
+/// the watchdog kill the running probes. The reports of the cells that ran
+/// are returned, still in cell order.
 pub fn run(
     cells: &[Cell<'_>],
     profile: &Profile,
     probes: &ProbeSet,
     jobs: usize,
     limits: Limits,
+    interrupt: &Arc<AtomicUsize>,
 ) -> Vec<CellReport> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CellReport>>> = Mutex::new(vec![None; cells.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
+                if interrupt.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cell) = cells.get(i) else { break };
-                let report = run_cell(cell, profile, probes, limits);
-                results
-                    .lock()
-                    .expect("no worker panics while holding the lock")[i] = Some(report);
+                let mut report = run_cell(cell, profile, probes, limits, Some(interrupt));
+                if interrupt.load(Ordering::SeqCst) != 0 {
+                    report.verdict = Verdict::Error;
+                    report
+                        .problems
+                        .push("interrupted while this cell ran".into());
+                }
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
             });
         }
     });
     results
         .into_inner()
-        .expect("workers have finished")
+        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
-        .map(|r| r.expect("every cell ran"))
+        .flatten()
         .collect()
 }
 
@@ -142,12 +171,13 @@ pub fn run_cell(
     profile: &Profile,
     probes: &ProbeSet,
     limits: Limits,
+    interrupt: Option<&Arc<AtomicUsize>>,
 ) -> CellReport {
     let observer = cell.observer.name();
     let expected = profile
         .expectation(&cell.behaviour.name, cell.build, observer)
         .cloned();
-    let core = expected.as_ref().is_some_and(Expectation::wants_core);
+    let core = limits.cores_contained && expected.as_ref().is_some_and(Expectation::wants_core);
     let mut report = CellReport {
         behaviour: cell.behaviour.name.clone(),
         build: cell.build,
@@ -158,6 +188,7 @@ pub fn run_cell(
         expected,
         verdict: Verdict::Error,
         problems: Vec::new(),
+        notes: Vec::new(),
         stdout: String::new(),
         stderr: String::new(),
         cores: Vec::new(),
@@ -197,6 +228,7 @@ pub fn run_cell(
         timeout: cell.behaviour.timeout.unwrap_or(limits.timeout),
         grace: limits.grace,
         continue_stops: cell.behaviour.continue_stops,
+        interrupt,
     };
     let started = Instant::now();
     let observed = cell.observer.observe(&case);
@@ -231,7 +263,14 @@ pub fn run_cell(
             .push("no expectation in the profile for this cell".into());
         return report;
     };
-    report.problems = compare(expected, &report, &states);
+    let mask_core = !limits.cores_contained && expected.wants_core();
+    if mask_core {
+        report.notes.push(
+            "core dumps disabled (core_pattern is not contained): the core flag is not checked"
+                .into(),
+        );
+    }
+    report.problems = compare(expected, &report, &states, mask_core);
     report.verdict = if report.problems.is_empty() {
         Verdict::Conforms
     } else {
@@ -242,10 +281,27 @@ pub fn run_cell(
 
 /// The ways `states` and the output differ from `expected`; empty if they
 /// conform.
-fn compare(expected: &Expectation, report: &CellReport, states: &[Termination]) -> Vec<String> {
+fn compare(
+    expected: &Expectation,
+    report: &CellReport,
+    states: &[Termination],
+    mask_core: bool,
+) -> Vec<String> {
     let (stdout, stderr, observed) = (&report.stdout, &report.stderr, &report.observed_text);
     let mut problems = Vec::new();
-    if !expected.any_of.iter().any(|seq| seq == states) {
+    let unflag = |s: &Termination| match *s {
+        Termination::Signaled { signal, .. } if mask_core => Termination::Signaled {
+            signal,
+            core_dumped: false,
+        },
+        other => other,
+    };
+    let seen: Vec<Termination> = states.iter().map(unflag).collect();
+    if !expected
+        .any_of
+        .iter()
+        .any(|seq| seq.iter().map(unflag).eq(seen.iter().copied()))
+    {
         let wanted = if expected.outcome.len() == 1 {
             expected.outcome[0].clone()
         } else {

@@ -6,6 +6,8 @@
 //! Python or an in-target agent. Each observer is one column of the matrix.
 
 use std::fmt;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::decode::WaitConventions;
@@ -28,6 +30,8 @@ pub struct Case<'a> {
     pub grace: Duration,
     /// Whether a stopped probe is continued (else only the watchdog ends it).
     pub continue_stops: bool,
+    /// The run's interrupt flag (see [`crate::watchdog::Watchdog::arm`]).
+    pub interrupt: Option<&'a Arc<AtomicUsize>>,
 }
 
 /// What an observer saw.
@@ -71,7 +75,8 @@ impl<R: Reaper> Observer for Direct<R> {
             .map_err(|e| format!("cannot spawn {command}: {e}"))?;
         // The probe leads its own process group (spawn puts it there).
         let pgid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits in pid_t");
-        let mut armed = Some(Watchdog::global().arm(pgid, case.timeout, case.grace));
+        let mut armed =
+            Some(Watchdog::global().arm(pgid, case.timeout, case.grace, case.interrupt.cloned()));
         let mut watchdog = Sent::new();
         let mut before_reap = || {
             if let Some(armed) = armed.take() {

@@ -12,6 +12,9 @@ use std::process::Command;
 
 use crate::catalogue::{Build, ProbeBin};
 
+/// The directory, in a target directory, of the C probe's build.
+const C_DIR: &str = "probe-c";
+
 /// The host's target triple, recorded at build time.
 pub const HOST: &str = env!("EXITMATRIX_HOST");
 
@@ -23,6 +26,35 @@ pub struct ProbeSet {
 }
 
 impl ProbeSet {
+    /// The probes of `builds` where [`build_native`] puts them in
+    /// `target_dir`, without building anything.
+    pub fn in_target_dir(target_dir: &Path, builds: &[Build]) -> ProbeSet {
+        let dirs = builds
+            .iter()
+            .map(|&b| (b, target_dir.join(b.cargo_profile().unwrap_or(C_DIR))))
+            .collect();
+        ProbeSet { dirs }
+    }
+
+    /// Checks that `bin` of `build` exists and is an executable file.
+    pub fn check(&self, build: Build, bin: ProbeBin) -> Result<(), BuildError> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self
+            .path(build, bin)
+            .ok_or(BuildError::NotBuilt { build })?;
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+            Ok(_) => Err(BuildError::BadProbe {
+                path,
+                why: "is not an executable file",
+            }),
+            Err(_) => Err(BuildError::BadProbe {
+                path,
+                why: "is missing",
+            }),
+        }
+    }
+
     /// The path of `bin` in `build`, or `None` if that build was not made.
     pub fn path(&self, build: Build, bin: ProbeBin) -> Option<PathBuf> {
         let dir = self.dirs.get(&build)?;
@@ -53,6 +85,20 @@ pub enum BuildError {
         what: String,
         /// How the tool ended.
         status: std::process::ExitStatus,
+    },
+    /// A build was not made.
+    #[error("build `{build}` was not made")]
+    NotBuilt {
+        /// The build.
+        build: Build,
+    },
+    /// A probe binary cannot be run.
+    #[error("probe {} {why} (build the probes: drop --no-build)", path.display())]
+    BadProbe {
+        /// The binary.
+        path: PathBuf,
+        /// What is wrong.
+        why: &'static str,
     },
     /// The C compiler was not found.
     #[error("no C compiler for {target}: {message}")]
@@ -111,7 +157,7 @@ pub fn build_native(target_dir: &Path, builds: &[Build]) -> Result<ProbeSet, Bui
                 dirs.insert(build, target_dir.join(profile));
             }
             None => {
-                let dir = target_dir.join("probe-c");
+                let dir = target_dir.join(C_DIR);
                 build_c(&root.join("probes/c/cprobe.c"), &dir)?;
                 dirs.insert(build, dir);
             }

@@ -63,6 +63,14 @@ pub struct Report {
     pub signal_table: String,
     /// `/proc/sys/kernel/core_pattern` at the time of the run, if readable.
     pub core_pattern: Option<String>,
+    /// Whether core dumps land in each case's own directory; if not, cores
+    /// were disabled for every case and core flags were not checked.
+    pub cores_contained: bool,
+    /// Whether the run was interrupted before every cell ran.
+    pub incomplete: bool,
+    /// The signal that interrupted the run, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_by: Option<String>,
     /// Verdict counts.
     pub summary: Summary,
     /// Every cell, in catalogue order.

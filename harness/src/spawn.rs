@@ -97,7 +97,8 @@ impl Spawned {
 }
 
 /// Starts `invocation` as a probe. `core` says whether the case expects a
-/// core dump: it sets `RLIMIT_CORE` to the hard limit, otherwise to 0.
+/// core dump: it sets `RLIMIT_CORE` to the hard limit, otherwise to one
+/// byte, which dumps nothing whatever `core_pattern` says.
 #[expect(
     clippy::disallowed_methods,
     reason = "this is the one place probes are spawned"
@@ -149,7 +150,14 @@ fn core_limit(core: bool) -> io::Result<libc::rlimit> {
     if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    limit.rlim_cur = if core { limit.rlim_max } else { 0 };
+    // "Off" is one byte, not zero: the kernel ignores a zero limit when
+    // core_pattern pipes cores to a program, but refuses to dump for a limit
+    // of exactly 1 (fs/coredump.c), and a file dump needs at least a page.
+    limit.rlim_cur = if core {
+        limit.rlim_max
+    } else {
+        limit.rlim_max.min(1)
+    };
     Ok(limit)
 }
 

@@ -11,7 +11,7 @@
 //! pid that names a process group is not reused while the group lives), so
 //! the watchdog can never signal a recycled pid.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -25,15 +25,29 @@ struct Entry {
     deadline: Instant,
     grace: Duration,
     sent: Sent,
+    /// The run's interrupt flag: once non-zero, the group is killed at once.
+    interrupt: Option<Arc<AtomicUsize>>,
+}
+
+impl Entry {
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst) != 0)
+    }
+
+    fn kill(&mut self) {
+        if self.sent.last() != Some(&"SIGKILL") {
+            signal_group(self.pgid, libc::SIGKILL);
+            self.sent.push("SIGKILL");
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     next_id: u64,
     entries: Vec<Entry>,
-    /// Set once an interrupt was seen: every group is killed at once and
-    /// every new case is killed as soon as it is armed.
-    killing_all: bool,
 }
 
 /// The process-wide watchdog.
@@ -41,7 +55,6 @@ struct State {
 pub struct Watchdog {
     state: Mutex<State>,
     wake: Condvar,
-    interrupt: OnceLock<Arc<AtomicBool>>,
 }
 
 /// How often the watchdog looks at the interrupt flag while nothing is due.
@@ -55,7 +68,6 @@ impl Watchdog {
             let dog: &'static Watchdog = Box::leak(Box::new(Watchdog {
                 state: Mutex::new(State::default()),
                 wake: Condvar::new(),
-                interrupt: OnceLock::new(),
             }));
             std::thread::Builder::new()
                 .name("exitmatrix-watchdog".into())
@@ -65,15 +77,17 @@ impl Watchdog {
         })
     }
 
-    /// Makes the watchdog kill every watched group (and every one armed
-    /// later) once `flag` becomes true. Only the first call has an effect.
-    pub fn kill_all_on(&self, flag: Arc<AtomicBool>) {
-        let _ = self.interrupt.set(flag);
-    }
-
     /// Starts watching process group `pgid`, which must be the group of an
-    /// unreaped child of this process.
-    pub fn arm(&'static self, pgid: libc::pid_t, timeout: Duration, grace: Duration) -> Armed {
+    /// unreaped child of this process. Once `interrupt` (the run's flag:
+    /// the number of the signal that interrupted it) is non-zero, the group
+    /// is killed within [`POLL`].
+    pub fn arm(
+        &'static self,
+        pgid: libc::pid_t,
+        timeout: Duration,
+        grace: Duration,
+        interrupt: Option<Arc<AtomicUsize>>,
+    ) -> Armed {
         let mut state = self.lock();
         let id = state.next_id;
         state.next_id += 1;
@@ -83,10 +97,10 @@ impl Watchdog {
             deadline: Instant::now() + timeout,
             grace,
             sent: Vec::new(),
+            interrupt,
         };
-        if state.killing_all {
-            signal_group(pgid, libc::SIGKILL);
-            entry.sent.push("SIGKILL");
+        if entry.interrupted() {
+            entry.kill();
         }
         state.entries.push(entry);
         drop(state);
@@ -104,35 +118,19 @@ impl Watchdog {
         let mut state = self.lock();
         loop {
             let now = Instant::now();
-            let interrupted = self
-                .interrupt
-                .get()
-                .is_some_and(|f| f.load(Ordering::SeqCst));
-            if interrupted && !state.killing_all {
-                state.killing_all = true;
-                for e in &mut state.entries {
-                    signal_group(e.pgid, libc::SIGKILL);
-                    e.sent.push("SIGKILL");
-                }
-            }
             let mut next = now + POLL;
             for e in &mut state.entries {
-                if e.deadline <= now {
-                    let sig = if e.sent.is_empty() {
-                        libc::SIGTERM
+                if e.interrupted() {
+                    e.kill();
+                } else if e.deadline <= now {
+                    if e.sent.is_empty() {
+                        signal_group(e.pgid, libc::SIGTERM);
+                        e.sent.push("SIGTERM");
                     } else {
-                        libc::SIGKILL
-                    };
-                    if e.sent.last() != Some(&"SIGKILL") {
-                        signal_group(e.pgid, sig);
-                        e.sent.push(if sig == libc::SIGTERM {
-                            "SIGTERM"
-                        } else {
-                            "SIGKILL"
-                        });
+                        e.kill();
                     }
-                    // After SIGKILL there is nothing more to send; look again
-                    // only at the poll interval.
+                    // After SIGKILL there is nothing more to send; the entry
+                    // stays until its case disarms it.
                     e.deadline = now + e.grace;
                 }
                 next = next.min(e.deadline);
