@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the bird's-eye view.
 
+pub mod assert;
 pub mod catalogue;
 pub mod cli;
 pub mod decode;
@@ -15,3 +16,9 @@ pub mod report;
 pub mod signal;
 pub mod spawn;
 pub mod watchdog;
+
+/// The README's Rust examples, compiled and run as doctests so they cannot
+/// rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

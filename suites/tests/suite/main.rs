@@ -1,5 +1,6 @@
 //! exitmatrix's own tests, in one binary so the suite links once.
 
+mod assertions; // the assertion library, as another crate would use it
 mod catalogue; // the catalogue and the probes agree
 mod cli; // test-matrix end to end: exit codes, reports, diffs
 mod common; // the probe set, built once
