@@ -111,14 +111,18 @@ fn host_table() -> &'static SignalTable {
 pub fn termination_of(status: &ExitStatus) -> Termination {
     use std::os::unix::process::ExitStatusExt;
     if let Some(code) = status.code() {
-        Termination::Exited { code: i64::from(code) }
+        Termination::Exited {
+            code: i64::from(code),
+        }
     } else if let Some(signal) = status.signal() {
         Termination::Signaled {
             signal: Signal(signal),
             core_dumped: status.core_dumped(),
         }
     } else if let Some(signal) = status.stopped_signal() {
-        Termination::Stopped { signal: Signal(signal) }
+        Termination::Stopped {
+            signal: Signal(signal),
+        }
     } else if status.continued() {
         Termination::Continued
     } else {
@@ -184,7 +188,9 @@ pub mod ends {
     /// assert!(ends::exited(3).eval(&Termination::Exited { code: 3 }));
     /// ```
     pub fn exited(code: i64) -> EndPredicate {
-        EndPredicate { kind: Kind::Exited(code) }
+        EndPredicate {
+            kind: Kind::Exited(code),
+        }
     }
 
     /// Killed by `signal` (with or without a core dump).
@@ -210,7 +216,9 @@ pub mod ends {
     /// assert!(ends::core_dumped().eval(&t));
     /// ```
     pub fn core_dumped() -> EndPredicate {
-        EndPredicate { kind: Kind::CoreDumped }
+        EndPredicate {
+            kind: Kind::CoreDumped,
+        }
     }
 
     /// Stopped by `signal`.
@@ -278,7 +286,10 @@ impl Predicate<Termination> for EndPredicate {
     fn find_case<'a>(&'a self, expected: bool, t: &Termination) -> Option<Case<'a>> {
         let result = self.holds(t);
         (result == expected).then(|| {
-            Case::new(Some(self), result).add_product(Product::new("observed", t.display(host_table()).to_string()))
+            Case::new(Some(self), result).add_product(Product::new(
+                "observed",
+                t.display(host_table()).to_string(),
+            ))
         })
     }
 }
@@ -293,7 +304,10 @@ impl Predicate<ExitStatus> for EndPredicate {
         let result = self.holds(&t);
         (result == expected).then(|| {
             Case::new(Some(self), result)
-                .add_product(Product::new("observed", t.display(host_table()).to_string()))
+                .add_product(Product::new(
+                    "observed",
+                    t.display(host_table()).to_string(),
+                ))
                 .add_product(Product::new("raw status", format!("{status:?}")))
         })
     }

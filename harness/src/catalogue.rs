@@ -191,6 +191,78 @@ impl Behaviour {
     }
 }
 
+/// What a behaviour needs of its target beyond ending a process: a
+/// behaviour runs only on targets whose family provides it (see
+/// [`crate::target::Family::provides`]); on the others its cells are "not
+/// applicable", listed in the report and never counted as conforming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// POSIX signals: `raise` and `kill` by number, stops, SIGPIPE, and the
+    /// watchdog's SIGTERM and SIGKILL (the hostile probes). Unix only.
+    PosixSignals,
+    /// The C standard's signals through the C library's `raise` (SIGABRT,
+    /// SIGFPE, SIGILL, SIGINT, SIGSEGV, SIGTERM; C11 7.14): Unix and
+    /// Windows' C runtime.
+    CSignals,
+    /// `std::thread::spawn`: not on WASI (wasm32-wasi has no threads).
+    Threads,
+}
+
+impl Capability {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::PosixSignals => "posix-signals",
+            Capability::CSignals => "c-signals",
+            Capability::Threads => "threads",
+        }
+    }
+}
+
+/// The signals of the C standard (C11 7.14), which the C library of every
+/// hosted implementation has.
+pub const C_STANDARD_SIGNALS: [&str; 6] = [
+    "SIGABRT", "SIGFPE", "SIGILL", "SIGINT", "SIGSEGV", "SIGTERM",
+];
+
+impl Behaviour {
+    /// What the behaviour needs of its target, decided by the probe verb
+    /// that carries it out.
+    pub fn needs(&self) -> Option<Capability> {
+        let verb = self.args.first().map(String::as_str);
+        match (self.probe, verb) {
+            (ProbeBin::CProbe, Some("raise")) => {
+                let name = self.args.get(1).map_or("", String::as_str);
+                Some(if C_STANDARD_SIGNALS.contains(&name) {
+                    Capability::CSignals
+                } else {
+                    Capability::PosixSignals
+                })
+            }
+            (
+                ProbeBin::Probe,
+                Some(
+                    "raise"
+                    | "kill"
+                    | "raise-then-exit"
+                    | "sigpipe-ignored"
+                    | "sigpipe-default"
+                    | "sleep-forever"
+                    | "ignore-then-sleep"
+                    | "spin"
+                    | "grandchild-holds-stdout",
+                ),
+            ) => Some(Capability::PosixSignals),
+            (
+                ProbeBin::Probe,
+                Some("panic-thread" | "panic-thread-unwrap" | "exit-from-thread"),
+            ) => Some(Capability::Threads),
+            _ => None,
+        }
+    }
+}
+
 /// The signals of POSIX.1-2017 `<signal.h>` ("The <signal.h> header shall
 /// define the following macros ... SIGABRT ... SIGXFSZ"), in that order.
 pub const POSIX_SIGNALS: [&str; 28] = [
@@ -225,7 +297,10 @@ pub const POSIX_SIGNALS: [&str; 28] = [
 ];
 
 /// Arguments of `process::exit(n)` in the catalogue, with their row suffixes.
-pub const EXIT_ARGS: [(&str, i64); 14] = [
+///
+/// 259 is Windows' `STILL_ACTIVE`: a parent polling `GetExitCodeProcess`
+/// cannot tell a process that exited with it from one still running.
+pub const EXIT_ARGS: [(&str, i64); 15] = [
     ("0", 0),
     ("1", 1),
     ("2", 2),
@@ -235,6 +310,7 @@ pub const EXIT_ARGS: [(&str, i64); 14] = [
     ("255", 255),
     ("256", 256),
     ("257", 257),
+    ("259", 259),
     ("511", 511),
     ("minus-1", -1),
     ("minus-255", -255),

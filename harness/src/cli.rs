@@ -6,7 +6,8 @@
 //! - [`exit::USAGE`] (2): a usage or configuration error (bad flag, unknown
 //!   target, malformed profile, probes that do not build, unwritable output);
 //! - [`exit::INFRASTRUCTURE`] (3): no deviation, but some cell could not be
-//!   observed (spawn or wait failed), which is neither a pass nor a deviation;
+//!   observed (spawn or wait failed, or its observer, a shell say, is not
+//!   installed), which is neither a pass nor a deviation;
 //! - 128 + N: interrupted by signal N (130 for SIGINT, 143 for SIGTERM); the
 //!   report is written, marked incomplete.
 
@@ -34,7 +35,7 @@ pub mod exit {
     pub const DEVIATES: u8 = 1;
     /// Usage or configuration error.
     pub const USAGE: u8 = 2;
-    /// Some cell could not be observed.
+    /// Some cell could not be observed, or its observer is not installed.
     pub const INFRASTRUCTURE: u8 = 3;
 }
 
@@ -47,10 +48,13 @@ pub enum Format {
     Json,
     /// Only deviations and the summary line.
     Summary,
+    /// The conformance table in Markdown, as the README holds it: one row
+    /// per behaviour, one column per observer.
+    Markdown,
 }
 
 /// Arguments of `test-matrix`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct MatrixArgs {
     /// Target triple being checked.
     #[arg(long, default_value = HOST)]
@@ -67,9 +71,15 @@ pub struct MatrixArgs {
     /// Run only these builds (repeatable): unwind, abort, c.
     #[arg(long = "build", value_name = "BUILD")]
     pub builds: Vec<String>,
-    /// Run only these observers (repeatable): waitpid, waitid, std.
+    /// Run only these observers (repeatable): the reapers waitpid, waitid,
+    /// std; the shells dash, bash, ksh93, mksh, zsh, busybox-sh, yash, posh;
+    /// py-subprocess, py-waitstatus, py-mp-fork, py-mp-spawn (default: all).
     #[arg(long = "observer", visible_alias = "reaper", value_name = "OBSERVER")]
     pub observers: Vec<String>,
+    /// Colon-separated directories the shells and python3 are looked up in;
+    /// one that is not found there is "not installed".
+    #[arg(long, value_name = "DIRS", default_value = crate::shell::DEFAULT_SEARCH_PATH)]
+    pub observer_path: String,
     /// Cells run in parallel (default: the number of CPUs).
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -96,6 +106,21 @@ pub struct MatrixArgs {
     /// List the catalogue's behaviours and exit.
     #[arg(long)]
     pub list: bool,
+    /// The runner for a foreign --target: words put before each program
+    /// (default: $CARGO_TARGET_<TRIPLE>_RUNNER, then target.<triple>.runner
+    /// in .cargo/config.toml, then qemu-user, Wine or Node's WASI).
+    #[arg(long, value_name = "WORDS")]
+    pub runner: Option<String>,
+    /// Run the native target and every foreign target that is installed
+    /// (`cargo xtask install-targets`); one that is not is reported as
+    /// "not installed" and the run does not pass.
+    #[arg(long, conflicts_with = "target")]
+    pub all_targets: bool,
+    /// For a --target without a profile: check it against its family
+    /// profile and write what it did as profiles/<target>.toml, a starting
+    /// profile that records the runner and tool versions.
+    #[arg(long)]
+    pub bless: bool,
 }
 
 /// Runs `test-matrix` as a command: SIGINT and SIGTERM interrupt the run
@@ -144,12 +169,18 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
             writeln!(out, "{:<34} {}", b.name, b.summary)
                 .map_err(|e| format!("cannot write: {e}"))?;
         }
+        for c in observe::own_cases() {
+            writeln!(out, "{:<34} {} (own case)", c.name, c.summary)
+                .map_err(|e| format!("cannot write: {e}"))?;
+        }
         return Ok(exit::CONFORMS);
     }
-    if args.target != HOST {
+    if args.all_targets || args.target != HOST {
+        return crate::foreign::dispatch(args, out, interrupt, run);
+    }
+    if args.bless || args.runner.is_some() {
         return Err(format!(
-            "target `{}` cannot be run yet: only the native target `{HOST}` is supported",
-            args.target
+            "--bless and --runner are for a foreign --target; the native target `{HOST}` runs directly"
         ));
     }
     let behaviours: Vec<_> = all
@@ -159,7 +190,10 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
                 || args.behaviours.iter().any(|p| b.name.contains(p.as_str()))
         })
         .collect();
-    if behaviours.is_empty() {
+    let own_case_matches = observe::own_case_names()
+        .iter()
+        .any(|c| args.behaviours.iter().any(|p| c.contains(p.as_str())));
+    if behaviours.is_empty() && !own_case_matches {
         return Err(format!(
             "no behaviour matches {:?} (see `cargo xtask test-matrix --list`)",
             args.behaviours
@@ -179,12 +213,12 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
     for name in &args.observers {
         let known = observe::NAMES.join(", ");
         observers.push(
-            observe::by_name(name)
+            observe::by_name_in(name, &args.observer_path)
                 .ok_or_else(|| format!("unknown observer `{name}` (known: {known})"))?,
         );
     }
     if observers.is_empty() {
-        observers = observe::direct();
+        observers = observe::all(&args.observer_path);
     }
 
     let profiles_dir = args
@@ -234,7 +268,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
             if !needed.contains(build) {
                 continue;
             }
-            for o in &observers {
+            for o in observers.iter().filter(|o| o.runs(b)) {
                 cells.push(Cell {
                     behaviour: b,
                     build: *build,
@@ -255,6 +289,9 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
     };
     let cells = matrix::run(&cells, &profile, &probe_set, jobs, limits, interrupt);
+    let views: Vec<&dyn observe::Observer> = observers.iter().map(AsRef::as_ref).collect();
+    let cases =
+        crate::parent::run_own_cases(&views, &args.behaviours, &profile, limits, jobs, interrupt);
     let interrupted_by = match interrupt.load(Ordering::SeqCst) {
         0 => None,
         n => Some(i32::try_from(n).expect("a signal number")),
@@ -270,8 +307,11 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         core_pattern,
         incomplete: interrupted_by.is_some(),
         interrupted_by: interrupted_by.map(|n| profile.signals.display(Signal(n)).to_string()),
-        summary: Summary::of(&cells),
+        observers: observers.iter().map(|o| o.info()).collect(),
+        summary: Summary::of(&cells).with_cases(&cases),
         cells,
+        cases,
+        foreign: None,
     };
 
     let json = serde_json::to_string_pretty(&report).expect("reports serialise");
@@ -282,6 +322,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         Format::Table => report::table(&report) + &report::findings(&report),
         Format::Json => json,
         Format::Summary => report::findings(&report),
+        Format::Markdown => report::markdown(&report),
     };
     writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))?;
     if matches!(args.format, Format::Table | Format::Summary) {
@@ -299,7 +340,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
     let s = report.summary;
     Ok(if s.deviates > 0 || s.no_expectation > 0 {
         exit::DEVIATES
-    } else if s.errors > 0 {
+    } else if s.errors > 0 || s.not_installed > 0 {
         exit::INFRASTRUCTURE
     } else {
         exit::CONFORMS

@@ -29,6 +29,158 @@ pub enum RawStatus {
         /// The exit code or the signal number.
         status: i32,
     },
+    /// The `DWORD` that Windows' `GetExitCodeProcess` stores: all 32 bits.
+    ExitCode {
+        /// The exit code, or the NTSTATUS of the exception that ended the
+        /// process.
+        code: u32,
+    },
+    /// What a WASI embedding's `_start` call returned: the module's
+    /// `proc_exit` code as the embedding gives it (Node.js gives it as a
+    /// signed 32-bit number).
+    WasiExit {
+        /// The code.
+        code: i64,
+    },
+    /// A WebAssembly trap that escaped a WASI embedding's `_start` call.
+    Trap {
+        /// Which trap.
+        trap: Trap,
+    },
+}
+
+/// A WebAssembly trap, as the core specification names the conditions that
+/// make execution trap.
+///
+/// # References
+/// - WebAssembly Core Specification 2.0, 4.4 Instructions (`unreachable`:
+///   "Trap"; memory instructions: "If ea + N/8 is larger than the length of
+///   mem.data, then: Trap"), 4.5.5 (call stack exhaustion is an
+///   implementation limit that traps)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trap {
+    /// `unreachable` executed (Rust's and wasi-libc's `abort`).
+    Unreachable,
+    /// A load or store outside linear memory.
+    MemoryOutOfBounds,
+    /// The engine's call stack ran out.
+    CallStackExhausted,
+    /// Integer division or remainder by zero.
+    IntegerDivideByZero,
+    /// Signed division overflow.
+    IntegerOverflow,
+    /// A float-to-integer conversion out of range.
+    InvalidConversion,
+    /// `call_indirect` outside its table.
+    TableOutOfBounds,
+    /// `call_indirect` to a null entry.
+    IndirectCallToNull,
+    /// `call_indirect` with the wrong signature.
+    BadSignature,
+    /// A trap the harness does not name.
+    Other,
+}
+
+impl Trap {
+    /// Every trap, in the order above.
+    pub const ALL: [Trap; 10] = [
+        Trap::Unreachable,
+        Trap::MemoryOutOfBounds,
+        Trap::CallStackExhausted,
+        Trap::IntegerDivideByZero,
+        Trap::IntegerOverflow,
+        Trap::InvalidConversion,
+        Trap::TableOutOfBounds,
+        Trap::IndirectCallToNull,
+        Trap::BadSignature,
+        Trap::Other,
+    ];
+
+    /// The word profiles and the agent's line format use (`unreachable`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Trap::Unreachable => "unreachable",
+            Trap::MemoryOutOfBounds => "memory-out-of-bounds",
+            Trap::CallStackExhausted => "call-stack-exhausted",
+            Trap::IntegerDivideByZero => "integer-divide-by-zero",
+            Trap::IntegerOverflow => "integer-overflow",
+            Trap::InvalidConversion => "invalid-conversion",
+            Trap::TableOutOfBounds => "table-out-of-bounds",
+            Trap::IndirectCallToNull => "indirect-call-to-null",
+            Trap::BadSignature => "bad-signature",
+            Trap::Other => "other",
+        }
+    }
+
+    /// Parses [`Trap::name`].
+    pub fn from_name(name: &str) -> Option<Trap> {
+        Trap::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// NTSTATUS values a process can end with, and their names.
+///
+/// An unhandled exception ends a Windows process with the exception code as
+/// its exit code, and exception codes are NTSTATUS values.
+///
+/// # References
+/// - [MS-ERREF] 2.3.1 NTSTATUS Values; `ntstatus.h` in the Windows SDK
+/// - Microsoft Learn, GetExitCodeProcess: the exit code is "the exception
+///   value for an unhandled exception that caused the process to terminate"
+/// - Microsoft Learn, __fastfail: "the process is terminated with exception
+///   code STATUS_STACK_BUFFER_OVERRUN (0xC0000409)"
+pub const NTSTATUS: [(u32, &str); 26] = [
+    (0x8000_0001, "STATUS_GUARD_PAGE_VIOLATION"),
+    (0x8000_0002, "STATUS_DATATYPE_MISALIGNMENT"),
+    (0x8000_0003, "STATUS_BREAKPOINT"),
+    (0x8000_0004, "STATUS_SINGLE_STEP"),
+    (0xC000_0005, "STATUS_ACCESS_VIOLATION"),
+    (0xC000_0006, "STATUS_IN_PAGE_ERROR"),
+    (0xC000_0008, "STATUS_INVALID_HANDLE"),
+    (0xC000_0017, "STATUS_NO_MEMORY"),
+    (0xC000_001D, "STATUS_ILLEGAL_INSTRUCTION"),
+    (0xC000_0025, "STATUS_NONCONTINUABLE_EXCEPTION"),
+    (0xC000_0026, "STATUS_INVALID_DISPOSITION"),
+    (0xC000_008C, "STATUS_ARRAY_BOUNDS_EXCEEDED"),
+    (0xC000_008E, "STATUS_FLOAT_DIVIDE_BY_ZERO"),
+    (0xC000_0094, "STATUS_INTEGER_DIVIDE_BY_ZERO"),
+    (0xC000_0095, "STATUS_INTEGER_OVERFLOW"),
+    (0xC000_0096, "STATUS_PRIVILEGED_INSTRUCTION"),
+    (0xC000_00FD, "STATUS_STACK_OVERFLOW"),
+    (0xC000_0135, "STATUS_DLL_NOT_FOUND"),
+    (0xC000_013A, "STATUS_CONTROL_C_EXIT"),
+    (0xC000_0142, "STATUS_DLL_INIT_FAILED"),
+    (0xC000_0374, "STATUS_HEAP_CORRUPTION"),
+    (0xC000_0409, "STATUS_STACK_BUFFER_OVERRUN"),
+    (0xC000_0420, "STATUS_ASSERTION_FAILURE"),
+    (0xC000_0602, "STATUS_FAIL_FAST_EXCEPTION"),
+    (0xC000_0194, "STATUS_POSSIBLE_DEADLOCK"),
+    (0xC000_0144, "STATUS_UNHANDLED_EXCEPTION"),
+];
+
+/// `STILL_ACTIVE` (`STATUS_PENDING`), 259: what `GetExitCodeProcess` gives
+/// for a process that is still running, and so also for one that exited
+/// with 259.
+///
+/// # References
+/// - Microsoft Learn, GetExitCodeProcess: "If a thread returns STILL_ACTIVE
+///   (259) as an error code, then applications that test for that value
+///   could interpret it to mean that the thread is still running"
+pub const STILL_ACTIVE: u32 = 259;
+
+/// The name of NTSTATUS `code`, if it is one of [`NTSTATUS`].
+pub fn ntstatus_name(code: u32) -> Option<&'static str> {
+    NTSTATUS.iter().find(|(c, _)| *c == code).map(|&(_, n)| n)
+}
+
+/// The code of an NTSTATUS name: one of [`NTSTATUS`], or `STILL_ACTIVE` /
+/// `STATUS_PENDING` for 259.
+pub fn ntstatus_code(name: &str) -> Option<u32> {
+    match name {
+        "STILL_ACTIVE" | "STATUS_PENDING" => Some(STILL_ACTIVE),
+        _ => NTSTATUS.iter().find(|(_, n)| *n == name).map(|&(c, _)| c),
+    }
 }
 
 impl fmt::Display for RawStatus {
@@ -47,6 +199,9 @@ impl fmt::Display for RawStatus {
                 };
                 write!(f, "{name} si_status={status}")
             }
+            RawStatus::ExitCode { code } => write!(f, "0x{code:08X}"),
+            RawStatus::WasiExit { code } => write!(f, "wasi-exit {code}"),
+            RawStatus::Trap { trap } => write!(f, "trap {}", trap.name()),
         }
     }
 }
@@ -82,6 +237,11 @@ pub enum Termination {
     /// Resumed by `SIGCONT` (`WIFCONTINUED`, `CLD_CONTINUED`).
     #[doc(alias = "WIFCONTINUED")]
     Continued,
+    /// Ended by a WebAssembly trap (WASI).
+    Trapped {
+        /// Which trap.
+        trap: Trap,
+    },
     /// A value no kernel of the target's family produces.
     Unrecognised {
         /// What the reaper received.
@@ -116,7 +276,16 @@ impl fmt::Display for TerminationDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.table;
         match *self.termination {
+            // Only a Windows exit code (a `DWORD`) is above `i32::MAX`:
+            // shown as the NTSTATUS it names, or in hex.
+            Termination::Exited { code } if code > i64::from(i32::MAX) => {
+                match u32::try_from(code).ok().and_then(ntstatus_name) {
+                    Some(name) => write!(f, "ntstatus {name}"),
+                    None => write!(f, "exit 0x{code:08X}"),
+                }
+            }
             Termination::Exited { code } => write!(f, "exit {code}"),
+            Termination::Trapped { trap } => write!(f, "trap {}", trap.name()),
             Termination::Signaled {
                 signal,
                 core_dumped,
@@ -176,6 +345,10 @@ impl WaitConventions {
     /// # References
     /// - macOS `sys/wait.h`: `WIFCONTINUED(x) (_WSTATUS(x) == _WSTOPPED && WSTOPSIG(x) == 0x13)`
     pub const MACOS: WaitConventions = WaitConventions { continued: 0x137f };
+    /// A target without wait statuses (Windows, WASI): its agent reports an
+    /// exit code or a trap instead, and nothing is decoded with this. The
+    /// "continued" word is one no Unix writes (-1).
+    pub const NONE: WaitConventions = WaitConventions { continued: -1 };
 
     /// Looks conventions up by the name a profile gives.
     pub fn by_name(name: &str) -> Option<WaitConventions> {
@@ -183,6 +356,7 @@ impl WaitConventions {
             "linux" => Some(WaitConventions::LINUX),
             "freebsd" => Some(WaitConventions::FREEBSD),
             "macos" => Some(WaitConventions::MACOS),
+            "none" => Some(WaitConventions::NONE),
             _ => None,
         }
     }
@@ -255,5 +429,35 @@ pub fn decode_siginfo(code: i32, status: i32) -> Termination {
         _ => Termination::Unrecognised {
             raw: RawStatus::SigInfo { code, status },
         },
+    }
+}
+
+/// Decodes the exit code that Windows' `GetExitCodeProcess` gives.
+///
+/// Every `DWORD` is a valid exit code, so this is the identity, kept
+/// unsigned: 0xC0000409 is `Exited { code: 3221226505 }`, shown as
+/// `ntstatus STATUS_STACK_BUFFER_OVERRUN`. Windows itself cannot tell
+/// `ExitProcess(0xC0000005)` from an access violation, and neither can a
+/// parent; nor `ExitProcess(259)` from a process still running
+/// ([`STILL_ACTIVE`]).
+///
+/// # References
+/// - Microsoft Learn, ExitProcess (`UINT uExitCode`), GetExitCodeProcess
+pub fn decode_windows_exit_code(code: u32) -> Termination {
+    Termination::Exited {
+        code: i64::from(code),
+    }
+}
+
+/// Decodes what a WASI embedding reported: the `proc_exit` code it returned,
+/// or the trap that escaped.
+///
+/// # References
+/// - WASI preview1 `proc_exit(rval: exitcode)`, `exitcode: u32`
+pub fn decode_wasi(raw: RawStatus) -> Termination {
+    match raw {
+        RawStatus::WasiExit { code } => Termination::Exited { code },
+        RawStatus::Trap { trap } => Termination::Trapped { trap },
+        other => Termination::Unrecognised { raw: other },
     }
 }

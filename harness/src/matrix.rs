@@ -40,6 +40,13 @@ pub enum Verdict {
     /// The harness could not observe the cell (spawn or wait failed): neither
     /// a pass nor a deviation.
     Error,
+    /// The observer's program is not on this machine (a shell that is not
+    /// installed): neither a pass nor a deviation.
+    NotInstalled,
+    /// Deviates from what the real system does, in the way the runner (an
+    /// emulator) is known to: a finding about the emulator, with its own
+    /// citation (`profiles/emulators/`), never counted as conforming.
+    KnownDivergence,
 }
 
 /// One state as reported.
@@ -66,7 +73,11 @@ pub struct CellReport {
     pub command: String,
     /// The states observed, final last.
     pub observed: Vec<ObservedState>,
-    /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`).
+    /// What a view (a shell, Python) reported instead of wait states.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported: Option<Vec<crate::view::Reported>>,
+    /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`;
+    /// `143` for a view).
     pub observed_text: String,
     /// What the profile expects, with its citation.
     pub expected: Option<Expectation>,
@@ -184,6 +195,7 @@ pub fn run_cell(
         observer: observer.to_owned(),
         command: String::new(),
         observed: Vec::new(),
+        reported: None,
         observed_text: String::new(),
         expected,
         verdict: Verdict::Error,
@@ -196,6 +208,11 @@ pub fn run_cell(
         core_enabled: core,
         micros: 0,
     };
+    if let Err(why) = cell.observer.available() {
+        report.verdict = Verdict::NotInstalled;
+        report.problems.push(why);
+        return report;
+    }
     let Some(program) = probes.path(cell.build, cell.behaviour.probe) else {
         report
             .problems
@@ -245,8 +262,13 @@ pub fn run_cell(
     report.stderr = lossy_prefix(&observation.leftovers.stderr);
     report.cores = observation.leftovers.cores;
     report.watchdog = observation.watchdog;
+    report.notes = observation.notes;
     let states: Vec<Termination> = observation.states.iter().map(|o| o.termination).collect();
-    report.observed_text = outcome::display(&states, profile.signals);
+    report.observed_text = match &observation.reported {
+        Some(values) => crate::view::display(values, profile.signals),
+        None => outcome::display(&states, profile.signals),
+    };
+    report.reported = observation.reported;
     report.observed = observation
         .states
         .iter()
@@ -281,7 +303,7 @@ pub fn run_cell(
 
 /// The ways `states` and the output differ from `expected`; empty if they
 /// conform.
-fn compare(
+pub(crate) fn compare(
     expected: &Expectation,
     report: &CellReport,
     states: &[Termination],
@@ -297,11 +319,14 @@ fn compare(
         other => other,
     };
     let seen: Vec<Termination> = states.iter().map(unflag).collect();
-    if !expected
-        .any_of
-        .iter()
-        .any(|seq| seq.iter().map(unflag).eq(seen.iter().copied()))
-    {
+    let matched = match &report.reported {
+        Some(values) => expected.reported.contains(values),
+        None => expected
+            .any_of
+            .iter()
+            .any(|seq| seq.iter().map(unflag).eq(seen.iter().copied())),
+    };
+    if !matched {
         let wanted = if expected.outcome.len() == 1 {
             expected.outcome[0].clone()
         } else {
@@ -346,7 +371,8 @@ fn compare(
     problems
 }
 
-fn lossy_prefix(bytes: &[u8]) -> String {
+/// `bytes` as lossy UTF-8, cut at 4 KiB.
+pub(crate) fn lossy_prefix(bytes: &[u8]) -> String {
     const LIMIT: usize = 4096;
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LIMIT)]).into_owned();
     if bytes.len() > LIMIT {

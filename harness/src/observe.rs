@@ -1,18 +1,25 @@
 //! Observers: a parent's view of how a probe ended.
 //!
 //! An observer runs a probe the way one kind of parent would and reports
-//! the states it saw. The direct reapers ([`crate::reap`]) spawn the probe
-//! themselves and wait for it by pid; later observers run it under a shell,
-//! Python or an in-target agent. Each observer is one column of the matrix.
+//! what it saw. The direct reapers ([`crate::reap`]) spawn the probe
+//! themselves, wait for it by pid and report wait states. The parents
+//! ([`crate::shell`], [`crate::python`]) run it under a shell or Python and
+//! report the values that parent gives (`$?`, `returncode`): a *view*
+//! ([`crate::view`]). Each observer is one column of the matrix.
 
 use std::fmt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Serialize;
+
+use crate::catalogue::Behaviour;
 use crate::decode::WaitConventions;
+use crate::parent::{OwnCase, Setting};
 use crate::reap::{Control, Observed, Reaper};
 use crate::spawn::{self, Invocation, Leftovers};
+use crate::view::Reported;
 use crate::watchdog::{signal_group, Sent, Watchdog};
 
 /// What an observer needs to run one case.
@@ -46,6 +53,27 @@ pub struct Observation {
     /// The signals the watchdog had to send to the probe's process group
     /// (empty if it ended within its timeout).
     pub watchdog: Sent,
+    /// What a view reported instead of wait states (`None` for a direct
+    /// reaper, whose `states` say it all).
+    pub reported: Option<Vec<Reported>>,
+    /// What else a reader should know about how the case was observed.
+    pub notes: Vec<String>,
+}
+
+/// What the report says about one observer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObserverInfo {
+    /// The column name.
+    pub name: String,
+    /// `reaper`, `shell` or `python`.
+    pub kind: &'static str,
+    /// The program that was found for it, if it runs one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// Whether it can run here; a column that cannot is "not installed".
+    pub installed: bool,
+    /// How it runs a probe and what it reads.
+    pub how: String,
 }
 
 /// A parent's view of a probe's ending.
@@ -57,6 +85,41 @@ pub trait Observer: fmt::Debug + Send + Sync {
     /// infrastructure failure (the observer could not see anything): a
     /// lowercase fragment.
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String>;
+
+    /// Whether the observer can run on this machine. `Err` says what is
+    /// missing (`not installed: no executable `zsh` in ...`); its cells are
+    /// then "not installed", never a pass.
+    fn available(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether this observer runs `behaviour` at all (the parents leave the
+    /// hostile probes, which test the watchdog, to the reapers).
+    fn runs(&self, _behaviour: &Behaviour) -> bool {
+        true
+    }
+
+    /// What the report says about this observer.
+    fn info(&self) -> ObserverInfo {
+        ObserverInfo {
+            name: self.name().to_owned(),
+            kind: "reaper",
+            program: None,
+            installed: self.available().is_ok(),
+            how: String::new(),
+        }
+    }
+
+    /// Rows of this observer's own, which no probe carries out (a shell's
+    /// "command not found").
+    fn own_cases(&self) -> Vec<OwnCase> {
+        Vec::new()
+    }
+
+    /// Runs one of [`Observer::own_cases`].
+    fn observe_own(&self, case: &OwnCase, _setting: &Setting<'_>) -> Result<Observation, String> {
+        Err(format!("{} has no case `{}`", self.name(), case.name))
+    }
 }
 
 /// A direct reaper as an observer: the harness spawns the probe itself and
@@ -67,6 +130,23 @@ pub struct Direct<R>(pub R);
 impl<R: Reaper> Observer for Direct<R> {
     fn name(&self) -> &str {
         self.0.name()
+    }
+
+    fn info(&self) -> ObserverInfo {
+        let how = match self.0.name() {
+            "waitpid" => "waitpid(pid, &status, WUNTRACED | WCONTINUED), decoded by the harness",
+            "waitid" => {
+                "waitid(P_PID, pid, &info, WEXITED | WSTOPPED | WCONTINUED): si_code and si_status"
+            }
+            _ => "std::process::Child::wait, read through ExitStatus and ExitStatusExt",
+        };
+        ObserverInfo {
+            name: self.0.name().to_owned(),
+            kind: "reaper",
+            program: None,
+            installed: true,
+            how: how.to_owned(),
+        }
     }
 
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
@@ -109,6 +189,8 @@ impl<R: Reaper> Observer for Direct<R> {
             states,
             leftovers,
             watchdog,
+            reported: None,
+            notes: Vec::new(),
         })
     }
 }
@@ -122,10 +204,76 @@ pub fn direct() -> Vec<Box<dyn Observer>> {
     ]
 }
 
-/// Every observer name the harness knows, for checking profiles.
-pub const NAMES: [&str; 3] = crate::reap::NAMES;
+/// Every observer name the harness knows, in column order, for checking
+/// profiles: the reapers, the shells, then the Python views.
+pub const NAMES: [&str; 15] = [
+    "waitpid",
+    "waitid",
+    "std",
+    "dash",
+    "bash",
+    "ksh93",
+    "mksh",
+    "zsh",
+    "busybox-sh",
+    "yash",
+    "posh",
+    "py-subprocess",
+    "py-waitstatus",
+    "py-mp-fork",
+    "py-mp-spawn",
+];
 
-/// Looks an observer up by name.
+/// Every observer, in column order, with the parents' programs looked up on
+/// `search_path` (colon-separated directories; see
+/// [`crate::shell::DEFAULT_SEARCH_PATH`]). A parent whose program is not
+/// there is still listed: it reports itself as not installed.
+pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
+    let mut all = direct();
+    all.extend(
+        crate::shell::Shell::all(search_path)
+            .into_iter()
+            .map(|s| Box::new(s) as Box<dyn Observer>),
+    );
+    all.extend(
+        crate::python::Python::all(search_path)
+            .into_iter()
+            .map(|p| Box::new(p) as Box<dyn Observer>),
+    );
+    all
+}
+
+/// Looks an observer up by name, its program on the default search path.
 pub fn by_name(name: &str) -> Option<Box<dyn Observer>> {
-    direct().into_iter().find(|o| o.name() == name)
+    by_name_in(name, crate::shell::DEFAULT_SEARCH_PATH)
+}
+
+/// Looks an observer up by name, its program on `search_path`.
+pub fn by_name_in(name: &str, search_path: &str) -> Option<Box<dyn Observer>> {
+    all(search_path).into_iter().find(|o| o.name() == name)
+}
+
+/// Whether `name` is a view: a shell or Python, whose column holds the
+/// values that parent reports (`143`, `-15`) rather than wait states.
+pub fn is_view(name: &str) -> bool {
+    crate::shell::NAMES.contains(&name) || crate::python::NAMES.contains(&name)
+}
+
+/// Whether `name` sees wait states (a direct reaper, or a foreign target's
+/// agent or runner): every observer that is not a view.
+pub fn is_reaper(name: &str) -> bool {
+    !is_view(name)
+}
+
+/// Every observer's own cases (rows without a probe): the shells', then
+/// the `multiprocessing` ones.
+pub fn own_cases() -> Vec<OwnCase> {
+    let mut cases = crate::shell::own_cases();
+    cases.extend(crate::python::MP_CASES);
+    cases
+}
+
+/// The names of every observer's own cases.
+pub fn own_case_names() -> Vec<&'static str> {
+    own_cases().iter().map(|c| c.name).collect()
 }

@@ -8,7 +8,16 @@
 //! signal SIGABRT core
 //! signal SIGTERM
 //! stopped SIGSTOP, continued, exit 7
+//! ntstatus STATUS_STACK_BUFFER_OVERRUN
+//! exit 0xC0000409
+//! trap unreachable
 //! ```
+//!
+//! `ntstatus NAME` is the Windows exit code that NTSTATUS name stands for
+//! (see [`crate::decode::NTSTATUS`]; `STILL_ACTIVE` is 259), and `exit 0x…`
+//! an exit code in hex: both are `Exited`, so `exit 0xC0000409`,
+//! `exit 3221226505` and `ntstatus STATUS_STACK_BUFFER_OVERRUN` are the same
+//! outcome. `trap KIND` is a WebAssembly trap (see [`crate::decode::Trap`]).
 //!
 //! Signal names are resolved with the target's [`SignalTable`], so the same
 //! words mean SIGSTOP = 19 on x86_64 Linux and 23 on MIPS Linux. A signal the
@@ -37,7 +46,16 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
         };
         let state = match words.as_slice() {
             ["exit", code] => Termination::Exited {
-                code: code.parse().map_err(|_| format!("`{code}` is not an exit code (a whole number)"))?,
+                code: exit_code(code).ok_or_else(|| format!("`{code}` is not an exit code (a whole number, or hex with 0x)"))?,
+            },
+            ["ntstatus", name] => Termination::Exited {
+                code: crate::decode::ntstatus_code(name)
+                    .map(i64::from)
+                    .ok_or_else(|| format!("unknown NTSTATUS name `{name}`"))?,
+            },
+            ["trap", kind] => Termination::Trapped {
+                trap: crate::decode::Trap::from_name(kind)
+                    .ok_or_else(|| format!("unknown trap `{kind}`"))?,
             },
             ["signal", name] => Termination::Signaled {
                 signal: signal(name)?,
@@ -52,7 +70,7 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
             [] => return Err(format!("empty state in outcome `{text}`")),
             _ => {
                 return Err(format!(
-                    "cannot read `{}`: expected `exit N`, `signal NAME`, `signal NAME core`, `stopped NAME` or `continued`",
+                    "cannot read `{}`: expected `exit N`, `signal NAME`, `signal NAME core`, `stopped NAME`, `continued`, `ntstatus NAME` or `trap KIND`",
                     part.trim()
                 ))
             }
@@ -64,6 +82,15 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
         _ => Err(format!(
             "outcome `{text}` must end with exactly one final state (exit or signal)"
         )),
+    }
+}
+
+/// An exit code: decimal, possibly negative, or hex with `0x` (Windows
+/// codes, `0xC0000409`).
+fn exit_code(word: &str) -> Option<i64> {
+    match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        Some(hex) => i64::from_str_radix(hex, 16).ok().filter(|n| *n >= 0),
+        None => word.parse().ok(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Building the probe set for the native target.
+//! Building the probe set for the native target (foreign targets are built
+//! by [`crate::crossbuild`]).
 //!
 //! The Rust probes are built by cargo in the two named profiles
 //! `probe-unwind` and `probe-abort` (the dev profile is never touched, so
@@ -23,6 +24,9 @@ pub const HOST: &str = env!("EXITMATRIX_HOST");
 pub struct ProbeSet {
     /// The directory holding each build's binaries.
     pub dirs: BTreeMap<Build, PathBuf>,
+    /// The binaries' file suffix: the host's for native probes, `.exe` or
+    /// `.wasm` for some foreign targets.
+    pub exe_suffix: &'static str,
 }
 
 impl ProbeSet {
@@ -33,7 +37,10 @@ impl ProbeSet {
             .iter()
             .map(|&b| (b, target_dir.join(b.cargo_profile().unwrap_or(C_DIR))))
             .collect();
-        ProbeSet { dirs }
+        ProbeSet {
+            dirs,
+            exe_suffix: std::env::consts::EXE_SUFFIX,
+        }
     }
 
     /// Checks that `bin` of `build` exists and is an executable file.
@@ -58,11 +65,7 @@ impl ProbeSet {
     /// The path of `bin` in `build`, or `None` if that build was not made.
     pub fn path(&self, build: Build, bin: ProbeBin) -> Option<PathBuf> {
         let dir = self.dirs.get(&build)?;
-        Some(dir.join(format!(
-            "{}{}",
-            bin.file_stem(),
-            std::env::consts::EXE_SUFFIX
-        )))
+        Some(dir.join(format!("{}{}", bin.file_stem(), self.exe_suffix)))
     }
 }
 
@@ -163,7 +166,10 @@ pub fn build_native(target_dir: &Path, builds: &[Build]) -> Result<ProbeSet, Bui
             }
         }
     }
-    Ok(ProbeSet { dirs })
+    Ok(ProbeSet {
+        dirs,
+        exe_suffix: std::env::consts::EXE_SUFFIX,
+    })
 }
 
 /// Compiles the C probe into `dir/cprobe`, atomically (concurrent builds

@@ -25,8 +25,33 @@
 //! more derived profile; then the later one in its file. Every name in a
 //! rule (behaviour, build, observer, signal) is checked when the profile is
 //! loaded, and an error names the file, line and column.
+//!
+//! An outcome in wait-state words (`exit 0`, `signal SIGTERM`) is for the
+//! direct reapers; one in reported-value words (`143`, `-15`, `ValueError`,
+//! `parent exit 2`; see [`crate::view`]) is for the views, the shells and
+//! Python. A rule applies only to observers of its kind. A view's
+//! expectation for a catalogue behaviour is normally *derived*: an
+//! `[[observer]]` table gives the view's mapping, and the mapping is applied
+//! to the expectation of the same behaviour and build for a reaper:
+//!
+//! ```toml
+//! [[observer]]
+//! name = "ksh93"
+//! from = "waitpid"      # optional: the reaper whose expectation is mapped
+//! exit = "N"            # an exit code N is reported as N
+//! signal = "256+N"      # a death by signal N as 256+N
+//! stopped = "unseen"    # optional: `unseen` or an exception name
+//! continued = "unseen"  # optional
+//! cite = "ksh93(1): ... 256+signum if it terminates abnormally"
+//! ```
+//!
+//! An `[[expect]]` rule in reported words that names the view still wins
+//! over the derivation; the own cases of an observer (rows without a probe,
+//! such as `sh-command-not-found`) are only ever given by such rules. A
+//! reaper expectation that has the watchdog end the probe is not derived:
+//! the parents do not run the hostile probes.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -36,8 +61,10 @@ use toml::Spanned;
 
 use crate::catalogue::{self, Build};
 use crate::decode::WaitConventions;
+use crate::observe;
 use crate::outcome::{self, Sequence};
 use crate::signal::SignalTable;
+use crate::view::{self, Effect, Formula, Mapping, Reported};
 
 /// Where in a profile something was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -110,6 +137,20 @@ struct RawProfile {
     wait: Option<Spanned<String>>,
     #[serde(default)]
     expect: Vec<RawRule>,
+    #[serde(default)]
+    observer: Vec<RawView>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawView {
+    name: Spanned<String>,
+    from: Option<Spanned<String>>,
+    exit: Spanned<String>,
+    signal: Spanned<String>,
+    stopped: Option<Spanned<String>>,
+    continued: Option<Spanned<String>>,
+    cite: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -141,9 +182,15 @@ enum OneOrMany {
 pub struct Expectation {
     /// The outcomes as written, any one of which conforms.
     pub outcome: Vec<String>,
-    /// The same, resolved for the target.
+    /// The same, resolved for the target. For a derived view expectation,
+    /// the reaper expectation it was derived from (which decides whether the
+    /// case runs with core dumps on).
     #[serde(skip)]
     pub any_of: Vec<Sequence>,
+    /// For a view: the accepted sequences of reported values, any one of
+    /// which conforms. Empty for a reaper.
+    #[serde(skip)]
+    pub reported: Vec<Vec<Reported>>,
     /// Exact standard output, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,
@@ -158,6 +205,41 @@ pub struct Expectation {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timed_out: Vec<String>,
     /// Where the expectation comes from.
+    pub cite: String,
+    /// The profile that says it.
+    pub profile: String,
+    /// Where it says it.
+    pub location: Location,
+    /// For a view's derived expectation: what it was derived from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Derivation>,
+}
+
+/// How a view's expectation was derived.
+#[derive(Clone, Debug, Serialize)]
+pub struct Derivation {
+    /// The reaper whose expectation was mapped.
+    pub observer: String,
+    /// That expectation's outcomes.
+    pub outcome: Vec<String>,
+    /// Its citation.
+    pub cite: String,
+    /// Where it is written.
+    pub location: Location,
+    /// The view's mapping, in words.
+    pub mapping: String,
+}
+
+/// A view's `[[observer]]` table, resolved.
+#[derive(Clone, Debug)]
+pub struct View {
+    /// The observer.
+    pub name: String,
+    /// The reaper whose expectations are mapped.
+    pub from: String,
+    /// How each state is reported.
+    pub mapping: Mapping,
+    /// Where the mapping comes from.
     pub cite: String,
     /// The profile that says it.
     pub profile: String,
@@ -186,6 +268,8 @@ struct Rule {
     behaviours: Vec<String>,
     builds: Option<Vec<Build>>,
     observers: Option<Vec<String>>,
+    /// Whether the outcome is in reported-value words (for views).
+    reported: bool,
     expectation: Expectation,
     /// 0 for the base of the chain, growing toward the target's own profile.
     depth: usize,
@@ -193,9 +277,14 @@ struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, behaviour: &str, build: Build, observer: &str) -> bool {
+    fn matches(&self, behaviour: &str, build: Option<Build>, observer: &str) -> bool {
         self.behaviours.iter().any(|b| b == behaviour)
-            && self.builds.as_ref().is_none_or(|bs| bs.contains(&build))
+            && self.reported != observe::is_reaper(observer)
+            && match (&self.builds, build) {
+                (None, _) => true,
+                (Some(bs), Some(build)) => bs.contains(&build),
+                (Some(_), None) => false,
+            }
             && self
                 .observers
                 .as_ref()
@@ -220,6 +309,10 @@ pub struct Profile {
     /// The target's wait-status layout.
     pub wait: WaitConventions,
     rules: Vec<Rule>,
+    /// The views' mappings, by observer name (the most derived profile's).
+    views: BTreeMap<String, View>,
+    /// The views' derived expectations, by (behaviour, build, observer).
+    derived: HashMap<(String, Build, String), Expectation>,
 }
 
 struct Source {
@@ -246,6 +339,19 @@ impl Profile {
     /// Loads profile `name` from `dir` with everything it inherits, checking
     /// every name against the catalogue and `observers`.
     pub fn load(dir: &Path, name: &str, observers: &[&str]) -> Result<Profile, ProfileError> {
+        Profile::load_with(dir, name, observers, None)
+    }
+
+    /// [`Profile::load`], with the signal table and wait layout to use when
+    /// the chain says none: a foreign target checked against its family
+    /// profile (`posix`) takes them from the target's description
+    /// ([`crate::target::TargetSpec`]).
+    pub fn load_with(
+        dir: &Path,
+        name: &str,
+        observers: &[&str],
+        defaults: Option<(&'static SignalTable, WaitConventions)>,
+    ) -> Result<Profile, ProfileError> {
         let mut sources: Vec<Source> = Vec::new();
         let mut next = Some((name.to_owned(), None::<(usize, Range<usize>)>));
         while let Some((current, referrer)) = next.take() {
@@ -314,7 +420,7 @@ impl Profile {
                         source.invalid(
                             w.span(),
                             format!(
-                                "unknown wait layout `{}` (known: linux, freebsd, macos)",
+                                "unknown wait layout `{}` (known: linux, freebsd, macos, none)",
                                 w.get_ref()
                             ),
                         )
@@ -323,17 +429,25 @@ impl Profile {
                 }
             }
         }
-        let signals = signals.ok_or(ProfileError::Missing {
-            chain: chain_text.clone(),
-            key: "signals",
-        })?;
-        let wait = wait.ok_or(ProfileError::Missing {
-            chain: chain_text,
-            key: "wait",
-        })?;
+        let signals = signals
+            .or(defaults.map(|d| d.0))
+            .ok_or(ProfileError::Missing {
+                chain: chain_text.clone(),
+                key: "signals",
+            })?;
+        let wait = wait
+            .or(defaults.map(|d| d.1))
+            .ok_or(ProfileError::Missing {
+                chain: chain_text,
+                key: "wait",
+            })?;
 
-        let behaviours: HashSet<String> =
-            catalogue::catalogue().into_iter().map(|b| b.name).collect();
+        let catalogue = catalogue::catalogue();
+        let names = Names {
+            behaviours: catalogue.iter().map(|b| b.name.clone()).collect(),
+            own_cases: observe::own_case_names().into_iter().collect(),
+            observers,
+        };
         let depth_of_base = sources.len() - 1;
         let mut rules = Vec::new();
         for (index, source) in sources.iter().enumerate() {
@@ -341,50 +455,243 @@ impl Profile {
                 rules.push(resolve_rule(
                     source,
                     raw,
-                    &behaviours,
-                    observers,
+                    &names,
                     signals,
                     depth_of_base - index,
                     order,
                 )?);
             }
         }
-        Ok(Profile {
+        // Views: the most derived profile's table for a name wins.
+        let mut views = BTreeMap::new();
+        for source in sources.iter().rev() {
+            for raw in &source.raw.observer {
+                let view = resolve_view(source, raw, observers)?;
+                views.insert(view.name.clone(), view);
+            }
+        }
+        let mut profile = Profile {
             name: name.to_owned(),
             chain: sources.into_iter().map(|s| s.name).collect(),
             signals,
             wait,
             rules,
-        })
+            views,
+            derived: HashMap::new(),
+        };
+        let mut derived = HashMap::new();
+        for view in profile.views.values() {
+            for b in &catalogue {
+                for &build in b.builds() {
+                    if let Some(e) = profile.derive(view, &b.name, build) {
+                        derived.insert((b.name.clone(), build, view.name.clone()), e);
+                    }
+                }
+            }
+        }
+        profile.derived = derived;
+        Ok(profile)
     }
 
-    /// The expectation for one cell, if any rule covers it.
+    /// The expectation for one cell, if any rule covers it: the best rule of
+    /// the observer's kind, else, for a view, the derived expectation.
     pub fn expectation(
         &self,
         behaviour: &str,
         build: Build,
         observer: &str,
     ) -> Option<&Expectation> {
+        self.best(behaviour, Some(build), observer).or_else(|| {
+            self.derived
+                .get(&(behaviour.to_owned(), build, observer.to_owned()))
+        })
+    }
+
+    /// The expectation for one of an observer's own cases (a row without a
+    /// probe), if a rule gives one.
+    pub fn own_case_expectation(&self, case: &str, observer: &str) -> Option<&Expectation> {
+        self.best(case, None, observer)
+    }
+
+    /// The mapping of view `observer`, if a profile of the chain gives one.
+    pub fn view(&self, observer: &str) -> Option<&View> {
+        self.views.get(observer)
+    }
+
+    fn best(&self, behaviour: &str, build: Option<Build>, observer: &str) -> Option<&Expectation> {
         self.rules
             .iter()
             .filter(|r| r.matches(behaviour, build, observer))
             .max_by_key(|r| r.rank())
             .map(|r| &r.expectation)
     }
+
+    /// `view`'s expectation for a cell, mapped from the reaper's.
+    fn derive(&self, view: &View, behaviour: &str, build: Build) -> Option<Expectation> {
+        let source = self.best(behaviour, Some(build), &view.from)?;
+        if !source.timed_out.is_empty() {
+            return None;
+        }
+        let mut reported: Vec<Vec<Reported>> = Vec::new();
+        for seq in &source.any_of {
+            let values = view.mapping.apply(seq);
+            if !reported.contains(&values) {
+                reported.push(values);
+            }
+        }
+        let outcome: Vec<String> = reported
+            .iter()
+            .map(|values| view::display(values, self.signals))
+            .collect();
+        Some(Expectation {
+            cite: format!(
+                "{}; applied to the {} expectation `{}`",
+                view.cite,
+                view.from,
+                source.outcome.join(" | ")
+            ),
+            outcome,
+            any_of: source.any_of.clone(),
+            reported,
+            stdout: source.stdout.clone(),
+            stderr_contains: source.stderr_contains.clone(),
+            stderr_lacks: source.stderr_lacks.clone(),
+            timed_out: Vec::new(),
+            profile: view.profile.clone(),
+            location: view.location.clone(),
+            derived_from: Some(Derivation {
+                observer: view.from.clone(),
+                outcome: source.outcome.clone(),
+                cite: source.cite.clone(),
+                location: source.location.clone(),
+                mapping: view.mapping.to_string(),
+            }),
+        })
+    }
+}
+
+/// The names a rule may use.
+struct Names<'a> {
+    behaviours: HashSet<String>,
+    own_cases: HashSet<&'static str>,
+    observers: &'a [&'a str],
+}
+
+fn resolve_view(source: &Source, raw: &RawView, observers: &[&str]) -> Result<View, ProfileError> {
+    let name = raw.name.get_ref();
+    if !observers.contains(&name.as_str()) {
+        return Err(source.invalid(
+            raw.name.span(),
+            format!(
+                "unknown observer `{name}` (known: {})",
+                observers.join(", ")
+            ),
+        ));
+    }
+    if observe::is_reaper(name) {
+        return Err(source.invalid(
+            raw.name.span(),
+            format!(
+                "`{name}` is a reaper: its expectations are written with [[expect]], not mapped"
+            ),
+        ));
+    }
+    let from = raw
+        .from
+        .as_ref()
+        .map_or("waitpid".to_owned(), |f| f.get_ref().clone());
+    if !observers.contains(&from.as_str()) || observe::is_view(&from) {
+        let span = raw.from.as_ref().map_or(raw.name.span(), |f| f.span());
+        let reapers: Vec<&str> = observers
+            .iter()
+            .copied()
+            .filter(|o| observe::is_reaper(o))
+            .collect();
+        return Err(source.invalid(
+            span,
+            format!(
+                "`from` names the reaper whose expectations are mapped (one of {}), not `{from}`",
+                reapers.join(", ")
+            ),
+        ));
+    }
+    let formula =
+        |f: &Spanned<String>| Formula::parse(f.get_ref()).map_err(|m| source.invalid(f.span(), m));
+    let effect = |e: &Option<Spanned<String>>| match e {
+        None => Ok(Effect::Unseen),
+        Some(e) => Effect::parse(e.get_ref()).map_err(|m| source.invalid(e.span(), m)),
+    };
+    if raw.cite.get_ref().trim().is_empty() {
+        return Err(source.invalid(
+            raw.cite.span(),
+            "every observer mapping cites its source; `cite` is empty",
+        ));
+    }
+    Ok(View {
+        name: name.clone(),
+        from,
+        mapping: Mapping {
+            exit: formula(&raw.exit)?,
+            signal: formula(&raw.signal)?,
+            stopped: effect(&raw.stopped)?,
+            continued: effect(&raw.continued)?,
+        },
+        cite: raw.cite.get_ref().trim().to_owned(),
+        profile: source.name.clone(),
+        location: source.at(raw.name.span()),
+    })
 }
 
 fn resolve_rule(
     source: &Source,
     raw: &RawRule,
-    behaviours: &HashSet<String>,
-    observers: &[&str],
+    names: &Names<'_>,
     signals: &SignalTable,
     depth: usize,
     order: usize,
 ) -> Result<Rule, ProfileError> {
+    let observers = names.observers;
+    let outcome: Vec<String> = match raw.outcome.get_ref() {
+        OneOrMany::One(s) => vec![s.clone()],
+        OneOrMany::Many(v) => v.clone(),
+    };
+    if outcome.is_empty() {
+        return Err(source.invalid(
+            raw.outcome.span(),
+            "an outcome list needs at least one entry",
+        ));
+    }
+    // The words decide whom the rule is for: wait states for the reapers,
+    // reported values for the views.
+    let reported = view::is_reported_words(&outcome[0]);
+    if outcome
+        .iter()
+        .any(|o| view::is_reported_words(o) != reported)
+    {
+        return Err(source.invalid(
+            raw.outcome.span(),
+            "an outcome list mixes wait states (`exit 0`) with reported values (`143`)",
+        ));
+    }
     for b in &raw.behaviours {
-        if !behaviours.contains(b.get_ref()) {
-            return Err(source.invalid(b.span(), format!("unknown behaviour `{}`", b.get_ref())));
+        let name = b.get_ref();
+        if names.own_cases.contains(name.as_str()) {
+            if !reported {
+                return Err(source.invalid(
+                    b.span(),
+                    format!("`{name}` is an observer's own case: its outcome is a reported value (`127`, `parent exit 2`), not a wait state"),
+                ));
+            }
+            if raw.builds.is_some() {
+                return Err(source.invalid(
+                    b.span(),
+                    format!(
+                        "`{name}` is an observer's own case, which has no build: drop `builds`"
+                    ),
+                ));
+            }
+        } else if !names.behaviours.contains(name) {
+            return Err(source.invalid(b.span(), format!("unknown behaviour `{name}`")));
         }
     }
     let builds = match &raw.builds {
@@ -404,33 +711,41 @@ fn resolve_rule(
     };
     if let Some(list) = &raw.observers {
         for r in list {
-            if !observers.contains(&r.get_ref().as_str()) {
+            let name = r.get_ref().as_str();
+            if !observers.contains(&name) {
                 return Err(source.invalid(
                     r.span(),
                     format!(
-                        "unknown observer `{}` (known: {})",
-                        r.get_ref(),
+                        "unknown observer `{name}` (known: {})",
                         observers.join(", ")
                     ),
                 ));
             }
+            if reported == observe::is_reaper(name) {
+                let message = if reported {
+                    format!("`{name}` is a reaper, which sees wait states (`exit 0`, `signal SIGTERM`), but the outcome is a reported value")
+                } else {
+                    format!("`{name}` reports values (`143`, `-15`), but the outcome is a wait state: write the value, or leave the cell to its [[observer]] mapping")
+                };
+                return Err(source.invalid(r.span(), message));
+            }
         }
     }
-    let outcome: Vec<String> = match raw.outcome.get_ref() {
-        OneOrMany::One(s) => vec![s.clone()],
-        OneOrMany::Many(v) => v.clone(),
+    let (any_of, reported_any_of) = if reported {
+        let values = outcome
+            .iter()
+            .map(|o| view::parse(o, signals))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| source.invalid(raw.outcome.span(), m))?;
+        (Vec::new(), values)
+    } else {
+        let states = outcome
+            .iter()
+            .map(|o| outcome::parse(o, signals))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| source.invalid(raw.outcome.span(), m))?;
+        (states, Vec::new())
     };
-    if outcome.is_empty() {
-        return Err(source.invalid(
-            raw.outcome.span(),
-            "an outcome list needs at least one entry",
-        ));
-    }
-    let any_of = outcome
-        .iter()
-        .map(|o| outcome::parse(o, signals))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|m| source.invalid(raw.outcome.span(), m))?;
     for (i, s) in raw.timed_out.iter().enumerate() {
         let allowed = if i == 0 { "SIGTERM" } else { "SIGKILL" };
         if s.get_ref() != allowed || i > 1 {
@@ -453,9 +768,11 @@ fn resolve_rule(
             .observers
             .as_ref()
             .map(|v| v.iter().map(|r| r.get_ref().clone()).collect()),
+        reported,
         expectation: Expectation {
             outcome,
             any_of,
+            reported: reported_any_of,
             stdout: raw.stdout.clone(),
             stderr_contains: raw.stderr_contains.clone(),
             stderr_lacks: raw.stderr_lacks.clone(),
@@ -463,6 +780,7 @@ fn resolve_rule(
             cite: raw.cite.get_ref().trim().to_owned(),
             profile: source.name.clone(),
             location: source.at(raw.behaviours.first().map_or(raw.cite.span(), |b| b.span())),
+            derived_from: None,
         },
         depth,
         order,

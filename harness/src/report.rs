@@ -1,4 +1,5 @@
-//! Reports: the machine-readable JSON document and the table a person scans.
+//! Reports: the machine-readable JSON document, the tables a person scans,
+//! and the Markdown conformance table the README holds.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,41 +9,59 @@ use serde::Serialize;
 
 use crate::catalogue::Build;
 use crate::matrix::{CellReport, Verdict};
+use crate::observe::{self, ObserverInfo};
+use crate::parent::CaseReport;
 
 /// The version of the JSON report's shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Counts of verdicts.
+/// Counts of verdicts, over the cells and the observers' own cases.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Cells run.
+    /// Cells and own cases run.
     pub cells: usize,
-    /// Cells that conform.
+    /// Those that conform.
     pub conforms: usize,
-    /// Cells that deviate from the profile.
+    /// Those that deviate from the profile.
     pub deviates: usize,
-    /// Cells the profile says nothing about.
+    /// Those the profile says nothing about.
     pub no_expectation: usize,
-    /// Cells the harness could not observe.
+    /// Those the harness could not observe.
     pub errors: usize,
+    /// Those whose observer is not installed here.
+    pub not_installed: usize,
+    /// Those that deviate as the runner (an emulator) is known to.
+    pub known_divergences: usize,
 }
 
 impl Summary {
     /// Counts `cells`.
     pub fn of(cells: &[CellReport]) -> Summary {
-        let mut s = Summary {
-            cells: cells.len(),
-            ..Summary::default()
-        };
+        let mut s = Summary::default();
         for c in cells {
-            match c.verdict {
-                Verdict::Conforms => s.conforms += 1,
-                Verdict::Deviates => s.deviates += 1,
-                Verdict::NoExpectation => s.no_expectation += 1,
-                Verdict::Error => s.errors += 1,
-            }
+            s.count(c.verdict);
         }
         s
+    }
+
+    /// Adds the observers' own cases to the counts.
+    pub fn with_cases(mut self, cases: &[CaseReport]) -> Summary {
+        for c in cases {
+            self.count(c.verdict);
+        }
+        self
+    }
+
+    fn count(&mut self, verdict: Verdict) {
+        self.cells += 1;
+        match verdict {
+            Verdict::Conforms => self.conforms += 1,
+            Verdict::Deviates => self.deviates += 1,
+            Verdict::NoExpectation => self.no_expectation += 1,
+            Verdict::Error => self.errors += 1,
+            Verdict::NotInstalled => self.not_installed += 1,
+            Verdict::KnownDivergence => self.known_divergences += 1,
+        }
     }
 }
 
@@ -71,10 +90,18 @@ pub struct Report {
     /// The signal that interrupted the run, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted_by: Option<String>,
-    /// Verdict counts.
+    /// The observers (columns) of the run, in column order: what each one
+    /// is and whether it is installed.
+    pub observers: Vec<ObserverInfo>,
+    /// Verdict counts, cells and own cases together.
     pub summary: Summary,
     /// Every cell, in catalogue order.
     pub cells: Vec<CellReport>,
+    /// The observers' own cases (rows without a probe), observer by observer.
+    pub cases: Vec<CaseReport>,
+    /// For a foreign target: its runner, tools, and what did not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<crate::foreign::ForeignInfo>,
 }
 
 /// The mark a verdict gets in the table.
@@ -84,79 +111,170 @@ fn mark(verdict: Verdict) -> &'static str {
         Verdict::Deviates => "✗",
         Verdict::NoExpectation => "?",
         Verdict::Error => "!",
+        Verdict::NotInstalled => "-",
+        Verdict::KnownDivergence => "≈",
     }
 }
 
-/// Renders the terminal table: one table per group of builds (Rust probes
-/// run as `unwind` and `abort`, C probes as `c`); rows are behaviours and
-/// columns are build × observer.
-pub fn table(report: &Report) -> String {
-    let mut observers: Vec<&str> = Vec::new();
+/// What a terminal cell shows.
+fn terminal_text(verdict: Verdict, observed: &str, watchdog: &[&str]) -> String {
+    match verdict {
+        Verdict::Error => format!("{} error", mark(verdict)),
+        Verdict::NotInstalled => "not installed".into(),
+        _ if !watchdog.is_empty() => format!(
+            "{} {} (timed out: {})",
+            mark(verdict),
+            observed,
+            watchdog.join(", ")
+        ),
+        _ => format!("{} {}", mark(verdict), observed),
+    }
+}
+
+/// The column order: the run's observers, or, for a report without that
+/// list, the order in which cells name them.
+fn columns(report: &Report) -> Vec<&str> {
+    let mut names: Vec<&str> = report.observers.iter().map(|o| o.name.as_str()).collect();
+    for name in report
+        .cells
+        .iter()
+        .map(|c| c.observer.as_str())
+        .chain(report.cases.iter().map(|c| c.observer.as_str()))
+    {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The behaviours of the cells, in catalogue order, each with its builds.
+fn behaviours(report: &Report) -> Vec<(&str, Vec<Build>)> {
+    let mut rows: Vec<(&str, Vec<Build>)> = Vec::new();
     for c in &report.cells {
-        if !observers.contains(&c.observer.as_str()) {
-            observers.push(&c.observer);
+        match rows.iter_mut().find(|(name, _)| *name == c.behaviour) {
+            Some((_, builds)) => {
+                if !builds.contains(&c.build) {
+                    builds.push(c.build);
+                }
+            }
+            None => rows.push((&c.behaviour, vec![c.build])),
         }
     }
-    // Group rows by the builds they run in, keeping catalogue order.
-    let mut groups: Vec<(Vec<Build>, Vec<&str>)> = Vec::new();
-    let mut builds_of: BTreeMap<&str, Vec<Build>> = BTreeMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for c in &report.cells {
-        let builds = builds_of.entry(&c.behaviour).or_default();
-        if builds.is_empty() {
-            order.push(&c.behaviour);
-        }
-        if !builds.contains(&c.build) {
-            builds.push(c.build);
-        }
-    }
-    for name in order {
-        let builds = builds_of[name].clone();
-        match groups.iter_mut().find(|(b, _)| *b == builds) {
-            Some((_, rows)) => rows.push(name),
-            None => groups.push((builds, vec![name])),
-        }
-    }
-    let index: BTreeMap<(&str, Build, &str), &CellReport> = report
+    rows
+}
+
+type Index<'a> = BTreeMap<(&'a str, Build, &'a str), &'a CellReport>;
+
+fn index(report: &Report) -> Index<'_> {
+    report
         .cells
         .iter()
         .map(|c| ((c.behaviour.as_str(), c.build, c.observer.as_str()), c))
-        .collect();
+        .collect()
+}
 
+/// Renders the terminal tables. First the reapers: one table per group of
+/// builds (Rust probes run as `unwind` and `abort`, C probes as `c`), rows
+/// are behaviours and columns are build × reaper. Then the views (shells,
+/// Python): rows are behaviours (one per build where the builds differ),
+/// columns are views. Then the observers' own cases.
+pub fn table(report: &Report) -> String {
+    let all = columns(report);
+    let reapers: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|o| observe::is_reaper(o))
+        .collect();
+    let views: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|o| !observe::is_reaper(o))
+        .collect();
+    let index = index(report);
+    let rows = behaviours(report);
     let mut out = String::new();
-    for (builds, rows) in groups {
-        let mut table = Table::new();
-        table
-            .load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        let mut header = vec![Cell::new("behaviour")];
-        for b in &builds {
-            for r in &observers {
-                header.push(Cell::new(format!("{b} · {r}")));
-            }
+
+    // Group rows by the builds they run in, keeping catalogue order.
+    let mut groups: Vec<(Vec<Build>, Vec<&str>)> = Vec::new();
+    for (name, builds) in &rows {
+        match groups.iter_mut().find(|(b, _)| b == builds) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((builds.clone(), vec![name])),
         }
-        table.set_header(header);
-        for name in rows {
-            let mut row = vec![Cell::new(name)];
-            for &b in &builds {
-                for &r in &observers {
-                    let text = match index.get(&(name, b, r)) {
-                        Some(c) if c.verdict == Verdict::Error => {
-                            format!("{} error", mark(c.verdict))
-                        }
-                        Some(c) if !c.watchdog.is_empty() => {
-                            format!(
-                                "{} {} (timed out: {})",
-                                mark(c.verdict),
-                                c.observed_text,
-                                c.watchdog.join(", ")
-                            )
-                        }
-                        Some(c) => format!("{} {}", mark(c.verdict), c.observed_text),
-                        None => "—".into(),
-                    };
-                    row.push(Cell::new(text));
+    }
+    if !reapers.is_empty() {
+        for (builds, names) in &groups {
+            let mut header = vec![Cell::new("behaviour")];
+            for b in builds {
+                for r in &reapers {
+                    header.push(Cell::new(format!("{b} · {r}")));
                 }
+            }
+            let mut table = new_table(header);
+            for &name in names {
+                let mut row = vec![Cell::new(name)];
+                for &b in builds {
+                    for &r in &reapers {
+                        row.push(Cell::new(match index.get(&(name, b, r)) {
+                            Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
+                            None => "—".into(),
+                        }));
+                    }
+                }
+                table.add_row(row);
+            }
+            let _ = writeln!(out, "{table}");
+        }
+    }
+
+    let ran_views: Vec<&str> = views
+        .iter()
+        .copied()
+        .filter(|v| report.cells.iter().any(|c| c.observer == *v))
+        .collect();
+    if !ran_views.is_empty() {
+        let mut header = vec![Cell::new("behaviour")];
+        header.extend(ran_views.iter().map(Cell::new));
+        let mut table = new_table(header);
+        for (label, texts) in merged_rows(&rows, &ran_views, |name, build, o| {
+            index
+                .get(&(name, build, o))
+                .map(|c| terminal_text(c.verdict, &c.observed_text, &c.watchdog))
+        }) {
+            let mut row = vec![Cell::new(label)];
+            row.extend(
+                texts
+                    .into_iter()
+                    .map(|t| Cell::new(t.unwrap_or_else(|| "—".into()))),
+            );
+            table.add_row(row);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+
+    if !report.cases.is_empty() {
+        let case_columns: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|o| report.cases.iter().any(|c| c.observer == *o))
+            .collect();
+        let mut header = vec![Cell::new("own case")];
+        header.extend(case_columns.iter().map(Cell::new));
+        let mut table = new_table(header);
+        for name in case_names(report) {
+            let mut row = vec![Cell::new(name)];
+            for &o in &case_columns {
+                row.push(Cell::new(
+                    match report
+                        .cases
+                        .iter()
+                        .find(|c| c.case == name && c.observer == o)
+                    {
+                        Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
+                        None => "—".into(),
+                    },
+                ));
             }
             table.add_row(row);
         }
@@ -165,45 +283,248 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-/// Lists every cell that does not conform, with its expected-vs-observed
-/// lines and the expectation's location and citation, then a summary line.
+fn new_table(header: Vec<Cell>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    table
+}
+
+fn case_names(report: &Report) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for c in &report.cases {
+        if !names.contains(&c.case.as_str()) {
+            names.push(&c.case);
+        }
+    }
+    names
+}
+
+/// Rows for `columns`: one per behaviour when its builds show the same text
+/// in every column, else one per build (`panic-main · abort`).
+fn merged_rows<'a>(
+    rows: &[(&'a str, Vec<Build>)],
+    columns: &[&'a str],
+    text: impl Fn(&'a str, Build, &'a str) -> Option<String>,
+) -> Vec<(String, Vec<Option<String>>)> {
+    let mut out = Vec::new();
+    for (name, builds) in rows {
+        let per_build: Vec<Vec<Option<String>>> = builds
+            .iter()
+            .map(|&b| columns.iter().map(|&o| text(name, b, o)).collect())
+            .collect();
+        if per_build.windows(2).all(|w| w[0] == w[1]) {
+            out.push((
+                (*name).to_owned(),
+                per_build.into_iter().next().unwrap_or_default(),
+            ));
+        } else {
+            for (b, texts) in builds.iter().zip(per_build) {
+                out.push((format!("{name} · {b}"), texts));
+            }
+        }
+    }
+    out
+}
+
+/// The conformance table as Markdown, one row per behaviour (one per build
+/// where the builds differ) and one per own case, one column per observer.
+/// This is what the README holds between its markers.
+///
+/// A cell shows what the observer saw, in profile words: wait states for a
+/// reaper, the reported value for a shell or Python. A "continued" report
+/// is left out, because whether a reaper sees it before the exit that
+/// follows is a race POSIX leaves open. A cell that does not conform is
+/// marked (`✗ 143 (expected 142)`, `? 143` for no expectation); one whose
+/// observer is missing says `not installed`; `—` means the observer does
+/// not run that row.
+pub fn markdown(report: &Report) -> String {
+    let columns = columns(report);
+    let index = index(report);
+    let rows = behaviours(report);
+    let mut out = String::new();
+    let _ = writeln!(out, "| behaviour | {} |", columns.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(columns.len()));
+    let line = |out: &mut String, label: &str, texts: Vec<Option<String>>| {
+        let cells: Vec<String> = texts
+            .into_iter()
+            .map(|t| t.unwrap_or_else(|| "—".into()).replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+    };
+    for (label, texts) in merged_rows(&rows, &columns, |name, build, o| {
+        index.get(&(name, build, o)).map(|c| {
+            markdown_text(
+                c.verdict,
+                &c.observed_text.replace(", continued", ""),
+                &c.watchdog,
+                c.expected.as_ref().map(|e| e.outcome.as_slice()),
+            )
+        })
+    }) {
+        line(&mut out, &label, texts);
+    }
+    for name in case_names(report) {
+        let texts = columns
+            .iter()
+            .map(|&o| {
+                report
+                    .cases
+                    .iter()
+                    .find(|c| c.case == name && c.observer == o)
+                    .map(|c| {
+                        markdown_text(
+                            c.verdict,
+                            &c.observed_text,
+                            &c.watchdog,
+                            c.expected.as_ref().map(|e| e.outcome.as_slice()),
+                        )
+                    })
+            })
+            .collect();
+        line(&mut out, name, texts);
+    }
+    out
+}
+
+fn markdown_text(
+    verdict: Verdict,
+    observed: &str,
+    watchdog: &[&str],
+    expected: Option<&[String]>,
+) -> String {
+    let observed = if watchdog.is_empty() {
+        observed.to_owned()
+    } else {
+        format!("{observed} (timed out: {})", watchdog.join(", "))
+    };
+    match verdict {
+        Verdict::Conforms => observed,
+        Verdict::Deviates => format!(
+            "✗ {observed} (expected {})",
+            expected.unwrap_or_default().join(" or ")
+        ),
+        Verdict::NoExpectation => format!("? {observed}"),
+        Verdict::Error => "error".into(),
+        Verdict::NotInstalled => "not installed".into(),
+        Verdict::KnownDivergence => format!(
+            "≈ {observed} (emulator; real: {})",
+            expected.unwrap_or_default().join(" or ")
+        ),
+    }
+}
+
+/// Lists every cell and own case that does not conform, with its
+/// expected-vs-observed lines and the expectation's location and citation,
+/// then a summary line. An observer that is not installed gets one line,
+/// not one per cell.
 pub fn findings(report: &Report) -> String {
     let mut out = String::new();
     let s = report.summary;
-    let mut findings: Vec<&CellReport> = report
+    struct Finding<'a> {
+        verdict: Verdict,
+        row: String,
+        command: &'a str,
+        problems: &'a [String],
+        expected: Option<&'a crate::profile::Expectation>,
+    }
+    let mut findings: Vec<Finding<'_>> = report
         .cells
         .iter()
-        .filter(|c| c.verdict != Verdict::Conforms)
+        .filter(|c| !matches!(c.verdict, Verdict::Conforms | Verdict::NotInstalled))
+        .map(|c| Finding {
+            verdict: c.verdict,
+            row: format!("{} [{} · {}]", c.behaviour, c.build, c.observer),
+            command: &c.command,
+            problems: &c.problems,
+            expected: c.expected.as_ref(),
+        })
+        .chain(
+            report
+                .cases
+                .iter()
+                .filter(|c| !matches!(c.verdict, Verdict::Conforms | Verdict::NotInstalled))
+                .map(|c| Finding {
+                    verdict: c.verdict,
+                    row: format!("{} [{}]", c.case, c.observer),
+                    command: &c.command,
+                    problems: &c.problems,
+                    expected: c.expected.as_ref(),
+                }),
+        )
         .collect();
-    findings.sort_by_key(|c| c.verdict != Verdict::Deviates);
-    for c in findings {
-        let label = match c.verdict {
+    findings.sort_by_key(|f| f.verdict != Verdict::Deviates);
+    for f in findings {
+        let label = match f.verdict {
             Verdict::Deviates => "deviation",
             Verdict::NoExpectation => "no expectation",
+            Verdict::KnownDivergence => "known emulator divergence",
             _ => "error",
         };
-        let _ = writeln!(
-            out,
-            "{label}: {} [{} · {}]: {}",
-            c.behaviour, c.build, c.observer, c.command
-        );
-        for p in &c.problems {
+        let _ = writeln!(out, "{label}: {}: {}", f.row, f.command);
+        for p in f.problems {
             let _ = writeln!(out, "    {p}");
         }
-        if let Some(e) = &c.expected {
+        if let Some(e) = f.expected {
             let _ = writeln!(out, "    expectation: {} ({})", e.location, e.cite);
+            if let Some(from) = &e.derived_from {
+                let _ = writeln!(
+                    out,
+                    "    derived from the {} expectation at {} ({})",
+                    from.observer, from.location, from.cite
+                );
+            }
         }
+    }
+    for o in report.observers.iter().filter(|o| !o.installed) {
+        let count = report
+            .cells
+            .iter()
+            .filter(|c| c.observer == o.name && c.verdict == Verdict::NotInstalled)
+            .count()
+            + report
+                .cases
+                .iter()
+                .filter(|c| c.observer == o.name && c.verdict == Verdict::NotInstalled)
+                .count();
+        let why = report
+            .cells
+            .iter()
+            .filter(|c| c.observer == o.name)
+            .map(|c| &c.problems)
+            .chain(
+                report
+                    .cases
+                    .iter()
+                    .filter(|c| c.observer == o.name)
+                    .map(|c| &c.problems),
+            )
+            .find_map(|p| p.first())
+            .map_or("", String::as_str);
+        let why = why.strip_prefix("not installed: ").unwrap_or(why);
+        let _ = writeln!(out, "not installed: {} ({count} cells): {why}", o.name);
     }
     let _ = writeln!(
         out,
-        "{}: {} cells, {} conform, {} deviate, {} without expectation, {} not observed (profile {})",
+        "{}: {} cells, {} conform, {} deviate, {} without expectation, {} not observed, {} not installed (profile {})",
         report.target,
         s.cells,
         s.conforms,
         s.deviates,
         s.no_expectation,
         s.errors,
+        s.not_installed,
         report.profile_chain.join(" → ")
     );
+    if s.known_divergences > 0 {
+        // Never folded into "conform": the real system is expected to differ.
+        let _ = writeln!(
+            out,
+            "{}: {} known emulator divergences (not counted as conforming)",
+            report.target, s.known_divergences
+        );
+    }
     out
 }

@@ -39,7 +39,7 @@ pub struct SignalTable {
 
 impl SignalTable {
     /// Every table the harness knows.
-    pub const ALL: [&'static SignalTable; 2] = [&LINUX_GENERIC, &LINUX_MIPS];
+    pub const ALL: [&'static SignalTable; 4] = [&LINUX_GENERIC, &LINUX_MIPS, &WINDOWS_CRT, &NONE];
 
     /// Looks a table up by the name a profile gives.
     pub fn by_name(name: &str) -> Option<&'static SignalTable> {
@@ -199,4 +199,34 @@ pub static LINUX_MIPS: SignalTable = SignalTable {
         ("SIGIO", 22),
         ("SIGCLD", 18),
     ],
+};
+
+/// The C runtime's signals on Windows: the six of C11 and `SIGBREAK`. They
+/// exist only inside the C runtime (`raise`, `signal`); the system itself
+/// has no signals, and no parent is ever told of one.
+///
+/// # References
+/// - Microsoft Learn, `signal` (C runtime): SIGABRT, SIGFPE, SIGILL, SIGINT,
+///   SIGSEGV, SIGTERM; `signal.h` of the UCRT (`SIGABRT` is 22, with
+///   `SIGABRT_COMPAT` 6) and of mingw-w64
+pub static WINDOWS_CRT: SignalTable = SignalTable {
+    name: "windows-crt",
+    entries: &[
+        ("SIGINT", 2),
+        ("SIGILL", 4),
+        ("SIGFPE", 8),
+        ("SIGSEGV", 11),
+        ("SIGTERM", 15),
+        ("SIGBREAK", 21),
+        ("SIGABRT", 22),
+        // Aliases.
+        ("SIGABRT_COMPAT", 6),
+    ],
+};
+
+/// No signals at all (WASI: a module cannot be signalled, and wasi-libc's
+/// `raise` is an emulation inside the module).
+pub static NONE: SignalTable = SignalTable {
+    name: "none",
+    entries: &[],
 };

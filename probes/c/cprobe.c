@@ -21,6 +21,8 @@
  *
  * C11 or C99 with POSIX.1-2008 and the XSI option (for SIGPOLL and friends):
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror cprobe.c
+ * It also builds for Windows with mingw-w64 (x86_64-w64-mingw32-gcc), whose
+ * C runtime has the six C11 signals and no signal mask.
  */
 
 /* XSI (POSIX.1-2008 with the X/Open System Interfaces) defines all 28
@@ -212,12 +214,17 @@ static int signal_arg(const char *verb, const char *name)
  * or blocked anyway. */
 static void raise_default(int sig)
 {
+#ifdef _WIN32
+    /* Windows' C runtime has no signal mask (and no sigset_t). */
+    (void)signal(sig, SIG_DFL);
+#else
     sigset_t set;
 
     (void)signal(sig, SIG_DFL);
     (void)sigemptyset(&set);
     (void)sigaddset(&set, sig);
     (void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+#endif
     (void)raise(sig);
 }
 

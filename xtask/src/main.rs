@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use exitmatrix::cli::{self, MatrixArgs};
 
+mod bench_report;
+
 /// exitmatrix's tasks.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", version, about)]
@@ -14,12 +16,31 @@ struct Xtask {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure clap's derive"
+)]
 enum Command {
     /// Build the probes, run every behaviour × build × reaper, compare with
     /// the target's profile, print a table and write a JSON report.
     /// Exits 0 if everything conforms, 1 on a deviation, 2 on a usage or
     /// configuration error, 3 if some cell could not be observed.
     TestMatrix(MatrixArgs),
+    /// Turn the results of `cargo bench` into Markdown ratio tables (each
+    /// method against the fastest of the same run) and check the benches'
+    /// goals; `--matrix` first measures the matrix's -j2 speed-up over -j1.
+    BenchReport(bench_report::BenchReportArgs),
+    /// Install the foreign targets' toolchains and runners (Debian's rustc
+    /// 1.63 and target std, cross compilers, qemu-user, Wine), idempotently:
+    /// runs scripts/install-targets.sh.
+    InstallTargets {
+        /// Also the targets --all-targets does not run (s390x).
+        #[arg(long)]
+        extra: bool,
+        /// Only say what is missing; exit 1 if anything is.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -28,6 +49,17 @@ fn main() -> ExitCode {
         Command::TestMatrix(args) => {
             cli::test_matrix(args, &mut std::io::stdout(), &mut std::io::stderr())
         }
+        Command::BenchReport(args) => match bench_report::run(args) {
+            Ok(markdown) => {
+                print!("{markdown}");
+                0
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                2
+            }
+        },
+        Command::InstallTargets { extra, check } => exitmatrix::target::install(*extra, *check),
     };
     ExitCode::from(code)
 }

@@ -24,9 +24,14 @@ fn panic_message(f: impl FnOnce() + panic::UnwindSafe) -> String {
 
 #[test]
 fn passing_assertions_chain() {
-    sh("kill -ABRT $$").assert().signaled(Signal::ABRT).failure();
+    sh("kill -ABRT $$")
+        .assert()
+        .signaled(Signal::ABRT)
+        .failure();
     sh("exit 255").assert().exited(255).code(255);
-    sh("kill -TERM $$").assert().ended(ends::signaled(Signal::TERM));
+    sh("kill -TERM $$")
+        .assert()
+        .ended(ends::signaled(Signal::TERM));
 }
 
 #[test]
@@ -34,7 +39,9 @@ fn a_core_dump_is_seen_when_one_is_made() {
     // The shell raises its own limit and dies of SIGQUIT in a directory of
     // its own, so the core file goes there and away with it.
     let dir = tempfile::TempDir::new().unwrap();
-    let assert = sh("ulimit -c unlimited; kill -QUIT $$").current_dir(dir.path()).assert();
+    let assert = sh("ulimit -c unlimited; kill -QUIT $$")
+        .current_dir(dir.path())
+        .assert();
     // Only a relative core_pattern writes into that directory (core(5)).
     let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
     if exitmatrix::matrix::cores_contained(pattern.trim()) {
@@ -50,14 +57,21 @@ fn a_core_dump_is_seen_when_one_is_made() {
 #[case::exit_instead_of_signal("exit 3", ends::signaled(Signal::ABRT), &["killed by SIGABRT (6)", "observed: exit 3"])]
 #[case::signal_instead_of_exit("kill -KILL $$", ends::exited(0), &["exited with code 0", "observed: signal SIGKILL"])]
 #[case::no_core("kill -TERM $$", ends::core_dumped(), &["with a core dump", "observed: signal SIGTERM"])]
-fn a_failure_shows_expected_and_observed(#[case] script: &'static str, #[case] pred: exitmatrix::assert::EndPredicate, #[case] needles: &[&str]) {
+fn a_failure_shows_expected_and_observed(
+    #[case] script: &'static str,
+    #[case] pred: exitmatrix::assert::EndPredicate,
+    #[case] needles: &[&str],
+) {
     let message = panic_message(move || {
         sh(script).assert().ended(pred);
     });
     for needle in needles {
         assert!(message.contains(needle), "{needle:?} not in:\n{message}");
     }
-    assert!(message.contains("/bin/sh"), "the command is named:\n{message}");
+    assert!(
+        message.contains("/bin/sh"),
+        "the command is named:\n{message}"
+    );
 }
 
 #[test]
@@ -70,7 +84,10 @@ fn predicates_work_on_exit_status_and_termination() {
     let exited_0 = ends::exited(0);
     let case = exited_0.find_case(false, &status).unwrap();
     let tree = case.tree().to_string();
-    assert!(tree.contains("exited with code 0") && tree.contains("raw status"), "{tree}");
+    assert!(
+        tree.contains("exited with code 0") && tree.contains("raw status"),
+        "{tree}"
+    );
     assert!(ends::exited(0).find_case(true, &status).is_none());
 }
 

@@ -52,11 +52,15 @@ fn report(out: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// A copy of the shipped profiles that a test may break.
+/// A copy of the shipped profiles that a test may break (the profiles
+/// only: `emulators/` holds notes for foreign runs).
 fn profiles_copy() -> TempDir {
     let dir = TempDir::new().unwrap();
     for entry in fs::read_dir(root().join("profiles")).unwrap() {
         let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            continue;
+        }
         fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
     dir
@@ -65,7 +69,18 @@ fn profiles_copy() -> TempDir {
 #[test]
 fn a_conforming_run_exits_0_and_reports_every_cell() {
     let out = TempDir::new().unwrap();
-    let run = matrix(out.path(), &["-b", "exit-25", "-b", "c-abort", "-j", "2"]);
+    let reapers = [
+        "--observer",
+        "waitpid",
+        "--observer",
+        "waitid",
+        "--observer",
+        "std",
+    ];
+    let run = matrix(
+        out.path(),
+        &[&["-b", "exit-25", "-b", "c-abort", "-j", "2"][..], &reapers].concat(),
+    );
     assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
     // Every matching behaviour × its builds × 3 observers.
     let cells: usize = exitmatrix::catalogue::catalogue()
@@ -229,11 +244,13 @@ fn list_names_every_behaviour() {
     let out = TempDir::new().unwrap();
     let run = matrix(out.path(), &["--list"]);
     assert_eq!(run.code, exit::CONFORMS);
+    // The catalogue, then the observers' own cases (rows without a probe).
     assert_eq!(
         run.stdout.lines().count(),
-        exitmatrix::catalogue::catalogue().len()
+        exitmatrix::catalogue::catalogue().len() + exitmatrix::observe::own_cases().len()
     );
     assert!(run.stdout.contains("stop-then-exit-7"));
+    assert!(run.stdout.contains("sh-command-not-found"));
 }
 
 #[test]

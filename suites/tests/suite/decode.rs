@@ -323,6 +323,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
                 why_unrecognised(raw).is_some(),
             );
         }
+        Termination::Trapped { .. } => check("a wait status never decodes to a trap", false),
     }
     if failed.is_empty() {
         Ok(())
@@ -610,6 +611,7 @@ proptest! {
             Termination::Exited { code: c } => c == i64::from(status),
             Termination::Signaled { signal, .. } | Termination::Stopped { signal } => signal == Signal(status),
             Termination::Continued => code == CLD_CONTINUED,
+            Termination::Trapped { .. } => false,
             Termination::Unrecognised { raw } => {
                 !(CLD_EXITED..=CLD_CONTINUED).contains(&code) && raw == RawStatus::SigInfo { code, status }
             }

@@ -254,7 +254,20 @@ fn reports_at_j1_and_j2_are_identical_but_for_timings_and_leave_no_core() {
         let (code, stdout, stderr) = run_cli(
             target.path(),
             out.path(),
-            &["-j", jobs, "--format", "summary"],
+            // The reapers: the shells' and Python's columns are checked
+            // against the README's table (suite::observers).
+            &[
+                "-j",
+                jobs,
+                "--format",
+                "summary",
+                "--observer",
+                "waitpid",
+                "--observer",
+                "waitid",
+                "--observer",
+                "std",
+            ],
             Arc::new(AtomicUsize::new(0)),
         );
         assert_eq!(code, exit::CONFORMS, "{stdout}{stderr}");

@@ -5,7 +5,10 @@ mod catalogue; // the catalogue and the probes agree
 mod cli; // test-matrix end to end: exit codes, reports, diffs
 mod common; // the probe set, built once
 mod decode; // the decoder against the C macros and std
+mod fastspawn; // the fast spawn path keeps the spawn path's guarantees
+mod foreign; // foreign targets: the agent's report, runners, host views, qemu/Wine/WASI end to end
 mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
+mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words
 mod profile; // profile loading and errors
 mod spawn; // the spawn path's guarantees and the reapers

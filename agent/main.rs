@@ -1,0 +1,137 @@
+//! exitmatrix-agent: the in-target reaper.
+//!
+//! The harness builds this program for the target being checked (with
+//! Debian's rustc 1.63, no dependencies) and runs it under the target's
+//! runner. It starts one probe with the target's own process API, waits for
+//! it, and writes what it saw, raw, to a report file in the line format
+//! below. The host parses the file (`exitmatrix::agent::parse`) and decodes
+//! it with the target's conventions.
+//!
+//! ```text
+//! agent --report FILE --timeout-ms N --grace-ms N
+//!       --sigterm N --sigkill N --sigcont N [--stay-stopped] -- PROGRAM ARGS...
+//! ```
+//!
+//! On Unix `PROGRAM ARGS...` is the whole command line of the probe, runner
+//! words first: a foreign binary cannot be executed by the host kernel, so
+//! under qemu-user the agent starts `qemu-<arch> ... probe args`, which the
+//! emulator passes straight to the host. The signal numbers are the target's
+//! (the harness resolves them from the profile's table): the agent carries
+//! no signal table. On Windows the signal options are accepted and unused.
+//!
+//! # The report file (version 1)
+//! One record per line, words separated by one space:
+//!
+//! ```text
+//! exitmatrix-agent 1 unix|windows
+//! waitid <si_code> <si_status>        Unix: one per state, peeked with WNOWAIT
+//! waitpid <status>                     Unix: the raw status word, hex (0x...)
+//! std exit <code> | std signal <n> [core] | std other <status>
+//!                                      Unix: the final status read through the
+//!                                      target's std ExitStatus
+//! exit-code <code>                     Windows: GetExitCodeProcess, hex, 32 bits
+//! watchdog <what>                      the agent's own timeout acted: SIGTERM,
+//!                                      SIGKILL, TerminateProcess
+//! error <text>                         the agent could not do its job
+//! end
+//! ```
+//!
+//! The agent exits 0 once `end` is written, 2 on a usage error and 3 when
+//! it cannot write its report.
+//!
+//! This file must build with rustc 1.63: no `let ... else`, no `OnceLock`.
+
+use std::env;
+use std::fs::File;
+use std::io::Write;
+use std::process;
+
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod os;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod os;
+
+/// What the harness asked for.
+#[derive(Debug)]
+pub struct Request {
+    /// The report file.
+    pub report: String,
+    /// Milliseconds before the probe's group gets `sigterm`.
+    pub timeout_ms: u64,
+    /// Milliseconds between `sigterm` and `sigkill`.
+    pub grace_ms: u64,
+    /// The target's SIGTERM.
+    pub sigterm: i32,
+    /// The target's SIGKILL.
+    pub sigkill: i32,
+    /// The target's SIGCONT.
+    pub sigcont: i32,
+    /// Whether a stopped probe is left stopped (else it is continued).
+    pub stay_stopped: bool,
+    /// The command line to start.
+    pub argv: Vec<String>,
+}
+
+fn usage(why: &str) -> ! {
+    eprintln!("exitmatrix-agent: usage: {why}");
+    process::exit(2)
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> T {
+    match value.as_deref().map(str::parse) {
+        Some(Ok(n)) => n,
+        _ => usage(&format!("{flag} takes a number")),
+    }
+}
+
+fn parse_args() -> Request {
+    let mut args = env::args().skip(1);
+    let mut req = Request {
+        report: String::new(),
+        timeout_ms: 10_000,
+        grace_ms: 500,
+        sigterm: 15,
+        sigkill: 9,
+        sigcont: 18,
+        stay_stopped: false,
+        argv: Vec::new(),
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--report" => req.report = args.next().unwrap_or_else(|| usage("--report FILE")),
+            "--timeout-ms" => req.timeout_ms = number(&arg, args.next()),
+            "--grace-ms" => req.grace_ms = number(&arg, args.next()),
+            "--sigterm" => req.sigterm = number(&arg, args.next()),
+            "--sigkill" => req.sigkill = number(&arg, args.next()),
+            "--sigcont" => req.sigcont = number(&arg, args.next()),
+            "--stay-stopped" => req.stay_stopped = true,
+            "--" => {
+                req.argv = args.by_ref().collect();
+                break;
+            }
+            other => usage(&format!("unknown option {other}")),
+        }
+    }
+    if req.report.is_empty() || req.argv.is_empty() {
+        usage("agent --report FILE [options] -- PROGRAM ARGS...");
+    }
+    req
+}
+
+fn main() {
+    let req = parse_args();
+    let mut lines = vec![format!("exitmatrix-agent 1 {}", os::FAMILY)];
+    if let Err(e) = os::run(&req, &mut lines) {
+        lines.push(format!("error {}", e.replace('\n', " ")));
+    }
+    lines.push("end".to_owned());
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let written = File::create(&req.report).and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("exitmatrix-agent: cannot write {}: {}", req.report, e);
+        process::exit(3);
+    }
+}

@@ -1,0 +1,246 @@
+//! The Unix agent: `fork`/`exec` through std's `Command`, then `waitid`
+//! with `WNOWAIT` to read each state's `siginfo_t`, and `waitpid` to read
+//! (and consume) the same state's raw status word.
+//!
+//! # References
+//! - POSIX.1-2017 XSH `waitid`, `waitpid`, `setpgid`, `kill`
+//! - waitid(2), waitpid(2), prctl(2) `PR_SET_PDEATHSIG`
+
+use std::io;
+use std::os::raw::{c_int, c_ulong};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::Request;
+
+/// The family word of the report's first line.
+pub const FAMILY: &str = "unix";
+
+// <linux/wait.h>: the same values on every Linux architecture.
+const WNOHANG: c_int = 1;
+const WUNTRACED: c_int = 2;
+const WEXITED: c_int = 4;
+const WCONTINUED: c_int = 8;
+const WNOWAIT: c_int = 0x0100_0000;
+const P_PID: c_int = 1;
+const PR_SET_PDEATHSIG: c_int = 1;
+
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
+const CLD_TRAPPED: i32 = 4;
+const CLD_STOPPED: i32 = 5;
+
+/// A stopped probe is continued at most this many times, then killed.
+const MAX_STOPS: u32 = 8;
+
+/// Storage for a `siginfo_t` (128 bytes on every Linux architecture).
+#[repr(C, align(8))]
+pub struct SigInfo([u8; 128]);
+
+mod c {
+    use super::SigInfo;
+    use std::os::raw::{c_int, c_ulong};
+
+    extern "C" {
+        pub fn waitid(idtype: c_int, id: u32, info: *mut SigInfo, options: c_int) -> c_int;
+        pub fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
+        pub fn kill(pid: c_int, sig: c_int) -> c_int;
+        pub fn setpgid(pid: c_int, pgid: c_int) -> c_int;
+        pub fn prctl(
+            option: c_int,
+            arg2: c_ulong,
+            arg3: c_ulong,
+            arg4: c_ulong,
+            arg5: c_ulong,
+        ) -> c_int;
+    }
+}
+
+impl SigInfo {
+    fn int_at(&self, offset: usize) -> i32 {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.0[offset..offset + 4]);
+        i32::from_ne_bytes(b)
+    }
+
+    /// `si_code`: the third `int`, but the second on MIPS, which swaps
+    /// `si_code` and `si_errno` (arch/mips/include/uapi/asm/siginfo.h).
+    fn code(&self) -> i32 {
+        if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+            self.int_at(4)
+        } else {
+            self.int_at(8)
+        }
+    }
+
+    /// The start of the union: after three `int`s, aligned to a pointer.
+    fn union_at() -> usize {
+        if cfg!(target_pointer_width = "64") {
+            16
+        } else {
+            12
+        }
+    }
+
+    /// `si_pid`: the union's first field for SIGCHLD; 0 if nothing was
+    /// waitable under WNOHANG.
+    fn pid(&self) -> i32 {
+        self.int_at(Self::union_at())
+    }
+
+    /// `si_status`: after `si_pid` and `si_uid`.
+    fn status(&self) -> i32 {
+        self.int_at(Self::union_at() + 8)
+    }
+}
+
+fn last_error(what: &str) -> String {
+    format!("{what}: {}", io::Error::last_os_error())
+}
+
+/// `waitid(P_PID, pid, ..., options)`, retried on EINTR; `None` when
+/// `WNOHANG` found nothing.
+fn waitid(pid: i32, options: c_int) -> Result<Option<(i32, i32)>, String> {
+    loop {
+        let mut info = SigInfo([0; 128]);
+        // SAFETY: `info` is a writable buffer at least as large as siginfo_t.
+        let r = unsafe { c::waitid(P_PID, pid as u32, &mut info, options) };
+        if r == 0 {
+            if info.pid() == 0 {
+                return Ok(None);
+            }
+            return Ok(Some((info.code(), info.status())));
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return Err(last_error("waitid"));
+        }
+    }
+}
+
+fn waitpid(pid: i32) -> Result<i32, String> {
+    loop {
+        let mut status: c_int = 0;
+        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+        let r = unsafe { c::waitpid(pid, &mut status, WUNTRACED | WCONTINUED) };
+        if r == pid {
+            return Ok(status);
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return Err(last_error("waitpid"));
+        }
+    }
+}
+
+fn signal_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) of our child's process group; ESRCH is harmless.
+    unsafe { c::kill(-pgid, sig) };
+}
+
+/// What the target's std makes of the final raw status.
+fn std_view(status: i32) -> String {
+    let s = ExitStatus::from_raw(status);
+    if let Some(code) = s.code() {
+        format!("std exit {code}")
+    } else if let Some(sig) = s.signal() {
+        if s.core_dumped() {
+            format!("std signal {sig} core")
+        } else {
+            format!("std signal {sig}")
+        }
+    } else {
+        format!("std other {:#x}", status)
+    }
+}
+
+pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
+    let mut command = Command::new(&req.argv[0]);
+    command.args(&req.argv[1..]);
+    // SAFETY: between fork and exec the closure only calls setpgid and
+    // prctl, both async-signal-safe system calls; it allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            // Its own process group, so that the watchdog and the clean-up
+            // reach whatever the probe starts; and killed if the agent dies.
+            c::setpgid(0, 0);
+            c::prctl(PR_SET_PDEATHSIG, 9 as c_ulong, 0, 0, 0);
+            Ok(())
+        });
+    }
+    let child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", req.argv[0]))?;
+    let pid = child.id() as i32;
+    let started = Instant::now();
+    let timeout = Duration::from_millis(req.timeout_ms);
+    let grace = Duration::from_millis(req.grace_ms);
+    let mut sent_term: Option<Instant> = None;
+    let mut sent_kill = false;
+    let mut stops = 0;
+    let mut nap = Duration::from_millis(1);
+    loop {
+        let peek = waitid(pid, WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOHANG)?;
+        let (code, status) = match peek {
+            Some(state) => state,
+            None => {
+                let now = Instant::now();
+                if sent_term.is_none() && now.duration_since(started) >= timeout {
+                    signal_group(pid, req.sigterm);
+                    lines.push("watchdog SIGTERM".to_owned());
+                    sent_term = Some(now);
+                } else if let Some(at) = sent_term {
+                    if !sent_kill && now.duration_since(at) >= grace {
+                        signal_group(pid, req.sigkill);
+                        lines.push("watchdog SIGKILL".to_owned());
+                        sent_kill = true;
+                    }
+                }
+                thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(10));
+                continue;
+            }
+        };
+        nap = Duration::from_millis(1);
+        let is_final = matches!(code, CLD_EXITED | CLD_KILLED | CLD_DUMPED);
+        if is_final {
+            // The probe is a zombie: its pid, and so its group id, cannot be
+            // reused. Whatever it left in its group goes with it.
+            signal_group(pid, req.sigkill);
+        }
+        lines.push(format!("waitid {code} {status}"));
+        let raw = waitpid(pid)?;
+        lines.push(format!("waitpid {:#06x}", raw));
+        let raw_final = raw & 0x7f != 0x7f && raw != 0xffff;
+        if raw_final {
+            if !is_final {
+                // The state changed between the peek and the wait (a
+                // continued probe exited at once): the final siginfo is the
+                // one that waitid would now have given, derived from the
+                // status exactly as the kernel derives it.
+                let (c2, s2) = if raw & 0x7f == 0 {
+                    (CLD_EXITED, (raw >> 8) & 0xff)
+                } else if raw & 0x80 != 0 {
+                    (CLD_DUMPED, raw & 0x7f)
+                } else {
+                    (CLD_KILLED, raw & 0x7f)
+                };
+                lines.push(format!("waitid {c2} {s2} derived"));
+            }
+            lines.push(std_view(raw));
+            return Ok(());
+        }
+        if code == CLD_STOPPED || code == CLD_TRAPPED {
+            stops += 1;
+            if stops > MAX_STOPS {
+                // SAFETY: kill(2) of our own unreaped child.
+                unsafe { c::kill(pid, req.sigkill) };
+            }
+            if !req.stay_stopped {
+                // SAFETY: kill(2) of our own unreaped child.
+                unsafe { c::kill(pid, req.sigcont) };
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! What is known about a runner: how the Linux host sees a program through
+//! it, and where it departs from the real system.
+//!
+//! A target's profile says what the *real* operating system does. When the
+//! target runs under an emulator (qemu-user, Wine, a WASI embedding), some
+//! cells differ because of the emulator. Those facts live apart from the
+//! profiles, in `profiles/emulators/<kind>.toml`, one file per kind of
+//! runner (`qemu-user`, `wine`, `node-wasi`):
+//!
+//! ```toml
+//! description = "qemu-user 7.2 on Debian 12"
+//!
+//! # How the host's waitpid sees the runner process, derived from the
+//! # expectation of the family's base column (waitpid, or the agent's).
+//! [host-view]
+//! exit = "low-8"            # `exit N` reaches the host as N & 0xff ("same": unchanged;
+//!                           # "low-8-nonzero": N & 0xff, or 1 if that is 0 but N is not)
+//! signal = "same-name"      # a signal as the host's signal of that name ("same-name-no-core": without the core flag)
+//! trap = "exit 1"           # optional: what a trap becomes
+//! cite = "..."
+//!
+//! # A known divergence: the cell shows this instead of the profile's outcome.
+//! [[diverge]]
+//! targets = ["aarch64-unknown-linux-gnu"]   # optional filter
+//! behaviours = ["raise-SIGABRT"]
+//! builds = ["unwind"]                        # optional filter
+//! observers = ["waitpid", "waitid"]          # optional filter
+//! outcome = "signal SIGABRT"                 # or a list
+//! cite = "qemu linux-user/signal.c: ...; observed on Debian 12 qemu 7.2"
+//! ```
+//!
+//! A cell that deviates from its expectation and shows one of a matching
+//! divergence's outcomes is a *known emulator divergence*: reported as such,
+//! with both citations, and never counted as conforming. A divergence that
+//! matches no cell is harmless; one whose emulator is not in use never
+//! applies.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::{self, Build};
+use crate::decode::Termination;
+use crate::outcome::{self, Sequence};
+use crate::signal::SignalTable;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEmulator {
+    #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the file")]
+    description: Option<String>,
+    host_view: Option<RawHostView>,
+    #[serde(default)]
+    diverge: Vec<RawDivergence>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawHostView {
+    exit: String,
+    signal: String,
+    trap: Option<String>,
+    cite: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDivergence {
+    #[serde(default)]
+    targets: Option<Vec<String>>,
+    behaviours: Vec<String>,
+    builds: Option<Vec<String>>,
+    observers: Option<Vec<String>>,
+    outcome: OneOrMany,
+    cite: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// How an exit code reaches the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitFold {
+    /// Unchanged.
+    Same,
+    /// `code & 0xff`: the runner calls the host's `exit` with the code.
+    Low8,
+    /// `code & 0xff`, but 1 where that is 0 and the code is not: a failure
+    /// never reaches the host as success (Wine).
+    Low8NonZero,
+}
+
+/// How a signal reaches the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalFold {
+    /// As the host's signal of the same name, core flag kept.
+    SameName,
+    /// As the host's signal of the same name, never with a core flag.
+    SameNameNoCore,
+}
+
+/// How the Linux host sees a program through the runner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostView {
+    /// Exit codes.
+    pub exit: ExitFold,
+    /// Signals, stops.
+    pub signal: SignalFold,
+    /// What a trap becomes, if the runner reports traps.
+    pub trap: Option<String>,
+    /// Where this comes from.
+    pub cite: String,
+}
+
+impl HostView {
+    /// The host's view, when no emulator file says otherwise: exit codes
+    /// keep 8 bits (Linux `exit_group`), signals keep their names.
+    pub fn default_for_native() -> HostView {
+        HostView {
+            exit: ExitFold::Low8,
+            signal: SignalFold::SameName,
+            trap: None,
+            cite: "Linux kernel/exit.c: exit_group keeps error_code & 0xff; the host kernel runs the program itself".into(),
+        }
+    }
+
+    /// What the host sees of `states` (in `target`'s numbering), in
+    /// `host`'s numbering. `None` if a state cannot reach the host (a trap
+    /// of a runner that says nothing of traps).
+    pub fn fold(
+        &self,
+        states: &[Termination],
+        target: &SignalTable,
+        host: &SignalTable,
+    ) -> Option<Sequence> {
+        let signal =
+            |s: crate::signal::Signal| target.name(s).and_then(|n| host.number(n)).unwrap_or(s);
+        let mut out = Vec::new();
+        for state in states {
+            match *state {
+                Termination::Exited { code } => out.push(Termination::Exited {
+                    code: match self.exit {
+                        ExitFold::Same => code,
+                        ExitFold::Low8 => code & 0xff,
+                        ExitFold::Low8NonZero if code != 0 && code & 0xff == 0 => 1,
+                        ExitFold::Low8NonZero => code & 0xff,
+                    },
+                }),
+                Termination::Signaled {
+                    signal: s,
+                    core_dumped,
+                } => out.push(Termination::Signaled {
+                    signal: signal(s),
+                    core_dumped: core_dumped && self.signal == SignalFold::SameName,
+                }),
+                Termination::Stopped { signal: s } => {
+                    out.push(Termination::Stopped { signal: signal(s) })
+                }
+                Termination::Continued => out.push(Termination::Continued),
+                Termination::Trapped { .. } => {
+                    let seq = outcome::parse(self.trap.as_deref()?, host).ok()?;
+                    out.extend(seq);
+                }
+                Termination::Unrecognised { .. } => out.push(*state),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// One known divergence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Divergence {
+    targets: Option<Vec<String>>,
+    behaviours: Vec<String>,
+    builds: Option<Vec<Build>>,
+    observers: Option<Vec<String>>,
+    /// The outcomes the emulator shows, as written.
+    pub outcome: Vec<String>,
+    /// Where this comes from.
+    pub cite: String,
+    /// The file and rule number (`profiles/emulators/wine.toml#3`).
+    pub location: String,
+}
+
+impl Divergence {
+    fn matches(&self, target: &str, behaviour: &str, build: Build, observer: &str) -> bool {
+        self.targets
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|t| t == target))
+            && self.behaviours.iter().any(|b| b == behaviour)
+            && self.builds.as_ref().is_none_or(|b| b.contains(&build))
+            && self
+                .observers
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|o| o == observer))
+    }
+
+    /// Whether `states` is one of this divergence's outcomes, read with
+    /// `table` (the numbering of the column's states).
+    pub fn shows(&self, states: &[Termination], table: &SignalTable) -> bool {
+        self.outcome
+            .iter()
+            .filter_map(|o| outcome::parse(o, table).ok())
+            .any(|seq| seq == states)
+    }
+}
+
+/// What is known about one kind of runner.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Emulator {
+    /// The kind (`qemu-user`).
+    pub kind: String,
+    /// The file, if there is one.
+    pub file: Option<PathBuf>,
+    /// The host's view through it, if the file says.
+    pub host_view: Option<HostView>,
+    /// Its known divergences.
+    pub divergences: Vec<Divergence>,
+}
+
+impl Emulator {
+    /// Loads `dir/<kind>.toml`; a kind without a file has no known
+    /// divergences. Every behaviour, build and observer name and every
+    /// outcome is checked (outcomes with `table`, the target's numbering).
+    pub fn load(
+        dir: &Path,
+        kind: &str,
+        observers: &[&str],
+        table: &SignalTable,
+    ) -> Result<Emulator, String> {
+        let path = dir.join(format!("{kind}.toml"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Emulator {
+                    kind: kind.to_owned(),
+                    ..Emulator::default()
+                })
+            }
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let raw: RawEmulator = toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), e.message().trim()))?;
+        let invalid =
+            |i: usize, m: String| format!("{}: [[diverge]] #{}: {m}", path.display(), i + 1);
+        let host_view = match raw.host_view {
+            None => None,
+            Some(h) => {
+                let exit = match h.exit.as_str() {
+                    "same" => ExitFold::Same,
+                    "low-8" => ExitFold::Low8,
+                    "low-8-nonzero" => ExitFold::Low8NonZero,
+                    other => {
+                        return Err(format!(
+                            "{}: [host-view] exit `{other}` (known: same, low-8, low-8-nonzero)",
+                            path.display()
+                        ))
+                    }
+                };
+                let signal = match h.signal.as_str() {
+                    "same-name" => SignalFold::SameName,
+                    "same-name-no-core" => SignalFold::SameNameNoCore,
+                    other => {
+                        return Err(format!(
+                        "{}: [host-view] signal `{other}` (known: same-name, same-name-no-core)",
+                        path.display()
+                    ))
+                    }
+                };
+                if let Some(trap) = &h.trap {
+                    outcome::parse(trap, &crate::signal::LINUX_GENERIC)
+                        .map_err(|m| format!("{}: [host-view] trap: {m}", path.display()))?;
+                }
+                if h.cite.trim().is_empty() {
+                    return Err(format!(
+                        "{}: [host-view] has an empty `cite`",
+                        path.display()
+                    ));
+                }
+                Some(HostView {
+                    exit,
+                    signal,
+                    trap: h.trap,
+                    cite: h.cite.trim().to_owned(),
+                })
+            }
+        };
+        let behaviours: HashSet<String> =
+            catalogue::catalogue().into_iter().map(|b| b.name).collect();
+        let mut divergences = Vec::new();
+        for (i, d) in raw.diverge.into_iter().enumerate() {
+            for b in &d.behaviours {
+                if !behaviours.contains(b) {
+                    return Err(invalid(i, format!("unknown behaviour `{b}`")));
+                }
+            }
+            let builds = match d.builds {
+                None => None,
+                Some(list) => Some(
+                    list.iter()
+                        .map(|b| {
+                            Build::from_name(b)
+                                .ok_or_else(|| invalid(i, format!("unknown build `{b}`")))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            };
+            for o in d.observers.iter().flatten() {
+                if !observers.contains(&o.as_str()) {
+                    return Err(invalid(
+                        i,
+                        format!("unknown observer `{o}` (known: {})", observers.join(", ")),
+                    ));
+                }
+            }
+            let outcome = match d.outcome {
+                OneOrMany::One(s) => vec![s],
+                OneOrMany::Many(v) => v,
+            };
+            if outcome.is_empty() {
+                return Err(invalid(
+                    i,
+                    "an outcome list needs at least one entry".into(),
+                ));
+            }
+            for o in &outcome {
+                // The host-via-runner column reads host numbers; any other,
+                // the target's.
+                let host_only = d
+                    .observers
+                    .as_ref()
+                    .is_some_and(|o| o.iter().all(|o| o == crate::target::HOST_VIA_RUNNER));
+                let t = if host_only {
+                    &crate::signal::LINUX_GENERIC
+                } else {
+                    table
+                };
+                outcome::parse(o, t).map_err(|m| invalid(i, m))?;
+            }
+            if d.cite.trim().is_empty() {
+                return Err(invalid(
+                    i,
+                    "every divergence cites its source; `cite` is empty".into(),
+                ));
+            }
+            divergences.push(Divergence {
+                targets: d.targets,
+                behaviours: d.behaviours,
+                builds,
+                observers: d.observers,
+                outcome,
+                cite: d.cite.trim().to_owned(),
+                location: format!("{}#{}", path.display(), i + 1),
+            });
+        }
+        Ok(Emulator {
+            kind: kind.to_owned(),
+            file: Some(path),
+            host_view,
+            divergences,
+        })
+    }
+
+    /// The divergence that explains `states` for this cell, if one does.
+    pub fn divergence(
+        &self,
+        target: &str,
+        behaviour: &str,
+        build: Build,
+        observer: &str,
+        states: &[Termination],
+        table: &SignalTable,
+    ) -> Option<&Divergence> {
+        self.divergences
+            .iter()
+            .filter(|d| d.matches(target, behaviour, build, observer))
+            .find(|d| d.shows(states, table))
+    }
+}

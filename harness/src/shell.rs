@@ -1,0 +1,442 @@
+//! Shell observers: a probe's ending as a POSIX-family shell's `$?` shows it.
+//!
+//! Each shell runs the probe as the first command of a `-c` script and
+//! writes `$?` to a file in the case directory:
+//!
+//! ```text
+//! dash -c '"$@"; echo $? > .exitmatrix-status' sh PROBE ARGS...
+//! ```
+//!
+//! - The probe and its arguments are the script's positional parameters, so
+//!   no quoting is involved.
+//! - `$?` goes to a file, not to standard output, so it never mixes with the
+//!   probe's output, and the shell's own exit status cannot truncate it
+//!   (ksh93 reports 256+N, yash 384+N).
+//! - A command follows the probe, so no shell can replace itself with the
+//!   probe (bash, ksh93, zsh, busybox sh and yash `exec` the last command of
+//!   a `-c` script). The own case `sh-lone-command-killed` shows that
+//!   difference on purpose.
+//! - A shell that writes no file reports its own ending instead
+//!   (`parent exit 2`): the own cases `sh-exit-256` and `sh-pipefail` use
+//!   that.
+//!
+//! The shells are looked up by name on the observer search path
+//! ([`DEFAULT_SEARCH_PATH`] unless `--observer-path` says otherwise), never
+//! run to find out. A shell that is not there is "not installed": its cells
+//! are neither passes nor deviations.
+//!
+//! Stops: a shell without job control waits without `WUNTRACED` and never
+//! sees a stop; the harness continues a stopped probe (see
+//! [`crate::parent`]), so `$?` tells how the probe ended.
+
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+
+use crate::catalogue::Behaviour;
+use crate::observe::{Case, Observation, Observer, ObserverInfo};
+use crate::parent::{self, OwnCase, ParentRun, Setting};
+use crate::spawn::Invocation;
+
+/// Where observers' programs are looked up unless `--observer-path` says
+/// otherwise: the distribution's own directories, so that the columns are
+/// the system's shells and `python3`, not whatever comes first on `PATH`
+/// (a pyenv shim, say, which does not even run in the probes' empty
+/// environment).
+pub const DEFAULT_SEARCH_PATH: &str = "/usr/bin:/bin";
+
+/// The file the script writes `$?` to, in the case directory.
+pub const STATUS_FILE: &str = ".exitmatrix-status";
+
+/// The script every probe runs under.
+pub const SCRIPT: &str = r#""$@"; echo $? > .exitmatrix-status"#;
+
+/// The shell's `$0` (what it names itself in error messages).
+const ARG0: &str = "sh";
+
+/// One shell: how to start it and which Debian package has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShellKind {
+    /// The observer name (a column).
+    pub name: &'static str,
+    /// The program looked up on the search path.
+    pub program: &'static str,
+    /// Words before `-c` (`sh` for busybox).
+    pub before: &'static [&'static str],
+    /// The Debian package that installs it.
+    pub package: &'static str,
+}
+
+/// The shells, in column order.
+pub const SHELLS: [ShellKind; 8] = [
+    ShellKind {
+        name: "dash",
+        program: "dash",
+        before: &[],
+        package: "dash",
+    },
+    ShellKind {
+        name: "bash",
+        program: "bash",
+        before: &[],
+        package: "bash",
+    },
+    ShellKind {
+        name: "ksh93",
+        program: "ksh93",
+        before: &[],
+        package: "ksh93u+m",
+    },
+    ShellKind {
+        name: "mksh",
+        program: "mksh",
+        before: &[],
+        package: "mksh",
+    },
+    ShellKind {
+        name: "zsh",
+        program: "zsh",
+        before: &[],
+        package: "zsh",
+    },
+    ShellKind {
+        name: "busybox-sh",
+        program: "busybox",
+        before: &["sh"],
+        package: "busybox",
+    },
+    ShellKind {
+        name: "yash",
+        program: "yash",
+        before: &[],
+        package: "yash",
+    },
+    ShellKind {
+        name: "posh",
+        program: "posh",
+        before: &[],
+        package: "posh",
+    },
+];
+
+/// The shells' names.
+pub const NAMES: [&str; 8] = [
+    "dash",
+    "bash",
+    "ksh93",
+    "mksh",
+    "zsh",
+    "busybox-sh",
+    "yash",
+    "posh",
+];
+
+/// What a shell case runs as its positional parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Args {
+    /// Nothing.
+    None,
+    /// These words.
+    Words(&'static [&'static str]),
+    /// A fixture file of that name (see [`Fixtures`]).
+    Fixture(&'static str),
+    /// The shell itself, started with these further words.
+    OwnShell(&'static [&'static str]),
+}
+
+/// A case only a shell has.
+#[derive(Clone, Copy, Debug)]
+struct ShellCase {
+    case: OwnCase,
+    script: &'static str,
+    args: Args,
+}
+
+const NOT_EXECUTABLE: &str = "not-executable";
+const EXEC_FORMAT_ERROR: &str = "exec-format-error";
+
+const CASES: [ShellCase; 7] = [
+    ShellCase {
+        case: OwnCase {
+            name: "sh-command-not-found",
+            summary: "runs `exitmatrix-no-such-command`, which no directory of the default PATH holds",
+        },
+        script: SCRIPT,
+        args: Args::Words(&["exitmatrix-no-such-command"]),
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-not-executable",
+            summary: "runs a file by its path that has no execute permission (mode 0644)",
+        },
+        script: SCRIPT,
+        args: Args::Fixture(NOT_EXECUTABLE),
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-exec-format-error",
+            summary: "runs an executable file holding a 64-byte ELF header for no machine (EM_NONE), which execve refuses with ENOEXEC",
+        },
+        script: SCRIPT,
+        args: Args::Fixture(EXEC_FORMAT_ERROR),
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-exit-256",
+            summary: "the script is `exit 256`: the shell's own exit builtin, seen as the shell's exit status",
+        },
+        script: "exit 256",
+        args: Args::None,
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-exit-minus-1",
+            summary: "the script is `exit -1`: a negative operand to the shell's own exit builtin",
+        },
+        script: "exit -1",
+        args: Args::None,
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-pipefail",
+            summary: "`set -o pipefail; false | true`, then `$?` (a shell without pipefail quits at `set`)",
+        },
+        script: "set -o pipefail; false | true; echo $? > .exitmatrix-status",
+        args: Args::None,
+    },
+    ShellCase {
+        case: OwnCase {
+            name: "sh-lone-command-killed",
+            summary: "the script is only `\"$@\"`, a second shell that kills itself with SIGTERM: the first shell's own ending",
+        },
+        script: r#""$@""#,
+        args: Args::OwnShell(&["-c", "kill -TERM $$"]),
+    },
+];
+
+/// The cases every shell runs besides the probes.
+pub fn own_cases() -> Vec<OwnCase> {
+    CASES.iter().map(|c| c.case).collect()
+}
+
+/// A shell as an observer.
+#[derive(Debug)]
+pub struct Shell {
+    kind: ShellKind,
+    /// The program, if found on the search path.
+    path: Option<PathBuf>,
+    search_path: String,
+    fixtures: OnceLock<Result<Fixtures, String>>,
+}
+
+impl Shell {
+    /// The shell `kind`, looked up on `search_path`.
+    pub fn new(kind: ShellKind, search_path: &str) -> Shell {
+        Shell {
+            kind,
+            path: parent::find_program(kind.program, search_path),
+            search_path: search_path.to_owned(),
+            fixtures: OnceLock::new(),
+        }
+    }
+
+    /// Every shell, looked up on `search_path`.
+    pub fn all(search_path: &str) -> Vec<Shell> {
+        SHELLS.iter().map(|&k| Shell::new(k, search_path)).collect()
+    }
+
+    fn program(&self) -> Result<&Path, String> {
+        self.path.as_deref().ok_or_else(|| self.missing())
+    }
+
+    fn missing(&self) -> String {
+        format!(
+            "not installed: no executable `{}` in {} (Debian package {})",
+            self.kind.program, self.search_path, self.kind.package
+        )
+    }
+
+    /// The words that start the shell, before `-c`.
+    fn start(&self, program: &Path) -> Vec<OsString> {
+        let mut words = vec![program.as_os_str().to_owned()];
+        words.extend(self.kind.before.iter().map(OsString::from));
+        words
+    }
+
+    /// `<shell> -c SCRIPT sh` followed by `rest`'s runner and program.
+    fn invocation(&self, program: &Path, script: &str, rest: &Invocation) -> Invocation {
+        let mut runner = self.start(program);
+        runner.extend([OsString::from("-c"), script.into(), ARG0.into()]);
+        runner.extend(rest.runner.iter().cloned());
+        Invocation {
+            runner,
+            program: rest.program.clone(),
+            args: rest.args.clone(),
+        }
+    }
+}
+
+impl Observer for Shell {
+    fn name(&self) -> &str {
+        self.kind.name
+    }
+
+    fn available(&self) -> Result<(), String> {
+        self.program().map(drop)
+    }
+
+    fn runs(&self, behaviour: &Behaviour) -> bool {
+        // The hostile probes check the harness's watchdog, which signals the
+        // whole process group, shell included; they stay with the reapers.
+        behaviour.timeout.is_none()
+    }
+
+    fn info(&self) -> ObserverInfo {
+        ObserverInfo {
+            name: self.kind.name.to_owned(),
+            kind: "shell",
+            program: self.path.as_ref().map(|p| p.display().to_string()),
+            installed: self.path.is_some(),
+            how: format!(
+                "{} -c {} sh PROBE ARGS...",
+                [self.kind.program]
+                    .iter()
+                    .chain(self.kind.before)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                parent::shell_quote(SCRIPT)
+            ),
+        }
+    }
+
+    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+        let program = self.program()?;
+        let invocation = self.invocation(program, SCRIPT, case.invocation);
+        let command = parent::display_command(&invocation);
+        let end = parent::run(&ParentRun {
+            invocation: &invocation,
+            core: case.core,
+            continue_stops: case.continue_stops,
+            result_file: STATUS_FILE,
+            setting: Setting {
+                wait: case.wait,
+                timeout: case.timeout,
+                grace: case.grace,
+                interrupt: case.interrupt,
+            },
+        })?;
+        end.number_or_ending(command)
+    }
+
+    fn own_cases(&self) -> Vec<OwnCase> {
+        own_cases()
+    }
+
+    fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+        let program = self.program()?;
+        let shell_case = CASES
+            .iter()
+            .find(|c| c.case.name == case.name)
+            .ok_or_else(|| format!("{} has no case `{}`", self.kind.name, case.name))?;
+        let words: Vec<OsString> = match shell_case.args {
+            Args::None => Vec::new(),
+            Args::Words(words) => words.iter().map(OsString::from).collect(),
+            Args::Fixture(name) => {
+                let fixtures = self
+                    .fixtures
+                    .get_or_init(|| {
+                        Fixtures::create()
+                            .map_err(|e| format!("cannot make the shell fixtures: {e}"))
+                    })
+                    .as_ref()
+                    .map_err(Clone::clone)?;
+                vec![fixtures.path(name).into_os_string()]
+            }
+            Args::OwnShell(words) => {
+                let mut all = self.start(program);
+                all.extend(words.iter().map(OsString::from));
+                all
+            }
+        };
+        let mut runner = self.start(program);
+        runner.extend([OsString::from("-c"), shell_case.script.into(), ARG0.into()]);
+        let (program_word, args) = match words.split_first() {
+            Some((first, rest)) => (
+                PathBuf::from(first),
+                rest.iter()
+                    .map(|w| w.to_string_lossy().into_owned())
+                    .collect(),
+            ),
+            None => {
+                // The last runner word becomes the program: the command line
+                // is the same.
+                let last = runner.pop().expect("the runner has words");
+                (PathBuf::from(last), Vec::new())
+            }
+        };
+        let invocation = Invocation {
+            runner,
+            program: program_word,
+            args,
+        };
+        let command = parent::display_command(&invocation);
+        let end = parent::run(&ParentRun {
+            invocation: &invocation,
+            core: false,
+            continue_stops: true,
+            result_file: STATUS_FILE,
+            setting: *setting,
+        })?;
+        end.number_or_ending(command)
+    }
+}
+
+/// Files the shell cases run: made once per observer in a temporary
+/// directory (removed with the observer), so that no permission bit depends
+/// on how the repository was checked out.
+#[derive(Debug)]
+struct Fixtures {
+    dir: TempDir,
+}
+
+impl Fixtures {
+    fn create() -> std::io::Result<Fixtures> {
+        let dir = tempfile::Builder::new()
+            .prefix("exitmatrix-fixtures-")
+            .tempdir()?;
+        let not_executable = dir.path().join(NOT_EXECUTABLE);
+        std::fs::write(&not_executable, "echo this file is not executable\n")?;
+        std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644))?;
+        let exec_format = dir.path().join(EXEC_FORMAT_ERROR);
+        std::fs::write(&exec_format, elf_header_for_no_machine())?;
+        std::fs::set_permissions(&exec_format, std::fs::Permissions::from_mode(0o755))?;
+        Ok(Fixtures { dir })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// A 64-byte ELF64 little-endian header of an executable for machine
+/// `EM_NONE` (0), with no program headers. execve(2) fails with ENOEXEC
+/// ("exec format error"): the kernel's ELF loader refuses a foreign machine,
+/// and no binfmt_misc handler (qemu-user, say) claims `EM_NONE`.
+pub fn elf_header_for_no_machine() -> [u8; 64] {
+    let mut h = [0u8; 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = 2; // ELFCLASS64
+    h[5] = 1; // ELFDATA2LSB
+    h[6] = 1; // EV_CURRENT
+    h[16] = 2; // e_type = ET_EXEC
+    h[18] = 0; // e_machine = EM_NONE
+    h[20] = 1; // e_version = EV_CURRENT
+    h[52] = 64; // e_ehsize
+    h[54] = 56; // e_phentsize
+    h[58] = 64; // e_shentsize
+    h
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what exitmatrix needs to check foreign targets, idempotently:
+# Debian's rustc 1.63 with the standard library of each target, the cross
+# C compilers, and the runners (qemu-user, Wine, Node.js is already there).
+#
+#   scripts/install-targets.sh            # everything --all-targets runs
+#   scripts/install-targets.sh --extra    # also s390x (big-endian), for trying a new target
+#   scripts/install-targets.sh --check    # only say what is missing (exit 1 if anything is)
+#
+# The std of a foreign Linux architecture is not installed with dpkg: it is
+# downloaded as a .deb with a private apt list directory and unpacked into
+# target/foreign/sysroots/<arch>, which rustc gets with --sysroot. Adding i386
+# with `dpkg --add-architecture` breaks `apt-get update` on Debian 12 (a stale
+# index), and an installed libc6:arm64 makes qemu-aarch64 -L hang in
+# pthread_create (see shared TARGETS notes in the README). Nothing here is
+# downloaded from anywhere but Debian's package archive, through apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FOREIGN=${EXITMATRIX_FOREIGN_DIR:-$ROOT/target/foreign}
+CHECK=0
+EXTRA=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK=1 ;;
+    --extra) EXTRA=1 ;;
+    *) echo "usage: $0 [--check] [--extra]" >&2; exit 2 ;;
+  esac
+done
+
+# Packages of the host architecture.
+PACKAGES=(
+  rustc                         # /usr/bin/rustc 1.63 and its x86_64 std
+  lld-14                        # wasm-ld for wasm32-wasi
+  libstd-rust-dev-wasm32        # std for wasm32-wasi
+  libstd-rust-dev-windows       # std for x86_64-pc-windows-gnu
+  gcc-mingw-w64-x86-64          # its linker and the C probe's compiler
+  wine64                        # its runner: /usr/lib/wine/wine64
+  qemu-user                     # qemu-aarch64, qemu-mips64el
+  gcc-i686-linux-gnu libc6-dev-i386-cross
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
+)
+# Foreign architectures whose libstd-rust-dev is unpacked into a sysroot.
+ARCHES=(i386 arm64 mips64el)
+if [ "$EXTRA" = 1 ]; then
+  PACKAGES+=(gcc-s390x-linux-gnu libc6-dev-s390x-cross)
+  ARCHES+=(s390x)
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+missing_arches=()
+for a in "${ARCHES[@]}"; do [ -e "$FOREIGN/sysroots/$a/.complete" ] || missing_arches+=("$a"); done
+
+if [ "$CHECK" = 1 ]; then
+  [ ${#missing[@]} -eq 0 ] && [ ${#missing_arches[@]} -eq 0 ] && { echo "all installed"; exit 0; }
+  [ ${#missing[@]} -gt 0 ] && echo "missing packages: ${missing[*]}"
+  [ ${#missing_arches[@]} -gt 0 ] && echo "missing std sysroots: ${missing_arches[*]}"
+  exit 1
+fi
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for a in "${missing_arches[@]}"; do
+  echo "unpacking libstd-rust-dev:$a into $FOREIGN/sysroots/$a"
+  apt_dir="$FOREIGN/apt-$a"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+  opts=(-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o "APT::Sandbox::User=root"
+        -o "APT::Architecture=$a" -o "APT::Architectures::=$a")
+  # Exits non-zero on Debian 12 for some architectures (a stale security
+  # index); the main index, which is all we need, is fine.
+  apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || true
+  rm -rf "$FOREIGN/sysroots/$a"
+  mkdir -p "$FOREIGN/sysroots/$a"
+  (cd "$apt_dir" && rm -f ./*.deb && apt-get "${opts[@]}" download -qq "libstd-rust-dev:$a" >/dev/null)
+  for deb in "$apt_dir"/*.deb; do dpkg-deb -x "$deb" "$FOREIGN/sysroots/$a"; done
+  touch "$FOREIGN/sysroots/$a/.complete"
+done
+
+echo "foreign targets installed"

@@ -1,0 +1,390 @@
+//! The fast spawn path keeps the spawn path's guarantees: checked with
+//! ordinary programs, each child waited for by pid.
+
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use exitmatrix::fastspawn::{spawn, FastSpawned};
+use exitmatrix::spawn::{Invocation, Leftovers};
+use rstest::rstest;
+
+fn sh(script: &str) -> Invocation {
+    Invocation {
+        runner: Vec::new(),
+        program: PathBuf::from("/bin/sh"),
+        args: vec!["-c".into(), script.into()],
+    }
+}
+
+fn program(path: impl Into<PathBuf>) -> Invocation {
+    Invocation {
+        runner: Vec::new(),
+        program: path.into(),
+        args: Vec::new(),
+    }
+}
+
+/// `waitpid(pid, &status, 0)`, retried on EINTR.
+fn wait(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return status;
+        }
+        let e = io::Error::last_os_error();
+        assert_eq!(e.kind(), io::ErrorKind::Interrupted, "waitpid({pid}): {e}");
+    }
+}
+
+/// What a finished probe showed, for failure messages.
+#[derive(Debug)]
+struct Ran {
+    command: String,
+    dir: PathBuf,
+    status: i32,
+    left: Leftovers,
+}
+
+impl Ran {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.left.stdout).into_owned()
+    }
+
+    fn exit_code(&self) -> Option<i32> {
+        libc::WIFEXITED(self.status).then(|| libc::WEXITSTATUS(self.status))
+    }
+}
+
+impl std::fmt::Display for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "command: {}", self.command)?;
+        writeln!(f, "directory: {}", self.dir.display())?;
+        writeln!(f, "status: {:#06x}", self.status)?;
+        writeln!(f, "stdout: {:?}", self.stdout())?;
+        write!(
+            f,
+            "stderr: {:?}",
+            String::from_utf8_lossy(&self.left.stderr)
+        )
+    }
+}
+
+fn finish(spawned: FastSpawned, command: String) -> Ran {
+    let dir = spawned.dir().to_owned();
+    let status = wait(spawned.pid());
+    let left = spawned.finish().unwrap();
+    Ran {
+        command,
+        dir,
+        status,
+        left,
+    }
+}
+
+fn run_inv(invocation: &Invocation, core: bool) -> Ran {
+    let spawned = spawn(invocation, core)
+        .unwrap_or_else(|e| panic!("spawning {}: {e}", invocation.display()));
+    finish(spawned, invocation.display())
+}
+
+fn run(script: &str) -> Ran {
+    run_inv(&sh(script), false)
+}
+
+#[test]
+fn environment_is_empty() {
+    // `env` prints one line per variable; this machine sets RUST_BACKTRACE=1.
+    let ran = run_inv(&program("/usr/bin/env"), false);
+    assert_eq!(ran.exit_code(), Some(0), "{ran}");
+    assert_eq!(ran.stdout(), "", "{ran}");
+}
+
+#[test]
+fn stdin_is_null_and_output_is_captured_apart() {
+    let ran = run("cat; echo out; echo err >&2");
+    assert_eq!(ran.exit_code(), Some(0), "{ran}");
+    assert_eq!(ran.stdout(), "out\n", "{ran}");
+    assert_eq!(String::from_utf8_lossy(&ran.left.stderr), "err\n", "{ran}");
+}
+
+#[test]
+fn the_working_directory_is_its_own_and_starts_empty() {
+    let ran = run("ls -A; pwd");
+    // Nothing listed: the capture files are not in the directory.
+    assert_eq!(ran.stdout(), format!("{}\n", ran.dir.display()), "{ran}");
+}
+
+#[test]
+fn probes_running_at_once_have_different_directories() {
+    let a = spawn(&sh("cat /dev/null"), false).unwrap();
+    let b = spawn(&sh("cat /dev/null"), false).unwrap();
+    assert_ne!(a.dir(), b.dir());
+    let (a, b) = (finish(a, "a".into()), finish(b, "b".into()));
+    assert_eq!((a.exit_code(), b.exit_code()), (Some(0), Some(0)));
+}
+
+/// A directory the probe left something in, or whose mode it changed, is
+/// removed, never handed to another probe.
+#[rstest]
+#[case::a_file("touch left-behind")]
+#[case::a_directory("mkdir left-behind")]
+#[case::its_mode("chmod 701 .")]
+fn a_directory_left_changed_is_removed(#[case] script: &str) {
+    let ran = run(script);
+    assert_eq!(ran.exit_code(), Some(0), "{ran}");
+    assert!(
+        !ran.dir.exists(),
+        "{} was not removed\n{ran}",
+        ran.dir.display()
+    );
+    let next = run("ls -A");
+    assert_eq!(next.stdout(), "", "{next}");
+}
+
+#[rstest]
+#[case::off(false)]
+#[case::on(true)]
+fn core_limit_is_set_per_case(#[case] core: bool) {
+    let ran = run_inv(&sh("grep 'Max core file size' /proc/self/limits"), core);
+    let mut hard = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills a valid rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut hard) }, 0);
+    let want = if core {
+        hard.rlim_max
+    } else {
+        hard.rlim_max.min(1)
+    };
+    let want = if want == libc::RLIM_INFINITY {
+        "unlimited".to_owned()
+    } else {
+        want.to_string()
+    };
+    let soft = ran.stdout().split_whitespace().nth(4).map(str::to_owned);
+    assert_eq!(soft.as_deref(), Some(want.as_str()), "{ran}");
+}
+
+/// Ignored dispositions survive exec and the mask is inherited; the fast path
+/// resets both. The test process ignores SIGUSR2 (and SIGPIPE, as every Rust
+/// program does) and blocks SIGUSR1 in the spawning thread.
+#[test]
+fn signal_dispositions_and_mask_are_reset() {
+    // SAFETY: SIGUSR2 to SIG_IGN affects nothing else in the test binary,
+    // which never uses SIGUSR2 (the spawn tests ignore it too).
+    unsafe { libc::signal(libc::SIGUSR2, libc::SIG_IGN) };
+    let usr1 = sigset_of(&[libc::SIGUSR1]);
+    let before = thread_mask();
+    // SAFETY: blocks SIGUSR1 in this test's own thread only.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &usr1, std::ptr::null_mut()) };
+    // grep itself, not under a shell: a shell changes its own mask while it
+    // waits and clears it for the commands it runs. SigCgt is not checked:
+    // exec resets caught signals anyway (and grep catches SIGSEGV).
+    let grep = Invocation {
+        runner: Vec::new(),
+        program: PathBuf::from("grep"),
+        args: vec![
+            "-E".into(),
+            "^Sig(Ign|Blk)".into(),
+            "/proc/self/status".into(),
+        ],
+    };
+    let spawned = spawn(&grep, false);
+    let after = thread_mask();
+    // SAFETY: unblocks what was blocked above, in this thread.
+    unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &usr1, std::ptr::null_mut()) };
+    let ran = finish(spawned.unwrap(), grep.display());
+    let out = ran.stdout();
+    let parent = std::fs::read_to_string("/proc/self/status").unwrap();
+    for field in ["SigIgn", "SigBlk"] {
+        assert!(
+            out.contains(&format!("{field}:\t0000000000000000")),
+            "{field}\n{ran}\nparent:\n{parent}"
+        );
+    }
+    // The spawning thread's own mask is as it was: SIGUSR1 blocked, and
+    // nothing else added by the spawn.
+    // SAFETY: sigismember reads valid sets.
+    unsafe {
+        assert_eq!(libc::sigismember(&after, libc::SIGUSR1), 1);
+        for signal in 1..32 {
+            if signal != libc::SIGUSR1 {
+                assert_eq!(
+                    libc::sigismember(&after, signal),
+                    libc::sigismember(&before, signal),
+                    "signal {signal}"
+                );
+            }
+        }
+    }
+}
+
+fn sigset_of(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: an all-zero sigset_t is valid for sigemptyset to fill; then
+    // sigaddset adds valid signal numbers.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+fn thread_mask() -> libc::sigset_t {
+    let mut set = sigset_of(&[]);
+    // SAFETY: SIG_BLOCK with no new set only reads the mask into `set`.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut set) };
+    set
+}
+
+#[test]
+fn probe_runs_in_its_own_process_group() {
+    let spawned = spawn(&sh("echo $$; cut -d' ' -f5 /proc/$$/stat"), false).unwrap();
+    let pid = spawned.pid().to_string();
+    let ran = finish(spawned, "echo $$ and its pgid".into());
+    let out = ran.stdout();
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(lines, [pid.as_str(), pid.as_str()], "{ran}");
+}
+
+/// A descriptor the parent leaves open across exec does not reach the probe.
+#[test]
+fn only_stdio_descriptors_reach_the_probe() {
+    let file = std::fs::File::open("/dev/null").unwrap();
+    // SAFETY: dup of a descriptor we own; plain dup is not close-on-exec.
+    let leaky = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&file)) };
+    assert!(leaky > 2);
+    let ran = run(&format!(
+        "for fd in 0 1 2 {leaky}; do [ -e /proc/$$/fd/$fd ] && echo $fd open || echo $fd closed; done"
+    ));
+    // SAFETY: closes the descriptor duplicated above.
+    unsafe { libc::close(leaky) };
+    assert_eq!(
+        ran.stdout(),
+        format!("0 open\n1 open\n2 open\n{leaky} closed\n"),
+        "{ran}"
+    );
+}
+
+#[test]
+fn a_bare_name_is_looked_up_in_the_path() {
+    let ran = run_inv(
+        &Invocation {
+            runner: Vec::new(),
+            program: PathBuf::from("sh"),
+            args: vec!["-c".into(), "exit 7".into()],
+        },
+        false,
+    );
+    assert_eq!(ran.exit_code(), Some(7), "{ran}");
+}
+
+/// A file `execve` refuses, written by the test: `mode` and `content`.
+fn refused(dir: &Path, mode: u32, content: &[u8]) -> PathBuf {
+    let path = dir.join("refused");
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(content).unwrap();
+    drop(file);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+#[rstest]
+#[case::missing(None, libc::ENOENT, Some(io::ErrorKind::NotFound))]
+#[case::not_in_path(
+    Some("no-such-program-exitmatrix"),
+    libc::ENOENT,
+    Some(io::ErrorKind::NotFound)
+)]
+#[case::not_executable(Some("0644"), libc::EACCES, Some(io::ErrorKind::PermissionDenied))]
+#[case::a_directory(Some("dir"), libc::EACCES, Some(io::ErrorKind::PermissionDenied))]
+#[case::not_a_program(Some("0755"), libc::ENOEXEC, None)]
+fn exec_errors_are_reported_precisely(
+    #[case] what: Option<&str>,
+    #[case] errno: i32,
+    #[case] kind: Option<io::ErrorKind>,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = match what {
+        None => tmp.path().join("missing"),
+        Some("0644") => refused(tmp.path(), 0o644, b"#!/bin/sh\nexit 0\n"),
+        Some("0755") => refused(tmp.path(), 0o755, b"\x00\x01 neither ELF nor #!\n"),
+        Some("dir") => tmp.path().to_owned(),
+        Some(bare) => PathBuf::from(bare),
+    };
+    let invocation = program(&path);
+    // ETXTBSY: another test's child may briefly hold the file we just wrote
+    // (it inherited the descriptor between its fork and exec).
+    let err = (0..50)
+        .find_map(|_| match spawn(&invocation, false) {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                None
+            }
+            other => Some(other),
+        })
+        .expect("the file stays busy")
+        .map(|s| finish(s, invocation.display()))
+        .expect_err("the spawn should fail");
+    assert_eq!(err.raw_os_error(), Some(errno), "{}: {err}", path.display());
+    if let Some(kind) = kind {
+        assert_eq!(err.kind(), kind, "{}: {err}", path.display());
+    }
+}
+
+#[test]
+fn an_empty_program_name_is_not_found() {
+    let err = spawn(&program(""), false).map(drop).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err}");
+}
+
+/// waitpid and waitid both see how the probe ended.
+#[test]
+fn the_probe_is_reaped_by_pid() {
+    let ran = run("exit 3");
+    assert_eq!(ran.exit_code(), Some(3), "{ran}");
+
+    let spawned = spawn(&sh("kill -TERM $$"), false).unwrap();
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let id = libc::id_t::try_from(spawned.pid()).unwrap();
+    loop {
+        // SAFETY: waitid on our own child with a valid out-pointer.
+        let r = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED) };
+        if r == 0 {
+            break;
+        }
+        assert_eq!(
+            io::Error::last_os_error().kind(),
+            io::ErrorKind::Interrupted
+        );
+    }
+    spawned.finish().unwrap();
+    assert_eq!(info.si_code, libc::CLD_KILLED);
+    // SAFETY: waitid filled the SIGCHLD fields of the union.
+    assert_eq!(unsafe { info.si_status() }, libc::SIGTERM);
+}
+
+/// Spawns from several threads at once: each has its own child stack, and
+/// the directory pool is shared.
+#[test]
+fn spawns_from_many_threads_at_once() {
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            s.spawn(move || {
+                for i in 0..25 {
+                    let code = (t * 25 + i) % 200;
+                    let ran = run(&format!("ls -A; exit {code}"));
+                    assert_eq!(ran.exit_code(), Some(code), "{ran}");
+                    assert_eq!(ran.stdout(), "", "{ran}");
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,474 @@
+//! `cargo xtask bench-report`: criterion's results and the benches'
+//! interleaved runs as Markdown ratio tables, and the goals of the benches
+//! issue checked against them.
+//!
+//! Every figure is a ratio to the fastest method of the same group in the
+//! same run: absolute times on a shared machine move by 20–30% from one run
+//! to the next, ratios within one run do not. The fastest method's absolute
+//! time is given once under each table, for scale.
+//!
+//! Inputs, under `<target>/criterion/`:
+//! - `<group>/<method>/new/estimates.json`: criterion's estimates;
+//! - `exitmatrix/<group>.json`: the interleaved run (p50, p99) written by
+//!   `benches/benches/exit.rs`;
+//! - `exitmatrix/run.json`: when and where `cargo bench` ran;
+//! - `exitmatrix/matrix.json`: `-j1` against `-j2` of the native matrix,
+//!   written by `bench-report --matrix`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// Arguments of `bench-report`.
+#[derive(Debug, clap::Args)]
+pub struct BenchReportArgs {
+    /// First measure matrix throughput: run the native matrix with `-j1` and
+    /// `-j2` alternately (prebuilt probes), and record the speed-up.
+    #[arg(long)]
+    pub matrix: bool,
+    /// Rounds of the matrix measurement; each runs `-j1` and `-j2` once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub matrix_rounds: usize,
+    /// Cargo target directory holding `criterion/` (default:
+    /// `CARGO_TARGET_DIR`, else `target`).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+}
+
+/// The groups `cargo bench` runs, in report order, with a title each.
+const GROUPS: [(&str, &str); 3] = [
+    (
+        "round-trip",
+        "Spawn + exit + reap round trip (no-libc probe)",
+    ),
+    (
+        "reap-latency",
+        "Reap latency: child's last instruction to parent having reaped it",
+    ),
+    (
+        "probe-startup",
+        "Probe start-up: the same spawn + reap of each probe",
+    ),
+];
+
+/// A goal of the benches issue: `method` against `baseline` in `group`.
+struct Goal {
+    what: &'static str,
+    group: &'static str,
+    method: &'static str,
+    baseline: &'static str,
+    stat: Stat,
+    limit: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Stat {
+    P50,
+    P99,
+    Mean,
+}
+
+const GOALS: [Goal; 4] = [
+    Goal {
+        what: "harness spawn + reap ÷ vfork-style floor, interleaved p50",
+        group: "round-trip",
+        method: "harness-fastspawn",
+        baseline: "vfork-clone",
+        stat: Stat::P50,
+        limit: 1.10,
+    },
+    Goal {
+        what: "harness spawn + reap ÷ vfork-style floor, criterion mean",
+        group: "round-trip",
+        method: "harness-fastspawn",
+        baseline: "vfork-clone",
+        stat: Stat::Mean,
+        limit: 1.10,
+    },
+    Goal {
+        what: "harness reap ÷ blocking waitid, p50",
+        group: "reap-latency",
+        method: "harness-fastspawn",
+        baseline: "waitid",
+        stat: Stat::P50,
+        limit: 1.10,
+    },
+    Goal {
+        what: "harness reap ÷ blocking waitid, p99",
+        group: "reap-latency",
+        method: "harness-fastspawn",
+        baseline: "waitid",
+        stat: Stat::P99,
+        limit: 1.10,
+    },
+];
+
+/// The matrix speed-up the issue asks for.
+const MATRIX_SPEEDUP_GOAL: f64 = 1.8;
+
+#[derive(Debug, Deserialize)]
+struct Interleaved {
+    measures: String,
+    rounds: usize,
+    methods: Vec<Summary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Summary {
+    name: String,
+    p50: f64,
+    p99: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Estimates {
+    mean: Estimate,
+}
+
+#[derive(Debug, Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct RunInfo {
+    unix_time: u64,
+    kernel: String,
+    cpu: String,
+    cpus: usize,
+    command: String,
+}
+
+/// `-j1` against `-j2`: seconds of each run.
+#[derive(Debug, Serialize, Deserialize)]
+struct MatrixRuns {
+    unix_time: u64,
+    command: String,
+    j1: Vec<f64>,
+    j2: Vec<f64>,
+}
+
+/// One group's figures per method (nanoseconds).
+#[derive(Debug, Default)]
+struct Row {
+    name: String,
+    mean: Option<f64>,
+    p50: Option<f64>,
+    p99: Option<f64>,
+}
+
+impl Row {
+    fn get(&self, stat: Stat) -> Option<f64> {
+        match stat {
+            Stat::P50 => self.p50,
+            Stat::P99 => self.p99,
+            Stat::Mean => self.mean,
+        }
+    }
+}
+
+/// Runs `bench-report`: returns the Markdown, or what went wrong.
+pub fn run(args: &BenchReportArgs) -> Result<String, String> {
+    let target = args.target_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+            || exitmatrix::probes::workspace_root().join("target"),
+            PathBuf::from,
+        )
+    });
+    let criterion = target.join("criterion");
+    let ours = criterion.join("exitmatrix");
+    if args.matrix {
+        let runs = measure_matrix(&target, args.matrix_rounds)?;
+        std::fs::create_dir_all(&ours)
+            .and_then(|()| {
+                let json = serde_json::to_string_pretty(&runs).map_err(std::io::Error::other)?;
+                std::fs::write(ours.join("matrix.json"), json + "\n")
+            })
+            .map_err(|e| format!("cannot write {}: {e}", ours.join("matrix.json").display()))?;
+    }
+
+    let mut out = String::from("# exitmatrix bench report\n\n");
+    match read_json::<RunInfo>(&ours.join("run.json")) {
+        Some(run) => {
+            let _ = writeln!(
+                out,
+                "Run of {}: {}, {} × {}; `{}`.\n",
+                date(run.unix_time),
+                run.kernel,
+                run.cpus,
+                run.cpu,
+                run.command
+            );
+        }
+        None => {
+            return Err(format!(
+                "no bench results in {} (run `cargo bench -p exitmatrix-benches` first)",
+                ours.display()
+            ))
+        }
+    }
+    out.push_str(
+        "Each figure is a ratio to the fastest method of its column in the same run \
+         (1.00 = fastest, lower is better). *criterion*: criterion's mean, each method \
+         measured on its own; *p50*/*p99*: the interleaved run, every method sampled in \
+         turn, round after round, so that drift of a shared machine hits them alike.\n",
+    );
+
+    let mut groups = Vec::new();
+    for (group, title) in GROUPS {
+        let rows = rows(&criterion, &ours, group);
+        if rows.is_empty() {
+            let _ = writeln!(out, "\n## {title}\n\nNo results for `{group}`.");
+            continue;
+        }
+        out.push_str(&table(group, title, &ours, &rows));
+        groups.push((group, rows));
+    }
+
+    out.push_str("\n## Goals\n\n| goal | measured | limit | |\n|---|---:|---:|---|\n");
+    for goal in &GOALS {
+        let ratio = groups
+            .iter()
+            .find(|(g, _)| *g == goal.group)
+            .and_then(|(_, rows)| {
+                let get = |name: &str| rows.iter().find(|r| r.name == name)?.get(goal.stat);
+                Some(get(goal.method)? / get(goal.baseline)?)
+            });
+        let _ = writeln!(
+            out,
+            "| {} (`{}` ÷ `{}`) | {} | ≤ {:.2} | {} |",
+            goal.what,
+            goal.method,
+            goal.baseline,
+            ratio.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}")),
+            goal.limit,
+            verdict(ratio.map(|r| r <= goal.limit)),
+        );
+    }
+    match read_json::<MatrixRuns>(&ours.join("matrix.json")) {
+        Some(runs) => {
+            let speedup = median(&runs.j1) / median(&runs.j2);
+            let _ = writeln!(
+                out,
+                "| matrix throughput: `-j2` speed-up over `-j1` (median of {} runs each, {}) | {speedup:.2} | ≥ {MATRIX_SPEEDUP_GOAL:.2} | {} |",
+                runs.j1.len().min(runs.j2.len()),
+                date(runs.unix_time),
+                verdict(Some(speedup >= MATRIX_SPEEDUP_GOAL)),
+            );
+        }
+        None => out.push_str(
+            "| matrix throughput: `-j2` speed-up over `-j1` | not measured (`cargo xtask bench-report --matrix`) | ≥ 1.80 | |\n",
+        ),
+    }
+    Ok(out)
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "**not met**",
+        None => "no data",
+    }
+}
+
+/// A group's rows: the interleaved run's methods (in bench order), with
+/// criterion's mean for each; else whatever criterion has.
+fn rows(criterion: &Path, ours: &Path, group: &str) -> Vec<Row> {
+    let mean = |method: &str| {
+        read_json::<Estimates>(
+            &criterion
+                .join(group)
+                .join(method)
+                .join("new")
+                .join("estimates.json"),
+        )
+        .map(|e| e.mean.point_estimate)
+    };
+    if let Some(run) = read_json::<Interleaved>(&ours.join(format!("{group}.json"))) {
+        return run
+            .methods
+            .into_iter()
+            .map(|m| Row {
+                mean: mean(&m.name),
+                p50: Some(m.p50),
+                p99: Some(m.p99),
+                name: m.name,
+            })
+            .collect();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(criterion.join(group))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n != "report")
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| Row {
+            mean: mean(&name),
+            name,
+            ..Row::default()
+        })
+        .collect()
+}
+
+fn table(group: &str, title: &str, ours: &Path, rows: &[Row]) -> String {
+    let fastest = |stat: Stat| {
+        rows.iter()
+            .filter_map(|r| r.get(stat))
+            .fold(None, |min: Option<f64>, v| {
+                Some(min.map_or(v, |m| m.min(v)))
+            })
+    };
+    let columns = [Stat::Mean, Stat::P50, Stat::P99].map(|s| (s, fastest(s)));
+    let mut out = format!(
+        "\n## {title}\n\n`{group}`\n\n| method | criterion | p50 | p99 |\n|---|---:|---:|---:|\n"
+    );
+    for row in rows {
+        let cells = columns.map(|(stat, min)| match (row.get(stat), min) {
+            (Some(v), Some(min)) => format!("{:.2}", v / min),
+            _ => "–".to_owned(),
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            row.name, cells[0], cells[1], cells[2]
+        );
+    }
+    let scale: Vec<String> = columns
+        .iter()
+        .zip(["criterion", "p50", "p99"])
+        .filter_map(|((_, min), label)| min.map(|m| format!("{} ({label})", micros(m))))
+        .collect();
+    let _ = write!(out, "\n1.00 = {}", scale.join(", "));
+    if let Some(run) = read_json::<Interleaved>(&ours.join(format!("{group}.json"))) {
+        let _ = write!(
+            out,
+            "; interleaved: {} rounds of {}",
+            run.rounds, run.measures
+        );
+    }
+    out.push_str(".\n");
+    out
+}
+
+fn micros(ns: f64) -> String {
+    format!("{:.1} µs", ns / 1e3)
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Runs the native matrix `rounds` times with `-j1` and with `-j2`,
+/// alternating which goes first, after one untimed run that builds the
+/// probes. Each run is this very `xtask` binary's `test-matrix`, in a
+/// process of its own.
+fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
+    let out_dir = target
+        .join("criterion")
+        .join("exitmatrix")
+        .join("matrix-reports");
+    let run = |jobs: &str, build: bool| -> Result<f64, String> {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "runs the harness itself, not a probe"
+        )]
+        let mut command = std::process::Command::new(&exe);
+        command
+            .args(["test-matrix", "--format", "summary", "--jobs", jobs])
+            .arg("--out-dir")
+            .arg(&out_dir)
+            .stdout(std::process::Stdio::null());
+        if !build {
+            command.arg("--no-build");
+        }
+        let start = Instant::now();
+        let status = command
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        let took = start.elapsed().as_secs_f64();
+        // 0 conforms, 1 deviates, 3 some cell not observed: all complete runs.
+        match status.code() {
+            Some(0 | 1 | 3) => Ok(took),
+            _ => Err(format!("test-matrix -j{jobs} failed ({status})")),
+        }
+    };
+    eprintln!("matrix throughput: one untimed run (builds the probes), then {rounds} × (-j1, -j2)");
+    run("2", true)?;
+    let (mut j1, mut j2) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            ["2", "1"]
+        } else {
+            ["1", "2"]
+        };
+        for jobs in order {
+            let took = run(jobs, false)?;
+            eprintln!("  -j{jobs}: {took:.1} s");
+            if jobs == "1" { &mut j1 } else { &mut j2 }.push(took);
+        }
+    }
+    Ok(MatrixRuns {
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        command: "cargo xtask test-matrix --no-build -j1 / -j2".to_owned(),
+        j1,
+        j2,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from Unix seconds (days to civil date: Howard
+/// Hinnant's algorithm).
+fn date(unix: u64) -> String {
+    let days = i64::try_from(unix / 86_400).unwrap_or(0);
+    let secs = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(date(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(date(1_700_000_000), "2023-11-14 22:13 UTC");
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
