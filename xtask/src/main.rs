@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use exitmatrix::cli::{self, MatrixArgs};
 
 mod bench_report;
+mod totality;
 
 /// exitmatrix's tasks.
 #[derive(Debug, Parser)]
@@ -30,6 +31,11 @@ enum Command {
     /// method against the fastest of the same run) and check the benches'
     /// goals; `--matrix` first measures the matrix's -j2 speed-up over -j1.
     BenchReport(bench_report::BenchReportArgs),
+    /// Decode every possible raw input (all 2^32 wait statuses under each
+    /// wait layout, every si_code) and check that nothing panics and every
+    /// result is in range. Run it in release mode:
+    /// `cargo run --release --package xtask -- decoder-totality`.
+    DecoderTotality,
     /// Install the foreign targets' toolchains and runners (Debian's rustc
     /// 1.63 and target std, cross compilers, qemu-user, Wine), idempotently:
     /// runs scripts/install-targets.sh.
@@ -59,6 +65,7 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::DecoderTotality => totality::run(),
         Command::InstallTargets { extra, check } => exitmatrix::target::install(*extra, *check),
     };
     ExitCode::from(code)

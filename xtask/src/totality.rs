@@ -6,6 +6,7 @@
 //! result is within the ranges its encoding allows. Meant for a release
 //! build: `cargo run --release --package xtask -- decoder-totality`.
 
+use std::hint::black_box;
 use std::time::Instant;
 
 use exitmatrix::decode::{self, Termination, WaitConventions};
@@ -21,9 +22,11 @@ const LAYOUTS: [(&str, WaitConventions); 3] = [
 fn check(range: std::ops::Range<u64>) -> Result<u64, String> {
     let mut recognised = 0;
     for word in range {
-        let raw = word as u32 as i32;
+        // black_box keeps the optimiser from reasoning the loop away: every
+        // word is really decoded.
+        let raw = black_box(word as u32 as i32);
         for (name, conv) in &LAYOUTS {
-            let t = decode::decode_wait_status(raw, conv);
+            let t = black_box(decode::decode_wait_status(raw, black_box(conv)));
             let ok = match t {
                 Termination::Exited { code } => (0..=255).contains(&code),
                 Termination::Signaled { signal, .. } => (1..=0x7e).contains(&signal.0),
@@ -37,11 +40,13 @@ fn check(range: std::ops::Range<u64>) -> Result<u64, String> {
                 recognised += 1;
             }
             if !ok {
-                return Err(format!("wait status {raw:#x} ({name}) decodes out of range"));
+                return Err(format!(
+                    "wait status {raw:#x} ({name}) decodes out of range"
+                ));
             }
         }
         // si_code takes every value once; si_status is kept at full width.
-        match decode::decode_siginfo(raw, raw.rotate_left(7)) {
+        match black_box(decode::decode_siginfo(raw, raw.rotate_left(7))) {
             Termination::Exited { code } if code != i64::from(raw.rotate_left(7)) => {
                 return Err(format!("si_status {:#x} was not kept", raw.rotate_left(7)));
             }
@@ -61,7 +66,13 @@ pub fn run() -> u8 {
         let handles: Vec<_> = (0..threads)
             .map(|i| s.spawn(move || check(i * chunk..((i + 1) * chunk).min(total))))
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a checker panicked".into()))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a checker panicked".into()))
+            })
+            .collect()
     });
     let elapsed = started.elapsed();
     match results.into_iter().collect::<Result<Vec<u64>, String>>() {
