@@ -51,6 +51,30 @@ pub enum Format {
     /// The conformance table in Markdown, as the README holds it: one row
     /// per behaviour, one column per observer.
     Markdown,
+    /// JUnit XML: one test case per cell.
+    Junit,
+    /// One self-contained HTML page: the matrix as a coloured grid.
+    Html,
+}
+
+/// Writes the report files (JSON at `path`, and JUnit XML, Markdown and
+/// HTML beside it) and returns what `format` prints on standard output.
+pub(crate) fn write_and_render(
+    report: &Report,
+    path: &std::path::Path,
+    format: Format,
+    color: bool,
+) -> Result<String, String> {
+    let json = serde_json::to_string_pretty(report).expect("reports serialise");
+    crate::formats::write_all(report, &json, path)?;
+    Ok(match format {
+        Format::Table => report::styled_table(report, color) + &report::findings(report),
+        Format::Json => json,
+        Format::Summary => report::findings(report),
+        Format::Markdown => report::markdown(report),
+        Format::Junit => crate::formats::junit(report)?,
+        Format::Html => crate::formats::html(report),
+    })
 }
 
 /// Arguments of `test-matrix`.
@@ -103,6 +127,10 @@ pub struct MatrixArgs {
     /// are there and executable) instead of building them.
     #[arg(long)]
     pub no_build: bool,
+    /// Colour the terminal table (set by `test_matrix` when standard output
+    /// is a terminal, `NO_COLOR` is unset and `CI` is unset).
+    #[arg(skip)]
+    pub color: bool,
     /// List the catalogue's behaviours and exit.
     #[arg(long)]
     pub list: bool,
@@ -138,7 +166,9 @@ pub fn test_matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) 
             return exit::USAGE;
         }
     }
-    test_matrix_with(args, out, err, interrupt)
+    let mut args = args.clone();
+    args.color = report::color_wanted();
+    test_matrix_with(&args, out, err, interrupt)
 }
 
 /// Runs `test-matrix` and returns the exit code. Once `interrupt` holds a
@@ -288,7 +318,28 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         grace: args.grace,
         cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
     };
-    let cells = matrix::run(&cells, &profile, &probe_set, jobs, limits, interrupt);
+    // A progress bar on a terminal only: never on a pipe or in CI.
+    let bar = if args.color && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let bar = indicatif::ProgressBar::new(cells.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cells {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let cells = matrix::run_with_progress(
+        &cells,
+        &profile,
+        &probe_set,
+        jobs,
+        limits,
+        interrupt,
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
     let views: Vec<&dyn observe::Observer> = observers.iter().map(AsRef::as_ref).collect();
     let cases =
         crate::parent::run_own_cases(&views, &args.behaviours, &profile, limits, jobs, interrupt);
@@ -314,16 +365,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         foreign: None,
     };
 
-    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-    std::fs::write(&path, &json)
-        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
-
-    let text = match args.format {
-        Format::Table => report::table(&report) + &report::findings(&report),
-        Format::Json => json,
-        Format::Summary => report::findings(&report),
-        Format::Markdown => report::markdown(&report),
-    };
+    let text = write_and_render(&report, &path, args.format, args.color)?;
     writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))?;
     if matches!(args.format, Format::Table | Format::Summary) {
         writeln!(out, "report: {}", path.display()).map_err(|e| format!("cannot write: {e}"))?;

@@ -30,7 +30,7 @@ use crate::observe::Observer;
 use crate::outcome;
 use crate::probes::{self, HOST};
 use crate::profile::Profile;
-use crate::report::{self, Report, Summary, SCHEMA_VERSION};
+use crate::report::{Report, Summary, SCHEMA_VERSION};
 use crate::signal::{Signal, SignalTable};
 use crate::target::{self, Family, Missing, Runner, TargetSpec, HOST_VIA_RUNNER};
 
@@ -409,16 +409,7 @@ pub fn run_target(
         cases: Vec::new(),
         foreign: Some(foreign_info),
     };
-    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-    std::fs::write(&path, &json)
-        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
-
-    let mut text = match args.format {
-        Format::Table => report::table(&report) + &report::findings(&report),
-        Format::Json => json,
-        Format::Summary => report::findings(&report),
-        Format::Markdown => report::markdown(&report),
-    };
+    let mut text = crate::cli::write_and_render(&report, &path, args.format, args.color)?;
     if !matches!(args.format, Format::Json) {
         text.push_str(&foreign_lines(&report));
     }

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod emulator;
 pub mod fastspawn;
 pub mod foreign;
+pub mod formats;
 pub mod matrix;
 pub mod observe;
 pub mod outcome;

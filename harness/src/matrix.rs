@@ -147,6 +147,19 @@ pub fn run(
     limits: Limits,
     interrupt: &Arc<AtomicUsize>,
 ) -> Vec<CellReport> {
+    run_with_progress(cells, profile, probes, jobs, limits, interrupt, &|| {})
+}
+
+/// [`run`], calling `done` after each cell (for a progress bar).
+pub fn run_with_progress(
+    cells: &[Cell<'_>],
+    profile: &Profile,
+    probes: &ProbeSet,
+    jobs: usize,
+    limits: Limits,
+    interrupt: &Arc<AtomicUsize>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<CellReport> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CellReport>>> = Mutex::new(vec![None; cells.len()]);
     std::thread::scope(|scope| {
@@ -165,6 +178,7 @@ pub fn run(
                         .push("interrupted while this cell ran".into());
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
+                done();
             });
         }
     });

@@ -116,6 +116,32 @@ fn mark(verdict: Verdict) -> &'static str {
     }
 }
 
+/// Whether the terminal table should be coloured: only when standard
+/// output is a terminal, `NO_COLOR` is unset or empty (no-color.org), and
+/// `CI` is unset.
+pub fn color_wanted() -> bool {
+    use std::io::IsTerminal;
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    std::io::stdout().is_terminal() && !set("NO_COLOR") && !set("CI")
+}
+
+/// A data cell, coloured by the verdict mark it starts with.
+fn data_cell(text: String, color: bool) -> Cell {
+    use comfy_table::Color;
+    let cell = Cell::new(&text);
+    if !color {
+        return cell;
+    }
+    match text.chars().next() {
+        Some('✓') => cell.fg(Color::Green),
+        Some('✗') => cell.fg(Color::Red),
+        Some('≈') | Some('?') => cell.fg(Color::Yellow),
+        Some('!') => cell.fg(Color::Magenta),
+        _ if text == "not installed" => cell.fg(Color::DarkGrey),
+        _ => cell,
+    }
+}
+
 /// What a terminal cell shows.
 fn terminal_text(verdict: Verdict, observed: &str, watchdog: &[&str]) -> String {
     match verdict {
@@ -180,6 +206,12 @@ fn index(report: &Report) -> Index<'_> {
 /// Python): rows are behaviours (one per build where the builds differ),
 /// columns are views. Then the observers' own cases.
 pub fn table(report: &Report) -> String {
+    styled_table(report, false)
+}
+
+/// [`table`], with each cell coloured by its verdict when `color` is true
+/// (for a terminal; see [`color_wanted`]).
+pub fn styled_table(report: &Report, color: bool) -> String {
     let all = columns(report);
     let reapers: Vec<&str> = all
         .iter()
@@ -211,15 +243,18 @@ pub fn table(report: &Report) -> String {
                     header.push(Cell::new(format!("{b} · {r}")));
                 }
             }
-            let mut table = new_table(header);
+            let mut table = new_table(header, color);
             for &name in names {
                 let mut row = vec![Cell::new(name)];
                 for &b in builds {
                     for &r in &reapers {
-                        row.push(Cell::new(match index.get(&(name, b, r)) {
-                            Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
-                            None => "—".into(),
-                        }));
+                        row.push(data_cell(
+                            match index.get(&(name, b, r)) {
+                                Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
+                                None => "—".into(),
+                            },
+                            color,
+                        ));
                     }
                 }
                 table.add_row(row);
@@ -236,7 +271,7 @@ pub fn table(report: &Report) -> String {
     if !ran_views.is_empty() {
         let mut header = vec![Cell::new("behaviour")];
         header.extend(ran_views.iter().map(Cell::new));
-        let mut table = new_table(header);
+        let mut table = new_table(header, color);
         for (label, texts) in merged_rows(&rows, &ran_views, |name, build, o| {
             index
                 .get(&(name, build, o))
@@ -246,7 +281,7 @@ pub fn table(report: &Report) -> String {
             row.extend(
                 texts
                     .into_iter()
-                    .map(|t| Cell::new(t.unwrap_or_else(|| "—".into()))),
+                    .map(|t| data_cell(t.unwrap_or_else(|| "—".into()), color)),
             );
             table.add_row(row);
         }
@@ -261,11 +296,11 @@ pub fn table(report: &Report) -> String {
             .collect();
         let mut header = vec![Cell::new("own case")];
         header.extend(case_columns.iter().map(Cell::new));
-        let mut table = new_table(header);
+        let mut table = new_table(header, color);
         for name in case_names(report) {
             let mut row = vec![Cell::new(name)];
             for &o in &case_columns {
-                row.push(Cell::new(
+                row.push(data_cell(
                     match report
                         .cases
                         .iter()
@@ -274,6 +309,7 @@ pub fn table(report: &Report) -> String {
                         Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
                         None => "—".into(),
                     },
+                    color,
                 ));
             }
             table.add_row(row);
@@ -283,8 +319,13 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-fn new_table(header: Vec<Cell>) -> Table {
+fn new_table(header: Vec<Cell>, color: bool) -> Table {
     let mut table = Table::new();
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)

@@ -7,6 +7,7 @@ mod common; // the probe set, built once
 mod decode; // the decoder against the C macros and std
 mod fastspawn; // the fast spawn path keeps the spawn path's guarantees
 mod foreign; // foreign targets: the agent's report, runners, host views, qemu/Wine/WASI end to end
+mod formats; // JUnit, Markdown and HTML reports; the page in headless Chromium
 mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
 mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words

@@ -1,0 +1,227 @@
+//! The report formats CI systems and people read: JUnit XML, Markdown and
+//! HTML, written next to the JSON report; the HTML page rendered in
+//! headless Chromium.
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use clap::Parser;
+use exitmatrix::cli::{self, exit, MatrixArgs};
+use exitmatrix::probes::HOST;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::common::{probes, root, target_dir};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: MatrixArgs,
+}
+
+fn run(out: &Path, args: &[&str]) -> (u8, String) {
+    probes();
+    let target = target_dir();
+    let mut argv = vec![
+        "test-matrix",
+        "--no-build",
+        "--target-dir",
+        target.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    argv.extend_from_slice(args);
+    let parsed = Cli::try_parse_from(&argv).unwrap();
+    let (mut o, mut e) = (Vec::new(), Vec::new());
+    let code = cli::test_matrix_with(&parsed.args, &mut o, &mut e, Arc::new(AtomicUsize::new(0)));
+    (
+        code,
+        String::from_utf8(o).unwrap() + &String::from_utf8(e).unwrap(),
+    )
+}
+
+fn read(out: &Path, ext: &str) -> String {
+    fs::read_to_string(out.join(format!("report-{HOST}.{ext}"))).unwrap()
+}
+
+/// A profile copy in which exit-256's waitpid rule is wrong.
+fn broken_profiles() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for entry in fs::read_dir(root().join("profiles")).unwrap().flatten() {
+        if entry.path().is_file() {
+            fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        } else {
+            let sub = dir.path().join(entry.file_name());
+            fs::create_dir_all(&sub).unwrap();
+            for f in fs::read_dir(entry.path()).unwrap().flatten() {
+                fs::copy(f.path(), sub.join(f.file_name())).unwrap();
+            }
+        }
+    }
+    let posix = dir.path().join("posix.toml");
+    let text = fs::read_to_string(&posix).unwrap();
+    let needle = "observers = [\"waitpid\", \"std\"]\noutcome = \"exit 0\"";
+    assert!(text.contains(needle));
+    fs::write(
+        &posix,
+        text.replacen(
+            needle,
+            "observers = [\"waitpid\", \"std\"]\noutcome = \"exit 7\"",
+            1,
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// Every format is written beside the JSON; JUnit has one test case per
+/// cell, a deviation is a failure carrying its diff, and the target,
+/// observer, raw status and citation are properties.
+#[test]
+fn junit_has_a_case_per_cell_and_a_failure_per_deviation() {
+    let profiles = broken_profiles();
+    let out = TempDir::new().unwrap();
+    let (code, text) = run(
+        out.path(),
+        &[
+            "--profiles",
+            profiles.path().to_str().unwrap(),
+            "-b",
+            "exit-256",
+            "--build",
+            "unwind",
+            "--observer",
+            "waitpid",
+            "--observer",
+            "waitid",
+        ],
+    );
+    assert_eq!(code, exit::DEVIATES, "{text}");
+    let json: Value = serde_json::from_str(&read(out.path(), "json")).unwrap();
+    let cells = json["cells"].as_array().unwrap().len();
+    let xml = read(out.path(), "junit.xml");
+    assert_eq!(xml.matches("<testcase ").count(), cells, "{xml}");
+    assert!(xml.contains(r#"failures="1""#), "{xml}");
+    assert!(
+        xml.contains("outcome: expected exit 7, observed exit 0"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<property name="observer" value="waitpid"/>"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<property name="raw" value="0x0000"/>"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<property name="citation" value="POSIX.1-2017 exit()"#),
+        "{xml}"
+    );
+    let md = read(out.path(), "md");
+    assert!(md.contains("exit-256"), "{md}");
+}
+
+/// The HTML page loads in a real browser and shows every cell, each with
+/// its verdict class and hover details.
+#[test]
+fn html_page_renders_every_cell_in_headless_chromium() {
+    let out = TempDir::new().unwrap();
+    let (code, text) = run(
+        out.path(),
+        &[
+            "-b",
+            "exit-1",
+            "-b",
+            "raise-SIGABRT",
+            "--observer",
+            "waitpid",
+            "--observer",
+            "std",
+            "--observer",
+            "bash",
+        ],
+    );
+    assert_eq!(code, exit::CONFORMS, "{text}");
+    let json: Value = serde_json::from_str(&read(out.path(), "json")).unwrap();
+    let cells = json["cells"].as_array().unwrap().len();
+    assert!(cells > 10, "{cells}");
+    let page = out.path().join(format!("report-{HOST}.html"));
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("skipped: no Chromium (apt-get install chromium); .ci/run installs it");
+        return;
+    };
+    let profile = TempDir::new().unwrap();
+    let dom = assert_cmd::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<table id=\"matrix\">"),
+        "the page did not load: {dom}"
+    );
+    assert_eq!(
+        dom.matches(r#"<td class="cell conforms""#).count(),
+        cells,
+        "{dom}"
+    );
+    assert_eq!(dom.matches(r#"<div class="tip">"#).count(), cells);
+    assert!(
+        dom.contains("cite: POSIX.1-2017"),
+        "hover details carry the citation"
+    );
+}
+
+/// The terminal table is coloured only when asked (a terminal without
+/// NO_COLOR or CI); the same run without colour has no escape sequence.
+#[test]
+fn colour_only_when_asked() {
+    let out = TempDir::new().unwrap();
+    let target = target_dir();
+    let base = [
+        "test-matrix",
+        "--no-build",
+        "--target-dir",
+        target.to_str().unwrap(),
+        "--out-dir",
+        out.path().to_str().unwrap(),
+        "-b",
+        "exit-1",
+        "--observer",
+        "waitpid",
+    ];
+    probes();
+    let render = |color: bool| {
+        let mut parsed = Cli::try_parse_from(base).unwrap();
+        parsed.args.color = color;
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        assert_eq!(
+            cli::test_matrix_with(&parsed.args, &mut o, &mut e, Arc::new(AtomicUsize::new(0))),
+            exit::CONFORMS
+        );
+        String::from_utf8(o).unwrap()
+    };
+    let plain = render(false);
+    let coloured = render(true);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+}
