@@ -12,4 +12,5 @@ mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
 mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words
 mod profile; // profile loading and errors
+mod report_schema; // the JSON report against docs/report-schema.md
 mod spawn; // the spawn path's guarantees and the reapers
