@@ -71,20 +71,34 @@ fn run_cli(
 }
 
 /// Processes of this machine whose executable lies under `dir`.
+///
+/// A process the harness killed with SIGKILL a moment ago may still be on
+/// its way out (signal delivery is asynchronous), so this looks again for up
+/// to two seconds before it reports a survivor.
 fn live_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(exe) = fs::read_link(entry.path().join("exe")) {
-            if exe.starts_with(dir) {
-                found.push(format!(
-                    "{} {}",
-                    entry.file_name().to_string_lossy(),
-                    exe.display()
-                ));
+    let scan = || {
+        let mut found = Vec::new();
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(exe) = fs::read_link(entry.path().join("exe")) {
+                if exe.starts_with(dir) {
+                    found.push(format!(
+                        "{} {}",
+                        entry.file_name().to_string_lossy(),
+                        exe.display()
+                    ));
+                }
             }
         }
+        found
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let found = scan();
+        if found.is_empty() || Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    found
 }
 
 /// Zombie children of this test process that stay zombies for a second:
