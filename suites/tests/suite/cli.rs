@@ -3,49 +3,11 @@
 use std::fs;
 use std::path::Path;
 
-use clap::Parser;
-use exitmatrix::cli::{self, exit, MatrixArgs};
+use exitmatrix::cli::exit;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{root, target_dir};
-
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: MatrixArgs,
-}
-
-struct Run {
-    code: u8,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `test-matrix` with `args`, building probes into the suite's own
-/// target directory and writing the report into `out`.
-fn matrix(out: &Path, args: &[&str]) -> Run {
-    let target_dir = target_dir();
-    let mut argv = vec![
-        "test-matrix".to_owned(),
-        "--target-dir".to_owned(),
-        target_dir.display().to_string(),
-        "--out-dir".to_owned(),
-        out.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| (*s).to_owned()));
-    let parsed = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    // The suite's probes are built once before any run, so concurrent runs
-    // only ever find them up to date.
-    crate::common::probes();
-    let code = cli::test_matrix(&parsed.args, &mut stdout, &mut stderr);
-    Run {
-        code,
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
+use crate::common::{matrix, root};
 
 fn report(out: &Path) -> Value {
     let path = out.join(format!("report-{}.json", exitmatrix::probes::HOST));

@@ -1,9 +1,12 @@
 //! Shared helpers: the probe set built once per test run.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock};
 
+use clap::Parser;
 use exitmatrix::catalogue::Build;
+use exitmatrix::cli::{self, MatrixArgs};
 use exitmatrix::probes::{self, ProbeSet};
 
 /// The workspace root.
@@ -24,4 +27,63 @@ pub fn probes() -> &'static ProbeSet {
         probes::build_native(&target_dir(), &Build::ALL)
             .unwrap_or_else(|e| panic!("building the probes: {e}"))
     })
+}
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: MatrixArgs,
+}
+
+/// What one in-process `test-matrix` run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code.
+    pub code: u8,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Parses `args` as `test-matrix` would (after `--no-build --target-dir
+/// TARGET --out-dir OUT`), so a test can adjust the arguments before a run.
+pub fn matrix_args(target: &Path, out: &Path, args: &[&str]) -> MatrixArgs {
+    let mut argv = vec![
+        "test-matrix",
+        "--no-build",
+        "--target-dir",
+        target.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    argv.extend_from_slice(args);
+    Cli::try_parse_from(&argv)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .args
+}
+
+/// Runs `test-matrix` in process on the probes already built in `target`
+/// (the suite's own, see [`probes`], unless a test made a private copy),
+/// writing the reports into `out`. No signal handler is installed: the
+/// run's interrupt flag is a fresh one.
+pub fn run_args(args: &MatrixArgs) -> Run {
+    probes();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = cli::test_matrix_with(
+        args,
+        &mut stdout,
+        &mut stderr,
+        Arc::new(AtomicUsize::new(0)),
+    );
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// [`run_args`] on the suite's own probes.
+pub fn matrix(out: &Path, args: &[&str]) -> Run {
+    run_args(&matrix_args(&target_dir(), out, args))
 }

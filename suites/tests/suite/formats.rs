@@ -4,42 +4,17 @@
 
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 
-use clap::Parser;
-use exitmatrix::cli::{self, exit, MatrixArgs};
+use exitmatrix::cli::exit;
 use exitmatrix::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{probes, root, target_dir};
-
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: MatrixArgs,
-}
+use crate::common::{matrix, matrix_args, root, run_args, target_dir};
 
 fn run(out: &Path, args: &[&str]) -> (u8, String) {
-    probes();
-    let target = target_dir();
-    let mut argv = vec![
-        "test-matrix",
-        "--no-build",
-        "--target-dir",
-        target.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-    ];
-    argv.extend_from_slice(args);
-    let parsed = Cli::try_parse_from(&argv).unwrap();
-    let (mut o, mut e) = (Vec::new(), Vec::new());
-    let code = cli::test_matrix_with(&parsed.args, &mut o, &mut e, Arc::new(AtomicUsize::new(0)));
-    (
-        code,
-        String::from_utf8(o).unwrap() + &String::from_utf8(e).unwrap(),
-    )
+    let r = matrix(out, args);
+    (r.code, r.stdout + &r.stderr)
 }
 
 fn read(out: &Path, ext: &str) -> String {
@@ -196,29 +171,16 @@ fn html_page_renders_every_cell_in_headless_chromium() {
 #[test]
 fn colour_only_when_asked() {
     let out = TempDir::new().unwrap();
-    let target = target_dir();
-    let base = [
-        "test-matrix",
-        "--no-build",
-        "--target-dir",
-        target.to_str().unwrap(),
-        "--out-dir",
-        out.path().to_str().unwrap(),
-        "-b",
-        "exit-1",
-        "--observer",
-        "waitpid",
-    ];
-    probes();
     let render = |color: bool| {
-        let mut parsed = Cli::try_parse_from(base).unwrap();
-        parsed.args.color = color;
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        assert_eq!(
-            cli::test_matrix_with(&parsed.args, &mut o, &mut e, Arc::new(AtomicUsize::new(0))),
-            exit::CONFORMS
+        let mut args = matrix_args(
+            &target_dir(),
+            out.path(),
+            &["-b", "exit-1", "--observer", "waitpid"],
         );
-        String::from_utf8(o).unwrap()
+        args.color = color;
+        let run = run_args(&args);
+        assert_eq!(run.code, exit::CONFORMS);
+        run.stdout
     };
     let plain = render(false);
     let coloured = render(true);

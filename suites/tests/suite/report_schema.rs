@@ -4,28 +4,20 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 
-use clap::Parser;
-use exitmatrix::cli::{self, MatrixArgs};
 use exitmatrix::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{probes, root, target_dir};
-
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: MatrixArgs,
-}
+use crate::common::{matrix, root};
 
 /// The fields of one table of the document: (name, optional?). A row like
 /// "| `stdout`, `stderr` | strings | ..." documents both names.
 fn documented(section: &str) -> Vec<(String, bool)> {
     let doc = fs::read_to_string(root().join("docs/report-schema.md")).unwrap();
-    let start = doc.find(&format!("## {section}\n")).unwrap_or_else(|| panic!("no section {section}"));
+    let start = doc
+        .find(&format!("## {section}\n"))
+        .unwrap_or_else(|| panic!("no section {section}"));
     let body = &doc[start..];
     let body = &body[..body[3..].find("\n## ").map_or(body.len(), |i| i + 3)];
     let mut fields = Vec::new();
@@ -42,25 +34,46 @@ fn documented(section: &str) -> Vec<(String, bool)> {
 
 fn check(section: &str, object: &Value) {
     let fields = documented(section);
-    let have: BTreeSet<&str> = object.as_object().unwrap().keys().map(String::as_str).collect();
+    let have: BTreeSet<&str> = object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let known: BTreeSet<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     let undocumented: Vec<_> = have.difference(&known).collect();
-    assert!(undocumented.is_empty(), "{section}: undocumented fields {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "{section}: undocumented fields {undocumented:?}"
+    );
     for (name, optional) in &fields {
-        assert!(*optional || have.contains(name.as_str()), "{section}: documented field `{name}` is missing");
+        assert!(
+            *optional || have.contains(name.as_str()),
+            "{section}: documented field `{name}` is missing"
+        );
     }
 }
 
 #[test]
 fn a_report_has_exactly_the_documented_fields() {
-    probes();
     let out = TempDir::new().unwrap();
-    let target = target_dir();
-    let argv = ["test-matrix", "--no-build", "--target-dir", target.to_str().unwrap(), "--out-dir", out.path().to_str().unwrap(), "-b", "exit-256", "-b", "abort", "--observer", "waitpid", "--observer", "bash"];
-    let parsed = Cli::try_parse_from(argv).unwrap();
-    let (mut o, mut e) = (Vec::new(), Vec::new());
-    cli::test_matrix_with(&parsed.args, &mut o, &mut e, Arc::new(AtomicUsize::new(0)));
-    let report: Value = serde_json::from_str(&fs::read_to_string(out.path().join(format!("report-{HOST}.json"))).unwrap()).unwrap();
+    matrix(
+        out.path(),
+        &[
+            "-b",
+            "exit-256",
+            "-b",
+            "abort",
+            "--observer",
+            "waitpid",
+            "--observer",
+            "bash",
+        ],
+    );
+    let report: Value = serde_json::from_str(
+        &fs::read_to_string(out.path().join(format!("report-{HOST}.json"))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(report["schema"], exitmatrix::report::SCHEMA_VERSION);
     check("Top level", &report);
     for cell in report["cells"].as_array().unwrap() {
