@@ -363,6 +363,18 @@ pub(crate) fn compare(
             show(&report.watchdog)
         ));
     }
+    compare_output(expected, stdout, stderr, &mut problems);
+    problems
+}
+
+/// Adds to `problems` where the output differs from `expected`'s `stdout`,
+/// `stderr-contains` and `stderr-lacks`.
+pub(crate) fn compare_output(
+    expected: &Expectation,
+    stdout: &str,
+    stderr: &str,
+    problems: &mut Vec<String>,
+) {
     if let Some(want) = &expected.stdout {
         if want != stdout {
             problems.push(format!("stdout: expected {want:?}, observed {stdout:?}"));
@@ -382,7 +394,6 @@ pub(crate) fn compare(
             ));
         }
     }
-    problems
 }
 
 /// `bytes` as lossy UTF-8, cut at 4 KiB.

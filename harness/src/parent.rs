@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::decode::{self, RawStatus, Termination, WaitConventions};
-use crate::matrix::{self, Verdict};
+use crate::matrix::{self, compare_output, Verdict};
 use crate::observe::{Observation, Observer};
 use crate::profile::{Expectation, Profile};
 use crate::reap::Observed;
@@ -543,25 +543,7 @@ pub fn compare_reported(
             view::display(reported, table)
         ));
     }
-    if let Some(want) = &expected.stdout {
-        if want != stdout {
-            problems.push(format!("stdout: expected {want:?}, observed {stdout:?}"));
-        }
-    }
-    for fragment in &expected.stderr_contains {
-        if !stderr.contains(fragment.as_str()) {
-            problems.push(format!(
-                "stderr: expected to contain {fragment:?}, observed {stderr:?}"
-            ));
-        }
-    }
-    for fragment in &expected.stderr_lacks {
-        if stderr.contains(fragment.as_str()) {
-            problems.push(format!(
-                "stderr: expected not to contain {fragment:?}, observed {stderr:?}"
-            ));
-        }
-    }
+    compare_output(expected, stdout, stderr, &mut problems);
     problems
 }
 
