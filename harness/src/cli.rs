@@ -307,29 +307,8 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
             }
         }
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern")
-        .ok()
-        .map(|s| s.trim().to_owned());
-    let limits = matrix::Limits {
-        timeout: args.timeout,
-        grace: args.grace,
-        cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
-    };
-    // A progress bar on a terminal only: never on a pipe or in CI.
-    let bar = if args.color && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let bar = indicatif::ProgressBar::new(cells.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cells {elapsed}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let (jobs, core_pattern, limits) = run_settings(args);
+    let bar = progress_bar(args, cells.len());
     let cells = matrix::run_with_progress(
         &cells,
         &profile,
@@ -387,6 +366,37 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
     } else {
         exit::CONFORMS
     })
+}
+
+/// The parallelism, the kernel's `core_pattern` and the limits of a run.
+pub(crate) fn run_settings(args: &MatrixArgs) -> (usize, Option<String>, matrix::Limits) {
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern")
+        .ok()
+        .map(|s| s.trim().to_owned());
+    let limits = matrix::Limits {
+        timeout: args.timeout,
+        grace: args.grace,
+        cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
+    };
+    (jobs, core_pattern, limits)
+}
+
+/// A progress bar for `cells` cells on a terminal only (when the table is
+/// coloured and stderr is a terminal): never on a pipe or in CI.
+pub(crate) fn progress_bar(args: &MatrixArgs, cells: usize) -> indicatif::ProgressBar {
+    if !(args.color && std::io::IsTerminal::is_terminal(&std::io::stderr())) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(cells as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cells {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Parses a positive number of seconds.

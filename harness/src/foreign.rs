@@ -363,18 +363,18 @@ pub fn run_target(
             }
         }
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern")
-        .ok()
-        .map(|s| s.trim().to_owned());
-    let limits = matrix::Limits {
-        timeout: args.timeout,
-        grace: args.grace,
-        cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
-    };
-    let mut cells = matrix::run(&cells, &profile, &built.probes, jobs, limits, interrupt);
+    let (jobs, core_pattern, limits) = crate::cli::run_settings(args);
+    let bar = crate::cli::progress_bar(args, cells.len());
+    let mut cells = matrix::run_with_progress(
+        &cells,
+        &profile,
+        &built.probes,
+        jobs,
+        limits,
+        interrupt,
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
     for cell in &mut cells {
         settle(cell, spec, &profile, &host_view, &emulator, limits);
     }
