@@ -332,6 +332,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         target: args.target.clone(),
         host: HOST.to_owned(),
         profile_chain: profile.chain.clone(),
+        unverified: profile.unverified.clone(),
         signal_table: profile.signals.name.to_owned(),
         cores_contained: limits.cores_contained,
         core_pattern,

@@ -397,6 +397,7 @@ pub fn run_target(
         target: spec.triple.to_owned(),
         host: HOST.to_owned(),
         profile_chain: profile.chain.clone(),
+        unverified: profile.unverified.clone(),
         signal_table: profile.signals.name.to_owned(),
         cores_contained: limits.cores_contained,
         core_pattern,

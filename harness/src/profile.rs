@@ -20,6 +20,14 @@
 //! cite = "POSIX.1-2017 exit(): only the least significant 8 bits ..."
 //! ```
 //!
+//! A profile written from documentation, which the project has not run on
+//! its target, says so at the top (`unverified = "written from
+//! documentation; not run by this project yet"`). The note holds for the
+//! whole chain loaded through it ([`Profile::unverified`]), and every
+//! expectation of that chain carries it into the report
+//! ([`Expectation::unverified`]), so a run against such a profile says what
+//! its verdicts rest on.
+//!
 //! For one cell (behaviour, build, observer) the rule that wins is the one
 //! with the most filters (builds, observers) that match; then the one from the
 //! more derived profile; then the later one in its file. Every name in a
@@ -135,6 +143,7 @@ struct RawProfile {
     inherits: Option<Spanned<String>>,
     signals: Option<Spanned<String>>,
     wait: Option<Spanned<String>>,
+    unverified: Option<Spanned<String>>,
     #[serde(default)]
     expect: Vec<RawRule>,
     #[serde(default)]
@@ -213,6 +222,27 @@ pub struct Expectation {
     /// For a view's derived expectation: what it was derived from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Derivation>,
+    /// Set when the profile chain this expectation was loaded through is
+    /// unverified (see [`Profile::unverified`]): the expectation is written
+    /// from documentation and has not been checked on its target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<Unverified>,
+}
+
+/// A profile's `unverified` note: it was written from documentation, and
+/// the project has not run it on its target yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unverified {
+    /// The profile that says it: the most derived one of the chain that does.
+    pub profile: String,
+    /// What it says.
+    pub note: String,
+}
+
+impl fmt::Display for Unverified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unverified here ({}: {})", self.profile, self.note)
+    }
 }
 
 /// How a view's expectation was derived.
@@ -308,6 +338,9 @@ pub struct Profile {
     pub signals: &'static SignalTable,
     /// The target's wait-status layout.
     pub wait: WaitConventions,
+    /// Set when a profile of the chain says `unverified`: every expectation
+    /// then carries the note too.
+    pub unverified: Option<Unverified>,
     rules: Vec<Rule>,
     /// The views' mappings, by observer name (the most derived profile's).
     views: BTreeMap<String, View>,
@@ -397,7 +430,22 @@ impl Profile {
         let chain_text = chain.join(" → ");
         let mut signals = None;
         let mut wait = None;
+        let mut unverified = None;
         for source in &sources {
+            if let Some(u) = &source.raw.unverified {
+                if u.get_ref().trim().is_empty() {
+                    return Err(source.invalid(
+                        u.span(),
+                        "`unverified` says why the profile is unverified; it is empty",
+                    ));
+                }
+                if unverified.is_none() {
+                    unverified = Some(Unverified {
+                        profile: source.name.clone(),
+                        note: u.get_ref().trim().to_owned(),
+                    });
+                }
+            }
             if signals.is_none() {
                 if let Some(s) = &source.raw.signals {
                     let table = SignalTable::by_name(s.get_ref()).ok_or_else(|| {
@@ -452,14 +500,10 @@ impl Profile {
         let mut rules = Vec::new();
         for (index, source) in sources.iter().enumerate() {
             for (order, raw) in source.raw.expect.iter().enumerate() {
-                rules.push(resolve_rule(
-                    source,
-                    raw,
-                    &names,
-                    signals,
-                    depth_of_base - index,
-                    order,
-                )?);
+                let mut rule =
+                    resolve_rule(source, raw, &names, signals, depth_of_base - index, order)?;
+                rule.expectation.unverified.clone_from(&unverified);
+                rules.push(rule);
             }
         }
         // Views: the most derived profile's table for a name wins.
@@ -475,6 +519,7 @@ impl Profile {
             chain: sources.into_iter().map(|s| s.name).collect(),
             signals,
             wait,
+            unverified,
             rules,
             views,
             derived: HashMap::new(),
@@ -566,6 +611,7 @@ impl Profile {
                 location: source.location.clone(),
                 mapping: view.mapping.to_string(),
             }),
+            unverified: source.unverified.clone(),
         })
     }
 }
@@ -781,6 +827,7 @@ fn resolve_rule(
             profile: source.name.clone(),
             location: source.at(raw.behaviours.first().map_or(raw.cite.span(), |b| b.span())),
             derived_from: None,
+            unverified: None,
         },
         depth,
         order,

@@ -78,6 +78,10 @@ pub struct Report {
     pub host: String,
     /// The profile chain, most derived first.
     pub profile_chain: Vec<String>,
+    /// Set when the profile was written from documentation and has not been
+    /// run by this project ("unverified here").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<crate::profile::Unverified>,
     /// The signal table in force.
     pub signal_table: String,
     /// `/proc/sys/kernel/core_pattern` at the time of the run, if readable.
@@ -559,6 +563,9 @@ pub fn findings(report: &Report) -> String {
         s.not_installed,
         report.profile_chain.join(" → ")
     );
+    if let Some(u) = &report.unverified {
+        let _ = writeln!(out, "the profile is {u}");
+    }
     if s.known_divergences > 0 {
         // Never folded into "conform": the real system is expected to differ.
         let _ = writeln!(

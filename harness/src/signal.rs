@@ -1,9 +1,9 @@
 //! Signal numbers and names of the *target being checked*.
 //!
 //! Signal numbering is a property of the target, not of the host: MIPS Linux
-//! numbers SIGSTOP 23 where x86_64 Linux numbers it 19. The harness never
-//! uses the host's `libc::SIG*` constants to name what a probe died of; it
-//! looks the number up in the table of the profile in force.
+//! numbers SIGSTOP 23 where x86_64 Linux numbers it 19 and macOS 17. The
+//! harness never uses the host's `libc::SIG*` constants to name what a probe
+//! died of; it looks the number up in the table of the profile in force.
 
 use std::fmt;
 
@@ -39,7 +39,8 @@ pub struct SignalTable {
 
 impl SignalTable {
     /// Every table the harness knows.
-    pub const ALL: [&'static SignalTable; 4] = [&LINUX_GENERIC, &LINUX_MIPS, &WINDOWS_CRT, &NONE];
+    pub const ALL: [&'static SignalTable; 5] =
+        [&LINUX_GENERIC, &LINUX_MIPS, &DARWIN, &WINDOWS_CRT, &NONE];
 
     /// Looks a table up by the name a profile gives.
     pub fn by_name(name: &str) -> Option<&'static SignalTable> {
@@ -198,6 +199,68 @@ pub static LINUX_MIPS: SignalTable = SignalTable {
         ("SIGIOT", 6),
         ("SIGIO", 22),
         ("SIGCLD", 18),
+    ],
+};
+
+/// The Darwin (macOS, iOS) numbering, the 4.4BSD layout: SIGEMT 7, SIGBUS
+/// 10, SIGSYS 12, SIGURG 16, SIGSTOP 17, SIGCHLD 20, SIGINFO 29, SIGUSR1 30.
+/// The same on x86_64 and arm64: `<sys/signal.h>` has one list for every
+/// architecture.
+///
+/// Darwin has no SIGPOLL of its own. `<sys/signal.h>` defines
+/// `SIGPOLL 7 /* pollable event ([XSR] generated, not supported) */` only
+/// for a strict POSIX compilation (`_POSIX_C_SOURCE` without
+/// `_DARWIN_C_SOURCE`), where the same 7 is otherwise `SIGEMT`; in the
+/// default (Darwin) compilation SIGPOLL is not defined at all, and SIGIO
+/// (23) is a separate signal. It is therefore an alias of 7 here, as the C
+/// probe (built with `_POSIX_C_SOURCE`) sees it, and a death by 7 is shown
+/// as SIGEMT. The kernel never generates it; `raise(SIGPOLL)` is
+/// `raise(SIGEMT)`, whose default action is to terminate with a core
+/// (`sigprop[SIGEMT] = SA_KILL | SA_CORE`).
+///
+/// # References
+/// - XNU `bsd/sys/signal.h` (apple-oss-distributions/xnu): `SIGHUP 1` ...
+///   `SIGUSR2 31`, `__DARWIN_NSIG 32`; `SIGIOT SIGABRT` and `SIGEMT 7` under
+///   `!_POSIX_C_SOURCE || _DARWIN_C_SOURCE`, else `SIGPOLL 7`
+/// - XNU `bsd/sys/signalvar.h`: `sigprop[NSIG]`, the default actions, in
+///   this numbering
+pub static DARWIN: SignalTable = SignalTable {
+    name: "darwin",
+    entries: &[
+        ("SIGHUP", 1),
+        ("SIGINT", 2),
+        ("SIGQUIT", 3),
+        ("SIGILL", 4),
+        ("SIGTRAP", 5),
+        ("SIGABRT", 6),
+        ("SIGEMT", 7),
+        ("SIGFPE", 8),
+        ("SIGKILL", 9),
+        ("SIGBUS", 10),
+        ("SIGSEGV", 11),
+        ("SIGSYS", 12),
+        ("SIGPIPE", 13),
+        ("SIGALRM", 14),
+        ("SIGTERM", 15),
+        ("SIGURG", 16),
+        ("SIGSTOP", 17),
+        ("SIGTSTP", 18),
+        ("SIGCONT", 19),
+        ("SIGCHLD", 20),
+        ("SIGTTIN", 21),
+        ("SIGTTOU", 22),
+        ("SIGIO", 23),
+        ("SIGXCPU", 24),
+        ("SIGXFSZ", 25),
+        ("SIGVTALRM", 26),
+        ("SIGPROF", 27),
+        ("SIGWINCH", 28),
+        ("SIGINFO", 29),
+        ("SIGUSR1", 30),
+        ("SIGUSR2", 31),
+        // Aliases.
+        ("SIGIOT", 6),
+        ("SIGPOLL", 7),
     ],
 };
 

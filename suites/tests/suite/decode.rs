@@ -16,7 +16,7 @@ use exitmatrix::decode::{
     decode_siginfo, decode_wait_status, RawStatus, Termination, WaitConventions, CLD_CONTINUED,
     CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_TRAPPED,
 };
-use exitmatrix::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
+use exitmatrix::signal::{Signal, SignalTable, DARWIN, LINUX_GENERIC, LINUX_MIPS};
 use proptest::prelude::*;
 use rstest::rstest;
 
@@ -899,9 +899,130 @@ fn table_matches_signal_7(#[case] table: &SignalTable, #[case] column: Signal7Co
     );
 }
 
+/// XNU's `bsd/sys/signal.h`, written out: every signal it defines in the
+/// default (Darwin) compilation, with its number, in the header's order.
+/// `SIGIOT` is `#define SIGIOT SIGABRT`. `__DARWIN_NSIG` is 32, "counting
+/// 0", so 1..=31 are all the signals there are.
+///
+/// # References
+/// - <https://github.com/apple-oss-distributions/xnu/blob/main/bsd/sys/signal.h>
+const XNU_SIGNAL_H: [(&str, i32); 32] = [
+    ("SIGHUP", 1),
+    ("SIGINT", 2),
+    ("SIGQUIT", 3),
+    ("SIGILL", 4),
+    ("SIGTRAP", 5),
+    ("SIGABRT", 6),
+    ("SIGIOT", 6),
+    ("SIGEMT", 7),
+    ("SIGFPE", 8),
+    ("SIGKILL", 9),
+    ("SIGBUS", 10),
+    ("SIGSEGV", 11),
+    ("SIGSYS", 12),
+    ("SIGPIPE", 13),
+    ("SIGALRM", 14),
+    ("SIGTERM", 15),
+    ("SIGURG", 16),
+    ("SIGSTOP", 17),
+    ("SIGTSTP", 18),
+    ("SIGCONT", 19),
+    ("SIGCHLD", 20),
+    ("SIGTTIN", 21),
+    ("SIGTTOU", 22),
+    ("SIGIO", 23),
+    ("SIGXCPU", 24),
+    ("SIGXFSZ", 25),
+    ("SIGVTALRM", 26),
+    ("SIGPROF", 27),
+    ("SIGWINCH", 28),
+    ("SIGINFO", 29),
+    ("SIGUSR1", 30),
+    ("SIGUSR2", 31),
+];
+
+/// POSIX signals Darwin does not have under their own number, each with the
+/// number the table gives the name and why.
+///
+/// # References
+/// - XNU `bsd/sys/signal.h`: `#if (defined(_POSIX_C_SOURCE) &&
+///   !defined(_DARWIN_C_SOURCE))` / `#define SIGPOLL 7 /* pollable event
+///   ([XSR] generated, not supported) */` / `#else` / `#define SIGEMT 7`
+const DARWIN_WITHOUT_OWN_NUMBER: [(&str, i32, &str); 1] = [(
+    "SIGPOLL",
+    7,
+    "defined only in a strict POSIX compilation, as 7 (SIGEMT otherwise), and never generated",
+)];
+
+/// The Darwin table is XNU's header: the same name for each number, the
+/// same number for each name, nothing more, and SIGPOLL where the header
+/// puts it.
+#[test]
+fn darwin_table_matches_xnu_signal_h() {
+    let mut mismatches = Vec::new();
+    for (name, number) in XNU_SIGNAL_H {
+        if DARWIN.number(name) != Some(Signal(number)) {
+            mismatches.push(format!(
+                "{name}: table {:?}, <sys/signal.h> {number}",
+                DARWIN.number(name)
+            ));
+        }
+    }
+    for (name, number, _) in DARWIN_WITHOUT_OWN_NUMBER {
+        if DARWIN.number(name) != Some(Signal(number)) {
+            mismatches.push(format!(
+                "{name}: table {:?}, <sys/signal.h> (POSIX-only) {number}",
+                DARWIN.number(name)
+            ));
+        }
+    }
+    for (name, signal) in DARWIN.canonical() {
+        if !XNU_SIGNAL_H.contains(&(name, signal.number())) {
+            mismatches.push(format!("{name} {}: not in <sys/signal.h>", signal.number()));
+        }
+    }
+    assert!(mismatches.is_empty(), "darwin:\n{}", mismatches.join("\n"));
+}
+
+/// Every number 1..=31 has exactly one canonical name and no name has two
+/// numbers; the aliases (SIGIOT, SIGPOLL) are accepted but never printed.
+#[test]
+fn darwin_numbers_are_unique_and_complete() {
+    let canonical: Vec<(&str, Signal)> = DARWIN.canonical().collect();
+    let numbers: Vec<i32> = canonical.iter().map(|&(_, s)| s.number()).collect();
+    assert_eq!(numbers, (1..=31).collect::<Vec<_>>(), "{canonical:?}");
+    let names: HashSet<&str> = canonical.iter().map(|&(n, _)| n).collect();
+    assert_eq!(names.len(), 31, "a canonical name repeats: {canonical:?}");
+    for (alias, shown) in [("SIGIOT", "SIGABRT"), ("SIGPOLL", "SIGEMT")] {
+        let signal = DARWIN.number(alias).unwrap();
+        assert_eq!(DARWIN.name(signal), Some(shown), "{alias}");
+        assert_eq!(DARWIN.parse(alias), Some(signal), "{alias}");
+    }
+}
+
+/// All 28 POSIX names resolve; 27 are Darwin signals of their own, and the
+/// one that is not (SIGPOLL) is listed with its reason.
+#[test]
+fn darwin_has_every_posix_signal_or_says_why_not() {
+    for name in POSIX_SIGNALS {
+        let signal = DARWIN
+            .number(name)
+            .unwrap_or_else(|| panic!("darwin has no {name}"));
+        match DARWIN_WITHOUT_OWN_NUMBER.iter().find(|(n, ..)| *n == name) {
+            Some((_, number, why)) => {
+                assert_eq!(signal, Signal(*number), "{name}");
+                assert_ne!(DARWIN.name(signal), Some(name), "{name}: {why}");
+                assert!(!why.is_empty());
+            }
+            None => assert_eq!(DARWIN.name(signal), Some(name), "{name}"),
+        }
+    }
+}
+
 #[rstest]
 #[case::generic("linux-generic", Some(&LINUX_GENERIC))]
 #[case::mips("linux-mips", Some(&LINUX_MIPS))]
+#[case::darwin("darwin", Some(&DARWIN))]
 #[case::unknown("linux-sparc", None)]
 fn signal_table_by_name(#[case] name: &str, #[case] expected: Option<&SignalTable>) {
     assert_eq!(SignalTable::by_name(name), expected);
@@ -946,6 +1067,21 @@ fn termination_display_generic(#[case] termination: Termination, #[case] expecte
 fn termination_display_mips(#[case] termination: Termination, #[case] expected: &str) {
     assert_eq!(
         termination.display(&LINUX_MIPS).to_string(),
+        expected,
+        "{termination:?}"
+    );
+}
+
+#[rstest]
+#[case::stopped_sigstop(Termination::Stopped { signal: Signal(17) }, "stopped SIGSTOP")]
+#[case::signal_sigbus_core(signaled(10, true), "signal SIGBUS core")]
+#[case::signal_sigemt_not_sigpoll(signaled(7, true), "signal SIGEMT core")]
+#[case::signal_sigio(signaled(23, false), "signal SIGIO")]
+#[case::signal_sigusr1(signaled(30, false), "signal SIGUSR1")]
+#[case::signal_unknown_32(signaled(32, false), "signal 32")]
+fn termination_display_darwin(#[case] termination: Termination, #[case] expected: &str) {
+    assert_eq!(
+        termination.display(&DARWIN).to_string(),
         expected,
         "{termination:?}"
     );

@@ -9,6 +9,7 @@ mod fastspawn; // the fast spawn path keeps the spawn path's guarantees
 mod foreign; // foreign targets: the agent's report, runners, host views, qemu/Wine/WASI end to end
 mod formats; // JUnit, Markdown and HTML reports; the page in headless Chromium
 mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
+mod native_profiles; // the macOS and Windows MSVC profiles, written from documentation
 mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words
 mod profile; // profile loading and errors
