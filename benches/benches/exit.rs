@@ -17,7 +17,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
-use exitmatrix::spawn::Invocation;
+use exitmatrix::decode::{Termination, WaitConventions};
+use exitmatrix::fastspawn;
+use exitmatrix::observe::{self, Case, Direct, Observer};
+use exitmatrix::reap::{Control, Observed, Reapable, Reaper, StdWait, WaitId};
+use exitmatrix::spawn::{self, Invocation};
+use exitmatrix::watchdog::signal_group;
 use exitmatrix_benches::children::{self, path};
 use exitmatrix_benches::reap::{self, now_ns, Epoll, Sigchld, StampPage};
 use exitmatrix_benches::spawn::{self as methods, Program, Vfork};
@@ -48,7 +53,7 @@ impl Mode {
     }
 }
 
-fn ok<T>(what: &str, r: std::io::Result<T>) -> T {
+fn ok<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> T {
     r.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
@@ -58,6 +63,41 @@ fn exited_0(what: &str, status: libc::c_int) {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{what}: child ended with status {status:#x}"
     );
+}
+
+/// Asserts the last state a reaper saw is "exited 0".
+fn exited_0_states(what: &str, states: &[Observed]) {
+    assert_eq!(
+        states.last().map(|o| o.termination),
+        Some(Termination::Exited { code: 0 }),
+        "{what}: {states:?}"
+    );
+}
+
+/// A matrix cell's case for `invocation`, with the run's default limits.
+fn case(invocation: &Invocation) -> Case<'_> {
+    let limits = exitmatrix::matrix::Limits::default();
+    Case {
+        invocation,
+        core: false,
+        wait: &WaitConventions::LINUX,
+        timeout: limits.timeout,
+        grace: limits.grace,
+        continue_stops: true,
+        interrupt: None,
+    }
+}
+
+/// `reaper` as `observe::reap_watched` runs it, without the watchdog: the
+/// group is killed before the reap.
+fn reap_unwatched(reaper: &dyn Reaper, child: &mut dyn Reapable) -> std::io::Result<Vec<Observed>> {
+    let pgid = child.pid();
+    let mut before_reap = || signal_group(pgid, libc::SIGKILL);
+    let mut control = Control {
+        continue_stops: true,
+        before_reap: &mut before_reap,
+    };
+    reaper.reap(child, &WaitConventions::LINUX, &mut control)
 }
 
 /// Runs `methods` under criterion in `group`, then interleaved.
@@ -129,6 +169,7 @@ fn round_trip(c: &mut Criterion, mode: &Mode) {
         args: Vec::new(),
     };
     let mut vfork = Vfork::new();
+    let mut vfork_reset = Vfork::new();
     let mut vfork_pidfd = Vfork::new();
     let mut vfork_open = Vfork::new();
     let methods = vec![
@@ -137,6 +178,15 @@ fn round_trip(c: &mut Criterion, mode: &Mode) {
             timed(|| {
                 let pid = ok("clone", vfork.spawn(&noop));
                 exited_0("vfork-clone", ok("waitpid", reap::waitpid(pid)));
+            }),
+        ),
+        Method::new(
+            "vfork-reset-signals",
+            timed(|| {
+                // The floor plus the harness's signal reset in the child: the
+                // cost of that guarantee alone.
+                let pid = ok("clone", vfork_reset.spawn_reset_signals(&noop));
+                exited_0("vfork-reset-signals", ok("waitpid", reap::waitpid(pid)));
             }),
         ),
         Method::new(
@@ -176,23 +226,32 @@ fn round_trip(c: &mut Criterion, mode: &Mode) {
             }),
         ),
         Method::new(
-            "harness-fastspawn",
+            "harness-default",
             timed(|| {
-                let spawned = ok(
-                    "fastspawn",
-                    exitmatrix::fastspawn::spawn(&invocation, false),
-                );
-                assert_eq!(ok("reaping", reap::harness_reap(spawned.pid())), 0);
+                // A cell of the matrix's `waitid` column, as the matrix runs
+                // it: the fast spawn path, the watchdog, the reaper and the
+                // output.
+                let seen = ok("observing", Direct(WaitId).observe(&case(&invocation)));
+                exited_0_states("harness-default", &seen.states);
+            }),
+        ),
+        Method::new(
+            "harness-unwatched",
+            timed(|| {
+                // The same without the watchdog: what arming it costs.
+                let mut spawned = ok("fastspawn", fastspawn::spawn(&invocation, false));
+                let states = ok("reaping", reap_unwatched(&WaitId, &mut spawned));
+                exited_0_states("harness-unwatched", &states);
                 ok("finish", spawned.finish());
             }),
         ),
         Method::new(
             "harness-std",
             timed(|| {
-                let spawned = ok("spawn", exitmatrix::spawn::spawn(&invocation, false));
-                let pid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits");
-                assert_eq!(ok("reaping", reap::harness_reap(pid)), 0);
-                ok("finish", spawned.finish());
+                // The `std` column: std's Command (which forks, since
+                // `pre_exec` rules out its posix_spawn path) and Child::wait.
+                let seen = ok("observing", Direct(StdWait).observe(&case(&invocation)));
+                exited_0_states("harness-std", &seen.states);
             }),
         ),
     ];
@@ -273,41 +332,31 @@ fn reap_latency(c: &mut Criterion, mode: &Mode) {
             exited_0("wnohang-poll", ok("waitpid", reap::wnohang_poll(pid)));
             latency(now_ns(), &page)
         }),
-        Method::new("harness-fastspawn", || {
-            // The fast spawn path, reaped as the harness reaps.
+        Method::new("harness-default", || {
+            // The fast spawn path, reaped as a matrix cell of the `waitid`
+            // column reaps it (`observe::reap_watched`: the watchdog armed,
+            // the peek with WNOWAIT, the watchdog disarmed and the group
+            // killed, the reap).
             page.clear();
-            let spawned = ok(
-                "fastspawn",
-                exitmatrix::fastspawn::spawn(&invocation, false),
-            );
-            assert_eq!(ok("reaping", reap::harness_reap(spawned.pid())), 0);
+            let mut spawned = ok("fastspawn", fastspawn::spawn(&invocation, false));
+            let case = case(&invocation);
+            let reaped = observe::reap_watched(&WaitId, &mut spawned, &case);
             let took = latency(now_ns(), &page);
+            let (states, _) = ok("reaping", reaped);
+            exited_0_states("harness-default", &states);
             ok("finish", spawned.finish());
             took
         }),
         Method::new("harness-std", || {
-            // Today's harness: std's Command and the WaitId reaper itself, as
-            // an observer runs it. std forks (`pre_exec` rules out its
-            // posix_spawn path), so the parent wakes to copy-on-write faults.
+            // The `std` column: std's Command and Child::wait. std forks, so
+            // the parent wakes to copy-on-write faults.
             page.clear();
-            let mut spawned = ok("spawn", exitmatrix::spawn::spawn(&invocation, false));
-            let pgid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits");
-            let mut before_reap = || exitmatrix::watchdog::signal_group(pgid, libc::SIGKILL);
-            let mut control = exitmatrix::reap::Control {
-                continue_stops: true,
-                before_reap: &mut before_reap,
-            };
-            let states = ok(
-                "reaping",
-                exitmatrix::reap::Reaper::reap(
-                    &exitmatrix::reap::WaitId,
-                    &mut spawned.child,
-                    &exitmatrix::decode::WaitConventions::LINUX,
-                    &mut control,
-                ),
-            );
+            let mut spawned = ok("spawn", spawn::spawn(&invocation, false));
+            let case = case(&invocation);
+            let reaped = observe::reap_watched(&StdWait, &mut spawned.child, &case);
             let took = latency(now_ns(), &page);
-            assert_eq!(states.len(), 1, "{states:?}");
+            let (states, _) = ok("reaping", reaped);
+            exited_0_states("harness-std", &states);
             ok("finish", spawned.finish());
             took
         }),

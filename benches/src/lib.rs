@@ -3,8 +3,9 @@
 //! `cargo xtask bench-report`.
 //!
 //! Every method here is a raw system-call path written for measuring, not
-//! for the harness: the harness's own paths are `exitmatrix::spawn` and
-//! `exitmatrix::fastspawn`, which the benches call as they are.
+//! for the harness: the harness's own paths (`exitmatrix::observe::Direct`,
+//! `exitmatrix::fastspawn`, `exitmatrix::spawn`, the reapers) are called as
+//! they are, never copied.
 //!
 //! Linux only (clone, pidfds, signalfd, memfd).
 

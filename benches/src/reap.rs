@@ -144,20 +144,6 @@ fn waitid_by(
     Ok(unsafe { info.si_status() })
 }
 
-/// What the harness does to reap a probe (`exitmatrix::reap::WaitId` as
-/// `observe::Direct` runs it): peek with `waitid(..., WNOWAIT)`, kill what
-/// is left of the probe's group (`before_reap`), then reap with
-/// `waitid(P_PID, pid, ..., WEXITED | WSTOPPED | WCONTINUED)`. The same
-/// system calls, for a child the reapers cannot take yet (they take a std
-/// `Child`, and `exitmatrix::fastspawn` has none). Returns `si_status`.
-pub fn harness_reap(pid: libc::pid_t) -> io::Result<libc::c_int> {
-    let all = libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED;
-    waitid_by(libc::P_PID, pid_id(pid), all | libc::WNOWAIT)?;
-    // SAFETY: kill(2) of the group our unreaped child leads; no memory effects.
-    unsafe { libc::kill(-pid, libc::SIGKILL) };
-    waitid_by(libc::P_PID, pid_id(pid), all)
-}
-
 /// `waitpid(pid, &status, WNOHANG)` in a busy loop.
 pub fn wnohang_poll(pid: libc::pid_t) -> io::Result<libc::c_int> {
     let mut status = 0;

@@ -88,6 +88,27 @@ impl Vfork {
         self.clone_exec(program, 0, ptr::null_mut())
     }
 
+    /// Starts `program` after setting every signal disposition back to
+    /// SIG_DFL in the child (one `rt_sigaction` per signal, as the harness
+    /// does): what that guarantee alone costs over [`Vfork::spawn`].
+    pub fn spawn_reset_signals(&mut self, program: &Program) -> io::Result<libc::pid_t> {
+        let top = self.stack.as_mut_ptr_range().end;
+        // SAFETY: as in `clone_exec`; the child also makes rt_sigaction
+        // calls (async-signal-safe) on a constant all-zero action.
+        let pid = unsafe {
+            libc::clone(
+                reset_exec_child,
+                top.cast(),
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                ptr::from_ref(program).cast_mut().cast(),
+            )
+        };
+        if pid < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(pid)
+    }
+
     /// Starts `program` with `CLONE_PIDFD`; returns its pid and pidfd.
     pub fn spawn_pidfd(&mut self, program: &Program) -> io::Result<(libc::pid_t, OwnedFd)> {
         let mut pidfd: libc::c_int = -1;
@@ -128,6 +149,37 @@ impl Vfork {
 extern "C" fn exec_child(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `Program` passed to clone, alive while the parent
     // is suspended; this is the child before exec.
+    unsafe { (*arg.cast::<Program>()).exec() }
+}
+
+extern "C" fn reset_exec_child(arg: *mut libc::c_void) -> libc::c_int {
+    /// An all-zero kernel `struct sigaction`: SIG_DFL, no flags, no mask.
+    static DEFAULT: [u64; 8] = [0; 8];
+    /// The kernel's sigset_t: 64 signals, 128 on MIPS.
+    const SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        16
+    } else {
+        8
+    };
+    for signal in 1..=(SIGSET_BYTES as libc::c_long * 8) {
+        if signal == libc::c_long::from(libc::SIGKILL)
+            || signal == libc::c_long::from(libc::SIGSTOP)
+        {
+            continue;
+        }
+        // SAFETY: the raw system call with a valid all-zero action larger
+        // than the kernel's struct; the old action is not asked for.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                signal,
+                DEFAULT.as_ptr(),
+                ptr::null_mut::<u64>(),
+                SIGSET_BYTES,
+            )
+        };
+    }
+    // SAFETY: as in `exec_child`.
     unsafe { (*arg.cast::<Program>()).exec() }
 }
 

@@ -1,5 +1,6 @@
 //! The fast spawn path: a probe started with `clone(CLONE_VM | CLONE_VFORK)`
-//! on a stack of its own, then `execve`.
+//! on a stack of its own, then `execve`. It is how the `waitpid` and
+//! `waitid` observers ([`crate::observe::Direct`]) start their probes.
 //!
 //! It keeps every guarantee of [`crate::spawn`]: an empty environment,
 //! standard input from `/dev/null`, standard output and error captured apart,
@@ -72,11 +73,13 @@ use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use tempfile::TempDir;
 
-use crate::spawn::{Invocation, Leftovers};
+use crate::reap::{self, Pid, Reapable};
+use crate::spawn::{self, errno, Invocation, Leftovers};
 
 /// A running probe started by [`spawn`].
 ///
-/// Reap it by pid (`waitpid`, `waitid`, a pidfd), then call
+/// Reap it by pid (it is [`Reapable`], so any reaper that waits by pid
+/// takes it; or `waitpid`, `waitid`, a pidfd), then call
 /// [`FastSpawned::finish`]. Like std's `Child`, dropping it neither kills
 /// nor reaps the probe; its working directory is then removed.
 #[derive(Debug)]
@@ -85,6 +88,12 @@ pub struct FastSpawned {
     workdir: Workdir,
     stdout: File,
     stderr: File,
+}
+
+impl Reapable for FastSpawned {
+    fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
 }
 
 impl FastSpawned {
@@ -104,17 +113,8 @@ impl FastSpawned {
     pub fn finish(self) -> io::Result<Leftovers> {
         let stdout = read_capture(&self.stdout)?;
         let stderr = read_capture(&self.stderr)?;
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(self.workdir.dir.path())? {
-            names.push(entry?.file_name());
-        }
-        let mut cores: Vec<String> = names
-            .iter()
-            .filter_map(|n| n.to_str())
-            .filter(|n| *n == "core" || n.starts_with("core."))
-            .map(str::to_owned)
-            .collect();
-        cores.sort();
+        let names = spawn::entries(self.workdir.dir.path())?;
+        let cores = spawn::core_files(&names);
         if names.is_empty() && self.workdir.untouched()? {
             pool_put(self.workdir);
         } else {
@@ -151,7 +151,7 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
         .chain(std::iter::once(ptr::null()))
         .collect();
     let envp: [*const libc::c_char; 1] = [ptr::null()];
-    let core_limit = core_limit(core)?;
+    let core_limit = spawn::core_limit(core)?;
     let stdin = dev_null()?;
     let stdout = capture(c"exitmatrix-stdout")?;
     let stderr = capture(c"exitmatrix-stderr")?;
@@ -179,14 +179,7 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     if errno != 0 {
         // The child exited with 127 without exec'ing: reap it, so that no
         // zombie is left, and report what it saw.
-        let mut status = 0;
-        loop {
-            // SAFETY: waitpid on our own child with a valid out-pointer.
-            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-            if r == pid || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                break;
-            }
-        }
+        let _ = reap::discard(&mut Pid(pid));
         pool_put(workdir);
         return Err(io::Error::from_raw_os_error(errno));
     }
@@ -285,27 +278,10 @@ unsafe fn run_child(child: &ChildArgs) -> libc::c_int {
     // Every disposition back to the default, before signals are unblocked:
     // a handler inherited from the parent must never run here, and an
     // inherited "ignore" (SIGPIPE from std, SIGINT/SIGQUIT/SIGHUP from a
-    // shell or nohup) must not reach the probe. The raw system call also
-    // covers the signals glibc reserves (32, 33). See `spawn::reset_signals`.
-    for signal in 1..=(KERNEL_SIGSET_BYTES as libc::c_long * 8) {
-        if signal == libc::c_long::from(libc::SIGKILL)
-            || signal == libc::c_long::from(libc::SIGSTOP)
-        {
-            continue;
-        }
-        // SAFETY: an all-zero kernel sigaction (SIG_DFL, no flags, empty
-        // mask) larger than the kernel's struct on every architecture; the
-        // old action is not asked for.
-        unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                signal,
-                SIG_DFL_ACTION.as_ptr(),
-                ptr::null_mut::<u64>(),
-                KERNEL_SIGSET_BYTES,
-            )
-        };
-    }
+    // shell or nohup) must not reach the probe. See `spawn::reset_signals`.
+    // SAFETY: async-signal-safe system calls on constant data, in the child
+    // between clone and exec.
+    unsafe { spawn::reset_dispositions() };
     // SAFETY: plain async-signal-safe system-call wrappers, with arguments
     // the parent prepared and keeps alive; each failure is reported by errno.
     unsafe {
@@ -328,37 +304,12 @@ unsafe fn run_child(child: &ChildArgs) -> libc::c_int {
         // Nothing but 0, 1 and 2 reaches the probe. Failure (ENOSYS before
         // Linux 5.9) is harmless: std opens every descriptor close-on-exec.
         libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-        let none = [0u64; 2];
-        if libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            none.as_ptr(),
-            ptr::null_mut::<u64>(),
-            KERNEL_SIGSET_BYTES,
-        ) != 0
-        {
+        if spawn::unblock_all() != 0 {
             return errno();
         }
         libc::execve(child.program, child.argv, child.envp);
         errno()
     }
-}
-
-/// The kernel's sigset_t: 64 signals, 128 on MIPS.
-const KERNEL_SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-    16
-} else {
-    8
-};
-
-/// An all-zero kernel `struct sigaction`: SIG_DFL, no flags, empty mask.
-static SIG_DFL_ACTION: [u64; 8] = [0; 8];
-
-/// The calling thread's errno.
-fn errno() -> libc::c_int {
-    // SAFETY: __errno_location returns this thread's errno slot, always
-    // valid to read.
-    unsafe { *libc::__errno_location() }
 }
 
 fn empty_sigset() -> libc::sigset_t {
@@ -547,26 +498,6 @@ fn read_capture(file: &File) -> io::Result<Vec<u8>> {
         file.read_exact_at(&mut bytes, 0)?;
     }
     Ok(bytes)
-}
-
-/// The core limit for a case, keeping the hard limit: the hard limit when a
-/// core is expected, else one byte, which dumps nothing whatever
-/// `core_pattern` says. The same rule as `spawn::core_limit`.
-fn core_limit(core: bool) -> io::Result<libc::rlimit> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one `rlimit` through a valid pointer.
-    if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    limit.rlim_cur = if core {
-        limit.rlim_max
-    } else {
-        limit.rlim_max.min(1)
-    };
-    Ok(limit)
 }
 
 /// The path to exec: as given if it has a `/`, else the first executable

@@ -8,6 +8,7 @@
 //! ([`crate::view`]). Each observer is one column of the matrix.
 
 use std::fmt;
+use std::io;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use crate::catalogue::Behaviour;
 use crate::decode::WaitConventions;
 use crate::parent::{OwnCase, Setting};
-use crate::reap::{Control, Observed, Reaper};
+use crate::reap::{self, Control, Observed, Reapable, Reaper};
 use crate::spawn::{self, Invocation, Leftovers};
 use crate::view::Reported;
 use crate::watchdog::{signal_group, Sent, Watchdog};
@@ -124,6 +125,11 @@ pub trait Observer: fmt::Debug + Send + Sync {
 
 /// A direct reaper as an observer: the harness spawns the probe itself and
 /// waits for it by pid with the reaper.
+///
+/// The probe is started by [`crate::fastspawn`] (on Linux), unless the
+/// reaper needs std's `Child` ([`Reaper::needs_std_child`]): then by
+/// [`crate::spawn`], through std's `Command`, so that std's own spawn and
+/// wait stay observable.
 #[derive(Debug)]
 pub struct Direct<R>(pub R);
 
@@ -151,37 +157,10 @@ impl<R: Reaper> Observer for Direct<R> {
 
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
         let command = case.invocation.display();
-        let mut spawned = spawn::spawn(case.invocation, case.core)
+        let mut probe = Probe::spawn(self.0.needs_std_child(), case.invocation, case.core)
             .map_err(|e| format!("cannot spawn {command}: {e}"))?;
-        // The probe leads its own process group (spawn puts it there).
-        let pgid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits in pid_t");
-        let mut armed =
-            Some(Watchdog::global().arm(pgid, case.timeout, case.grace, case.interrupt.cloned()));
-        let mut watchdog = Sent::new();
-        let mut before_reap = || {
-            if let Some(armed) = armed.take() {
-                watchdog = armed.disarm();
-            }
-            // Whatever the probe left in its group (a grandchild holding
-            // its output, say) goes with it.
-            signal_group(pgid, libc::SIGKILL);
-        };
-        let mut control = Control {
-            continue_stops: case.continue_stops,
-            before_reap: &mut before_reap,
-        };
-        let reaped = self.0.reap(&mut spawned.child, case.wait, &mut control);
-        let states = match reaped {
-            Ok(states) => states,
-            Err(e) => {
-                // Never leave a child behind: kill its group and reap it
-                // before reporting (errors here add nothing to the first).
-                signal_group(pgid, libc::SIGKILL);
-                let _ = spawned.child.wait();
-                return Err(format!("{} failed: {e}", self.0.name()));
-            }
-        };
-        let leftovers = spawned
+        let (states, watchdog) = reap_watched(&self.0, probe.child(), case)?;
+        let leftovers = probe
             .finish()
             .map_err(|e| format!("cannot collect the probe's output: {e}"))?;
         Ok(Observation {
@@ -195,12 +174,92 @@ impl<R: Reaper> Observer for Direct<R> {
     }
 }
 
+/// Reaps a probe as a direct observer does, with the case's watchdog armed
+/// for the probe's process group (the probe leads it, as both spawn paths
+/// make it). Once the probe has ended, and before it is reaped (so its pid,
+/// and the group id, cannot be reused), the watchdog is disarmed and
+/// whatever is left of the group (a grandchild holding the output, say) is
+/// killed. Returns the states and the signals the watchdog sent.
+///
+/// If reaping fails, the group is killed and the probe reaped before the
+/// error is returned, so no child is left behind either way.
+pub fn reap_watched(
+    reaper: &dyn Reaper,
+    child: &mut dyn Reapable,
+    case: &Case<'_>,
+) -> Result<(Vec<Observed>, Sent), String> {
+    let pgid = child.pid();
+    let mut armed =
+        Some(Watchdog::global().arm(pgid, case.timeout, case.grace, case.interrupt.cloned()));
+    let mut watchdog = Sent::new();
+    let mut before_reap = || {
+        if let Some(armed) = armed.take() {
+            watchdog = armed.disarm();
+        }
+        signal_group(pgid, libc::SIGKILL);
+    };
+    let mut control = Control {
+        continue_stops: case.continue_stops,
+        before_reap: &mut before_reap,
+    };
+    match reaper.reap(child, case.wait, &mut control) {
+        Ok(states) => Ok((states, watchdog)),
+        Err(e) => {
+            // Errors here add nothing to the first.
+            signal_group(pgid, libc::SIGKILL);
+            let _ = reap::discard(child);
+            Err(format!("{} failed: {e}", reaper.name()))
+        }
+    }
+}
+
+/// A probe started for a direct reaper.
+#[derive(Debug)]
+enum Probe {
+    /// Started through std's `Command` ([`crate::spawn::spawn`]).
+    Std(spawn::Spawned),
+    /// Started by the fast path ([`crate::fastspawn::spawn`]).
+    #[cfg(target_os = "linux")]
+    Fast(crate::fastspawn::FastSpawned),
+}
+
+impl Probe {
+    /// Starts `invocation` through std's `Command` if `std_child`, else by
+    /// the fast path where there is one.
+    fn spawn(std_child: bool, invocation: &Invocation, core: bool) -> io::Result<Probe> {
+        #[cfg(target_os = "linux")]
+        if !std_child {
+            return crate::fastspawn::spawn(invocation, core).map(Probe::Fast);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = std_child;
+        spawn::spawn(invocation, core).map(Probe::Std)
+    }
+
+    fn child(&mut self) -> &mut dyn Reapable {
+        match self {
+            Probe::Std(spawned) => &mut spawned.child,
+            #[cfg(target_os = "linux")]
+            Probe::Fast(spawned) => spawned,
+        }
+    }
+
+    /// The output and core files; call once the probe has been reaped.
+    fn finish(self) -> io::Result<Leftovers> {
+        match self {
+            Probe::Std(spawned) => spawned.finish(),
+            #[cfg(target_os = "linux")]
+            Probe::Fast(spawned) => spawned.finish(),
+        }
+    }
+}
+
 /// The direct reapers as observers, in report order.
 pub fn direct() -> Vec<Box<dyn Observer>> {
     vec![
-        Box::new(Direct(crate::reap::WaitPid)),
-        Box::new(Direct(crate::reap::WaitId)),
-        Box::new(Direct(crate::reap::StdWait)),
+        Box::new(Direct(reap::WaitPid)),
+        Box::new(Direct(reap::WaitId)),
+        Box::new(Direct(reap::StdWait)),
     ]
 }
 

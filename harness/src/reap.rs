@@ -5,6 +5,11 @@
 //! order. When the child stops, the reaper continues it with `SIGCONT`, so a
 //! probe that stops itself ends. Reapers that disagree about the same
 //! behaviour are a finding in themselves.
+//!
+//! A child is anything [`Reapable`]: a pid ([`Pid`]), a probe started by
+//! [`crate::fastspawn`], or std's `Child`. The `waitpid` and `waitid` reapers
+//! need only the pid; the `std` reaper needs std's `Child`
+//! ([`Reaper::needs_std_child`]), so that std's own `wait` is what it shows.
 
 use std::fmt;
 use std::io;
@@ -48,17 +53,54 @@ impl fmt::Debug for Control<'_> {
     }
 }
 
+/// A child a reaper can wait for: an unreaped child of this process.
+pub trait Reapable {
+    /// Its pid, which stays its own until it is reaped.
+    fn pid(&self) -> libc::pid_t;
+
+    /// std's handle on it, if std's `Command` started it.
+    fn std_child(&mut self) -> Option<&mut Child> {
+        None
+    }
+}
+
+/// A child known by its pid alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pid(pub libc::pid_t);
+
+impl Reapable for Pid {
+    fn pid(&self) -> libc::pid_t {
+        self.0
+    }
+}
+
+impl Reapable for Child {
+    fn pid(&self) -> libc::pid_t {
+        libc::pid_t::try_from(self.id()).expect("a pid fits in pid_t")
+    }
+
+    fn std_child(&mut self) -> Option<&mut Child> {
+        Some(self)
+    }
+}
+
 /// A way of waiting for a child.
 pub trait Reaper: fmt::Debug + Send + Sync {
     /// The name used in profiles, reports and on the command line.
     fn name(&self) -> &'static str;
+
+    /// Whether it can only wait for a child that std's `Command` started
+    /// ([`Reapable::std_child`]); the others wait for any child by pid.
+    fn needs_std_child(&self) -> bool {
+        false
+    }
 
     /// Waits until `child` has ended, continuing it each time it stops (if
     /// `control` says so), and returns every state observed, the final one
     /// last.
     fn reap(
         &self,
-        child: &mut Child,
+        child: &mut dyn Reapable,
         conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>>;
@@ -83,11 +125,11 @@ impl Reaper for WaitPid {
 
     fn reap(
         &self,
-        child: &mut Child,
+        child: &mut dyn Reapable,
         conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        let pid = pid_of(child);
+        let pid = child.pid();
         collect_states(pid, control, || {
             let mut status = 0;
             // SAFETY: `status` is a valid out-pointer; `pid` is our child.
@@ -119,11 +161,11 @@ impl Reaper for WaitId {
 
     fn reap(
         &self,
-        child: &mut Child,
+        child: &mut dyn Reapable,
         _conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        let pid = pid_of(child);
+        let pid = child.pid();
         collect_states(pid, control, || {
             let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
             Ok(Observed {
@@ -150,13 +192,23 @@ impl Reaper for StdWait {
         "std"
     }
 
+    fn needs_std_child(&self) -> bool {
+        true
+    }
+
     fn reap(
         &self,
-        child: &mut Child,
+        child: &mut dyn Reapable,
         _conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        let pid = pid_of(child);
+        let pid = child.pid();
+        let child = child.std_child().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the std reaper needs a child started by std's Command",
+            )
+        })?;
         let mut stops = 0;
         loop {
             let options = if control.continue_stops {
@@ -204,8 +256,17 @@ impl Reaper for StdWait {
     }
 }
 
-fn pid_of(child: &Child) -> libc::pid_t {
-    libc::pid_t::try_from(child.id()).expect("a pid fits in pid_t")
+/// Waits for `child` to end and reaps it, discarding its status: for a
+/// caller that has given up on it (and killed it), so that no zombie is
+/// left. Does not continue a stopped child.
+pub fn discard(child: &mut dyn Reapable) -> io::Result<()> {
+    if let Some(child) = child.std_child() {
+        return child.wait().map(drop);
+    }
+    let pid = child.pid();
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+    retry_eintr(|| unsafe { libc::waitpid(pid, &mut status, 0) }).map(drop)
 }
 
 /// Calls `next` until it yields a final state, continuing the child after

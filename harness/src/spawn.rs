@@ -1,4 +1,5 @@
-//! Starting a probe: the one place where a probe process is created.
+//! Starting a probe through std's `Command`, and what both spawn paths
+//! share.
 //!
 //! Every probe runs with an empty environment (this project's machines set
 //! `RUST_BACKTRACE=1`, which changes what a panicking probe prints and makes it
@@ -6,6 +7,13 @@
 //! into files, in a temporary working directory of its own, in its own
 //! process group, with every signal disposition at its default and an
 //! explicit core-dump limit.
+//!
+//! [`spawn`] starts the probes of the `std` reaper (so that std's own spawn
+//! and `Child::wait` are what that column shows) and the parents (shells,
+//! Python, the foreign agents). The `waitpid` and `waitid` reapers' probes
+//! are started by [`crate::fastspawn`] on Linux, with the same guarantees;
+//! the core limit, the signal reset and the listing of core files are
+//! shared from here.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -81,12 +89,7 @@ impl Spawned {
     pub fn finish(self) -> io::Result<Leftovers> {
         let stdout = std::fs::read(self.dir.path().join(STDOUT_FILE))?;
         let stderr = std::fs::read(self.dir.path().join(STDERR_FILE))?;
-        let mut cores: Vec<String> = std::fs::read_dir(self.dir.path())?
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n == "core" || n.starts_with("core."))
-            .collect();
-        cores.sort();
+        let cores = core_files(&entries(self.dir.path())?);
         self.dir.close()?;
         Ok(Leftovers {
             stdout,
@@ -123,25 +126,47 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<Spawned> {
         .stderr(stderr)
         .process_group(0);
     // SAFETY: the closure runs in the child between fork and exec, so it may
-    // only call async-signal-safe functions: setrlimit, sigaction,
-    // sigemptyset and sigprocmask are all on POSIX's list (XSH 2.4.3). It
-    // allocates nothing and touches no lock; `core_limit` was computed in the
+    // only call async-signal-safe functions: setrlimit and `reset_signals`
+    // (sigaction and sigprocmask, or their system calls) are on POSIX's list
+    // (XSH 2.4.3). It allocates nothing and touches no lock (an `io::Error`
+    // from an errno allocates nothing); `core_limit` was computed in the
     // parent and is copied in.
     unsafe {
         command.pre_exec(move || {
             if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            reset_signals();
-            Ok(())
+            match reset_signals() {
+                0 => Ok(()),
+                errno => Err(io::Error::from_raw_os_error(errno)),
+            }
         });
     }
     let child = command.spawn()?;
     Ok(Spawned { child, dir })
 }
 
+/// The names in a probe's directory.
+pub(crate) fn entries(dir: &Path) -> io::Result<Vec<OsString>> {
+    std::fs::read_dir(dir)?
+        .map(|entry| Ok(entry?.file_name()))
+        .collect()
+}
+
+/// The core files among `names` (`core`, `core.<anything>`), sorted.
+pub(crate) fn core_files(names: &[OsString]) -> Vec<String> {
+    let mut cores: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.to_str())
+        .filter(|n| *n == "core" || n.starts_with("core."))
+        .map(str::to_owned)
+        .collect();
+    cores.sort();
+    cores
+}
+
 /// The core limit for a case, keeping the hard limit as it is.
-fn core_limit(core: bool) -> io::Result<libc::rlimit> {
+pub(crate) fn core_limit(core: bool) -> io::Result<libc::rlimit> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -162,67 +187,136 @@ fn core_limit(core: bool) -> io::Result<libc::rlimit> {
 }
 
 /// Puts every signal back to its default action and unblocks all of them.
+/// Returns 0, or the errno of the step that failed.
 ///
 /// `exec` resets caught signals, but ignored ones stay ignored: the harness
 /// may itself have been started with SIGINT and SIGQUIT ignored (a background
 /// job of a non-interactive shell) or SIGHUP ignored (`nohup`), and std
-/// ignores SIGPIPE. A probe must meet the defaults.
+/// ignores SIGPIPE. A probe must meet the defaults. The dispositions are
+/// written without being read first: reading them costs as many system
+/// calls.
 ///
-/// On Linux this calls the `rt_sigaction` system call directly, because the C
-/// library's `sigaction` refuses the signals it reserves for itself (glibc's
-/// 32 and 33), and an inherited "ignore" on those must not reach a probe
-/// either. An all-zero kernel `struct sigaction` is SIG_DFL with no flags and
-/// an empty mask on every architecture, whatever the field order.
+/// On Linux this calls the `rt_sigaction` and `rt_sigprocmask` system calls
+/// directly, because the C library's wrappers refuse or skip the signals it
+/// reserves for itself (glibc's 32 and 33), and an inherited "ignore" or
+/// block on those must not reach a probe either. An all-zero kernel
+/// `struct sigaction` is SIG_DFL with no flags and an empty mask on every
+/// architecture, whatever the field order.
 ///
 /// # Safety
-/// Async-signal-safe; meant for the child between fork and exec.
-unsafe fn reset_signals() {
-    #[cfg(target_os = "linux")]
-    {
-        // The kernel's sigset_t: 64 signals, 128 on MIPS.
-        const SIGSET_SIZE: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-            16
-        } else {
-            8
+/// Async-signal-safe, allocates nothing and takes no lock; meant for a
+/// child between fork (or [`crate::fastspawn`]'s clone) and exec. Once it
+/// has returned, no signal handler of the parent can run in the child.
+unsafe fn reset_signals() -> libc::c_int {
+    // SAFETY: async-signal-safe system calls on constant data, as this
+    // function's own contract requires.
+    unsafe { reset_dispositions() };
+    // SAFETY: as above.
+    if unsafe { unblock_all() } != 0 {
+        return errno();
+    }
+    0
+}
+
+/// Every disposition but SIGKILL's and SIGSTOP's to SIG_DFL (the first half
+/// of [`reset_signals`]).
+///
+/// # Safety
+/// As [`reset_signals`].
+#[cfg(target_os = "linux")]
+pub(crate) unsafe fn reset_dispositions() {
+    for signal in 1..=(KERNEL_SIGSET_BYTES as libc::c_long * 8) {
+        if signal == libc::c_long::from(libc::SIGKILL)
+            || signal == libc::c_long::from(libc::SIGSTOP)
+        {
+            continue;
+        }
+        // SAFETY: `SIG_DFL_ACTION` is larger than the kernel's struct
+        // sigaction on every architecture and all zero; the old action is
+        // not asked for. Failure (none expected) leaves the default anyway.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                signal,
+                SIG_DFL_ACTION.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                KERNEL_SIGSET_BYTES,
+            )
         };
-        let default = [0u64; 8];
-        for signal in 1..=(SIGSET_SIZE as libc::c_long * 8) {
-            if signal == libc::SIGKILL as libc::c_long || signal == libc::SIGSTOP as libc::c_long {
-                continue;
-            }
-            // SAFETY: `default` is larger than the kernel's struct sigaction
-            // on every architecture and all zero; the old action is not
-            // asked for. Failure (none expected) leaves the default anyway.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_rt_sigaction,
-                    signal,
-                    default.as_ptr(),
-                    std::ptr::null_mut::<u64>(),
-                    SIGSET_SIZE,
-                )
-            };
-        }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        // SAFETY: an all-zero sigaction is a valid value to fill in.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = libc::SIG_DFL;
-        for signal in 1..32 {
-            if signal == libc::SIGKILL || signal == libc::SIGSTOP {
-                continue;
-            }
-            // SAFETY: `action` is valid; reserved numbers fail harmlessly.
-            unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+}
+
+/// Every disposition but SIGKILL's and SIGSTOP's to SIG_DFL (the first half
+/// of [`reset_signals`]).
+///
+/// # Safety
+/// As [`reset_signals`].
+#[cfg(not(target_os = "linux"))]
+pub(crate) unsafe fn reset_dispositions() {
+    // SAFETY: an all-zero sigaction is a valid value to fill in.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = libc::SIG_DFL;
+    for signal in 1..32 {
+        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+            continue;
         }
+        // SAFETY: `action` is valid; reserved numbers fail harmlessly.
+        unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
     }
+}
+
+/// Sets the signal mask to the empty set (the second half of
+/// [`reset_signals`]); 0 on success, else errno says why.
+///
+/// # Safety
+/// As [`reset_signals`].
+#[cfg(target_os = "linux")]
+pub(crate) unsafe fn unblock_all() -> libc::c_long {
+    let none = [0u64; 2];
+    // SAFETY: an empty kernel sigset, at least KERNEL_SIGSET_BYTES long, as
+    // the new mask; the old one is not asked for.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            none.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            KERNEL_SIGSET_BYTES,
+        )
+    }
+}
+
+/// Sets the signal mask to the empty set (the second half of
+/// [`reset_signals`]); 0 on success, else errno says why.
+///
+/// # Safety
+/// As [`reset_signals`].
+#[cfg(not(target_os = "linux"))]
+pub(crate) unsafe fn unblock_all() -> libc::c_int {
     // SAFETY: an all-zero sigset_t is a valid value for sigemptyset to fill.
     let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is a valid sigset_t; SIG_SETMASK with an empty set
     // unblocks every signal.
     unsafe {
         libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut())
     }
+}
+
+/// The kernel's sigset_t: 64 signals, 128 on MIPS.
+#[cfg(target_os = "linux")]
+const KERNEL_SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+    16
+} else {
+    8
+};
+
+/// An all-zero kernel `struct sigaction`: SIG_DFL, no flags, empty mask.
+#[cfg(target_os = "linux")]
+static SIG_DFL_ACTION: [u64; 8] = [0; 8];
+
+/// The calling thread's errno, read without allocating (safe in a child
+/// between fork or clone and exec).
+pub(crate) fn errno() -> libc::c_int {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }

@@ -74,7 +74,7 @@ const GOALS: [Goal; 4] = [
     Goal {
         what: "harness spawn + reap ÷ vfork-style floor, interleaved p50",
         group: "round-trip",
-        method: "harness-fastspawn",
+        method: "harness-default",
         baseline: "vfork-clone",
         stat: Stat::P50,
         limit: 1.10,
@@ -82,7 +82,7 @@ const GOALS: [Goal; 4] = [
     Goal {
         what: "harness spawn + reap ÷ vfork-style floor, criterion mean",
         group: "round-trip",
-        method: "harness-fastspawn",
+        method: "harness-default",
         baseline: "vfork-clone",
         stat: Stat::Mean,
         limit: 1.10,
@@ -90,7 +90,7 @@ const GOALS: [Goal; 4] = [
     Goal {
         what: "harness reap ÷ blocking waitid, p50",
         group: "reap-latency",
-        method: "harness-fastspawn",
+        method: "harness-default",
         baseline: "waitid",
         stat: Stat::P50,
         limit: 1.10,
@@ -98,7 +98,7 @@ const GOALS: [Goal; 4] = [
     Goal {
         what: "harness reap ÷ blocking waitid, p99",
         group: "reap-latency",
-        method: "harness-fastspawn",
+        method: "harness-default",
         baseline: "waitid",
         stat: Stat::P99,
         limit: 1.10,

@@ -5,7 +5,13 @@ use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use exitmatrix::decode::{Termination, WaitConventions};
 use exitmatrix::fastspawn::{spawn, FastSpawned};
+use exitmatrix::observe::{self, Case};
+use exitmatrix::reap::{self, Observed, Pid, Reapable, Reaper};
+use exitmatrix::signal::Signal;
 use exitmatrix::spawn::{Invocation, Leftovers};
 use rstest::rstest;
 
@@ -324,7 +330,7 @@ fn exec_errors_are_reported_precisely(
     let err = (0..50)
         .find_map(|_| match spawn(&invocation, false) {
             Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
+                std::thread::sleep(Duration::from_millis(10));
                 None
             }
             other => Some(other),
@@ -387,4 +393,159 @@ fn spawns_from_many_threads_at_once() {
             });
         }
     });
+}
+
+/// Reaps `child` with `reaper`, continuing stops; `before_reap` counts its
+/// calls.
+fn reap_with(reaper: &dyn Reaper, child: &mut dyn Reapable) -> (Vec<Observed>, usize) {
+    let mut calls = 0;
+    let mut before_reap = || calls += 1;
+    let mut control = reap::Control {
+        continue_stops: true,
+        before_reap: &mut before_reap,
+    };
+    let states = reaper
+        .reap(child, &WaitConventions::LINUX, &mut control)
+        .unwrap_or_else(|e| panic!("{}: {e}", reaper.name()));
+    (states, calls)
+}
+
+/// The pid reapers follow a stop of a fast-spawned probe to its exit, by
+/// the probe itself or by its bare pid, and call `before_reap` once, while
+/// the probe is an unreaped zombie.
+#[rstest]
+#[case::waitpid_probe(&reap::WaitPid, false)]
+#[case::waitpid_pid(&reap::WaitPid, true)]
+#[case::waitid_probe(&reap::WaitId, false)]
+#[case::waitid_pid(&reap::WaitId, true)]
+fn pid_reapers_follow_a_stop_to_the_exit(#[case] reaper: &dyn Reaper, #[case] bare_pid: bool) {
+    let mut spawned = spawn(&sh("kill -STOP $$; exit 3"), false).unwrap();
+    let pid = spawned.pid();
+    let mut zombie_at_before_reap = None;
+    let mut before_reap = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .map(|(_, a)| a.trim_start().to_owned());
+        zombie_at_before_reap = Some(state.is_some_and(|s| s.starts_with('Z')));
+    };
+    let mut control = reap::Control {
+        continue_stops: true,
+        before_reap: &mut before_reap,
+    };
+    let mut bare = Pid(pid);
+    let child: &mut dyn Reapable = if bare_pid { &mut bare } else { &mut spawned };
+    let states = reaper
+        .reap(child, &WaitConventions::LINUX, &mut control)
+        .unwrap();
+    spawned.finish().unwrap();
+    let seq: Vec<Termination> = states.iter().map(|o| o.termination).collect();
+    let stop = Termination::Stopped {
+        signal: Signal(libc::SIGSTOP),
+    };
+    let exit = Termination::Exited { code: 3 };
+    assert!(
+        seq == [stop, Termination::Continued, exit] || seq == [stop, exit],
+        "{}: {seq:?}",
+        reaper.name()
+    );
+    assert_eq!(zombie_at_before_reap, Some(true), "{}", reaper.name());
+}
+
+#[rstest]
+#[case::waitpid(&reap::WaitPid)]
+#[case::waitid(&reap::WaitId)]
+fn pid_reapers_see_a_signal_death(#[case] reaper: &dyn Reaper) {
+    let mut spawned = spawn(&sh("kill -TERM $$"), false).unwrap();
+    let (states, calls) = reap_with(reaper, &mut spawned);
+    spawned.finish().unwrap();
+    assert_eq!(calls, 1);
+    assert_eq!(
+        states.iter().map(|o| o.termination).collect::<Vec<_>>(),
+        [Termination::Signaled {
+            signal: Signal(libc::SIGTERM),
+            core_dumped: false
+        }]
+    );
+}
+
+/// std's reaper only reports what std's `Child::wait` says, so it refuses a
+/// child std did not start, and leaves it for the caller to reap.
+#[test]
+fn the_std_reaper_refuses_a_child_std_did_not_start() {
+    assert!(reap::StdWait.needs_std_child());
+    assert!(!reap::WaitPid.needs_std_child() && !reap::WaitId.needs_std_child());
+    let mut spawned = spawn(&sh("exit 5"), false).unwrap();
+    let mut nothing = || {};
+    let mut control = reap::Control {
+        continue_stops: true,
+        before_reap: &mut nothing,
+    };
+    let err = reap::StdWait
+        .reap(&mut spawned, &WaitConventions::LINUX, &mut control)
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    reap::discard(&mut spawned).unwrap();
+    spawned.finish().unwrap();
+}
+
+fn case(invocation: &Invocation) -> Case<'_> {
+    Case {
+        invocation,
+        core: false,
+        wait: &WaitConventions::LINUX,
+        timeout: Duration::from_secs(30),
+        grace: Duration::from_secs(1),
+        continue_stops: true,
+        interrupt: None,
+    }
+}
+
+/// The `waitpid` and `waitid` observers start probes by the fast path (the
+/// working directory starts empty) and the `std` observer through std's
+/// `Command` (its capture files are in the directory); every guarantee
+/// holds on both.
+#[rstest]
+#[case::waitpid("waitpid", "")]
+#[case::waitid("waitid", "")]
+#[case::std("std", ".exitmatrix-stderr .exitmatrix-stdout")]
+fn direct_observers_spawn_by_their_reapers_path(#[case] name: &str, #[case] listing: &str) {
+    // SAFETY: SIGUSR2 to SIG_IGN affects nothing else in the test binary,
+    // which never uses SIGUSR2 (the spawn tests ignore it too).
+    unsafe { libc::signal(libc::SIGUSR2, libc::SIG_IGN) };
+    // The shell's own environment as it was exec'd (the shell itself adds
+    // PWD to what `env` would print), and its ignored signals (not its
+    // mask, which the shell changes while it waits for a command).
+    let script = "echo $(ls -A); echo $(tr '\\0' ' ' < /proc/$$/environ); ulimit -c; \
+        grep '^SigIgn' /proc/$$/status; \
+        [ $$ = $(cut -d' ' -f5 /proc/$$/stat) ] && echo leader; cat; echo err >&2; exit 4";
+    let invocation = sh(script);
+    let observer = observe::by_name(name).unwrap();
+    let seen = observer.observe(&case(&invocation)).unwrap();
+    let out = String::from_utf8_lossy(&seen.leftovers.stdout);
+    let want = format!("{listing}\n\n0\nSigIgn:\t0000000000000000\nleader\n");
+    assert_eq!(out, want, "{name}: {seen:?}");
+    assert_eq!(seen.leftovers.stderr, b"err\n", "{name}: {seen:?}");
+    assert_eq!(
+        seen.states.last().map(|o| o.termination),
+        Some(Termination::Exited { code: 4 }),
+        "{name}: {seen:?}"
+    );
+    assert!(seen.watchdog.is_empty(), "{name}: {seen:?}");
+}
+
+/// A probe that cannot be started is an error of the observer, which leaves
+/// no child behind.
+#[rstest]
+#[case::waitpid("waitpid")]
+#[case::waitid("waitid")]
+#[case::std("std")]
+fn a_direct_observer_reports_a_missing_probe(#[case] name: &str) {
+    let invocation = program("/nonexistent/probe");
+    let observer = observe::by_name(name).unwrap();
+    let err = observer.observe(&case(&invocation)).unwrap_err();
+    assert!(
+        err.starts_with("cannot spawn /nonexistent/probe: ") && err.contains("No such file"),
+        "{name}: {err}"
+    );
 }
