@@ -1,0 +1,10 @@
+//! The in-target agent's report lines: parsing is total, and an error names
+//! a line that exists.
+#![no_main]
+
+use exitmatrix::agent;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|text: &str| {
+    let _ = agent::parse(text);
+});
