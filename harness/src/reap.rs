@@ -19,7 +19,6 @@ use std::process::Child;
 use serde::Serialize;
 
 use crate::decode::{self, RawStatus, Termination, WaitConventions};
-use crate::signal::Signal;
 
 /// One state a reaper observed, raw and decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -225,28 +224,9 @@ impl Reaper for StdWait {
         }
         (control.before_reap)();
         let status = child.wait()?;
-        let termination = if let Some(code) = status.code() {
-            Termination::Exited {
-                code: i64::from(code),
-            }
-        } else if let Some(signal) = status.signal() {
-            Termination::Signaled {
-                signal: Signal(signal),
-                core_dumped: status.core_dumped(),
-            }
-        } else if let Some(signal) = status.stopped_signal() {
-            Termination::Stopped {
-                signal: Signal(signal),
-            }
-        } else if status.continued() {
-            Termination::Continued
-        } else {
-            Termination::Unrecognised {
-                raw: RawStatus::WaitStatus {
-                    status: status.into_raw(),
-                },
-            }
-        };
+        // What std's accessors say, read the same way the assertion
+        // library reads an ExitStatus.
+        let termination = crate::assert::termination_of(&status);
         Ok(vec![Observed {
             raw: RawStatus::WaitStatus {
                 status: status.into_raw(),
