@@ -17,12 +17,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
-use exitmatrix::decode::{Termination, WaitConventions};
-use exitmatrix::fastspawn;
-use exitmatrix::observe::{self, Case, Direct, Observer};
-use exitmatrix::reap::{Control, Observed, Reapable, Reaper, StdWait, WaitId};
-use exitmatrix::spawn::{self, Invocation};
-use exitmatrix::watchdog::signal_group;
+use exitmatrix::observers::observe::{self, Case, Direct, Observer};
+use exitmatrix::process::fastspawn;
+use exitmatrix::process::reap::{Control, Observed, Reapable, Reaper, StdWait, WaitId};
+use exitmatrix::process::spawn::{self, Invocation};
+use exitmatrix::process::watchdog::signal_group;
+use exitmatrix::pure::decode::{Termination, WaitConventions};
 use exitmatrix_benches::children::{self, path};
 use exitmatrix_benches::reap::{self, now_ns, Epoll, Sigchld, StampPage};
 use exitmatrix_benches::spawn::{self as methods, Program, Vfork};
@@ -76,7 +76,7 @@ fn exited_0_states(what: &str, states: &[Observed]) {
 
 /// A matrix cell's case for `invocation`, with the run's default limits.
 fn case(invocation: &Invocation) -> Case<'_> {
-    let limits = exitmatrix::matrix::Limits::default();
+    let limits = exitmatrix::engine::matrix::Limits::default();
     Case {
         invocation,
         core: false,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use exitmatrix::catalogue::{Build, ProbeBin};
+use exitmatrix::pure::catalogue::{Build, ProbeBin};
 
 /// `_start` → `exit_group(0)`: no C library, no loader (`probes/noop.c`).
 pub const NOOP: &str = env!("EXITMATRIX_BENCH_NOOP");
@@ -16,7 +16,7 @@ pub const STAMP: &str = env!("EXITMATRIX_BENCH_STAMP");
 /// The workspace's target directory: `CARGO_TARGET_DIR`, else `target`.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || exitmatrix::probes::workspace_root().join("target"),
+        || exitmatrix::toolchain::probes::workspace_root().join("target"),
         PathBuf::from,
     )
 }
@@ -26,7 +26,7 @@ pub fn target_dir() -> PathBuf {
 /// build never waits on the lock of the `cargo bench` running it.
 pub fn rust_main_unit() -> PathBuf {
     let dir = target_dir().join("bench-probes");
-    let set = exitmatrix::probes::build_native(&dir, &[Build::Unwind])
+    let set = exitmatrix::toolchain::probes::build_native(&dir, &[Build::Unwind])
         .unwrap_or_else(|e| panic!("building the Rust probe into {}: {e}", dir.display()));
     set.path(Build::Unwind, ProbeBin::MainUnit)
         .expect("the unwind build was made")

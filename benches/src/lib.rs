@@ -3,8 +3,8 @@
 //! `cargo xtask bench-report`.
 //!
 //! Every method here is a raw system-call path written for measuring, not
-//! for the harness: the harness's own paths (`exitmatrix::observe::Direct`,
-//! `exitmatrix::fastspawn`, `exitmatrix::spawn`, the reapers) are called as
+//! for the harness: the harness's own paths (`exitmatrix::observers::observe::Direct`,
+//! `exitmatrix::process::fastspawn`, `exitmatrix::process::spawn`, the reapers) are called as
 //! they are, never copied.
 //!
 //! Linux only (clone, pidfds, signalfd, memfd).

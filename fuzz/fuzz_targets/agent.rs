@@ -2,7 +2,7 @@
 //! a line that exists.
 #![no_main]
 
-use exitmatrix::agent;
+use exitmatrix::engine::agent;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -2,8 +2,8 @@
 //! shows back as words that parse to the same sequence.
 #![no_main]
 
-use exitmatrix::outcome;
-use exitmatrix::signal::SignalTable;
+use exitmatrix::pure::outcome;
+use exitmatrix::pure::signal::SignalTable;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use exitmatrix::observe;
-use exitmatrix::profile::{Profile, ProfileError};
+use exitmatrix::observers::observe;
+use exitmatrix::pure::profile::{Profile, ProfileError};
 use libfuzzer_sys::fuzz_target;
 use tempfile::TempDir;
 

@@ -14,7 +14,7 @@
 //! ```
 //! use assert_cmd::Command;
 //! use exitmatrix::assert::AssertEnd;
-//! use exitmatrix::signal::Signal;
+//! use exitmatrix::pure::signal::Signal;
 //!
 //! Command::new("sh").args(["-c", "kill -ABRT $$"]).assert().signaled(Signal::ABRT);
 //! Command::new("sh").args(["-c", "exit 255"]).assert().exited(255);
@@ -30,13 +30,13 @@ use predicates_core::reflection::{Case, PredicateReflection, Product};
 use predicates_core::Predicate;
 use predicates_tree::CaseTreeExt;
 
-use crate::decode::{RawStatus, Termination};
-use crate::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
+use crate::pure::decode::{RawStatus, Termination};
+use crate::pure::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
 
 /// The host's signals, under their short names, for assertions.
 ///
 /// ```
-/// use exitmatrix::signal::Signal;
+/// use exitmatrix::pure::signal::Signal;
 /// assert_eq!(Signal::ABRT.number(), libc::SIGABRT);
 /// ```
 #[cfg(unix)]
@@ -98,8 +98,8 @@ fn host_table() -> &'static SignalTable {
 /// use std::os::unix::process::ExitStatusExt;
 /// use std::process::ExitStatus;
 /// use exitmatrix::assert::termination_of;
-/// use exitmatrix::decode::Termination;
-/// use exitmatrix::signal::Signal;
+/// use exitmatrix::pure::decode::Termination;
+/// use exitmatrix::pure::signal::Signal;
 ///
 /// let status = ExitStatus::from_raw(0x86); // SIGABRT with a core dump
 /// assert_eq!(
@@ -167,8 +167,8 @@ enum Kind {
 ///
 /// ```
 /// use exitmatrix::assert::ends;
-/// use exitmatrix::decode::Termination;
-/// use exitmatrix::signal::Signal;
+/// use exitmatrix::pure::decode::Termination;
+/// use exitmatrix::pure::signal::Signal;
 /// use predicates_core::Predicate;
 ///
 /// let died = Termination::Signaled { signal: Signal::SEGV, core_dumped: false };
@@ -178,7 +178,7 @@ enum Kind {
 /// ```
 pub mod ends {
     use super::{EndPredicate, Kind};
-    use crate::signal::Signal;
+    use crate::pure::signal::Signal;
 
     /// Exited normally with `code`.
     ///
@@ -321,7 +321,7 @@ impl Predicate<ExitStatus> for EndPredicate {
 /// ```
 /// use assert_cmd::Command;
 /// use exitmatrix::assert::AssertEnd;
-/// use exitmatrix::signal::Signal;
+/// use exitmatrix::pure::signal::Signal;
 ///
 /// Command::new("sh").args(["-c", "kill -TERM $$"]).assert().signaled(Signal::TERM);
 /// ```

@@ -19,13 +19,13 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::catalogue::{self, Build};
-use crate::matrix::{self, Cell};
-use crate::observe;
-use crate::probes::{self, HOST};
-use crate::profile::Profile;
-use crate::report::{self, Report, Summary, SCHEMA_VERSION};
-use crate::signal::Signal;
+use crate::engine::matrix::{self, Cell};
+use crate::observers::observe;
+use crate::pure::catalogue::{self, Build};
+use crate::pure::profile::Profile;
+use crate::pure::signal::Signal;
+use crate::report::model::{self as report, Report, Summary, SCHEMA_VERSION};
+use crate::toolchain::probes::{self, HOST};
 
 /// The harness's own exit codes.
 pub mod exit {
@@ -66,14 +66,14 @@ pub(crate) fn write_and_render(
     color: bool,
 ) -> Result<String, String> {
     let json = serde_json::to_string_pretty(report).expect("reports serialise");
-    crate::formats::write_all(report, &json, path)?;
+    crate::report::formats::write_all(report, &json, path)?;
     Ok(match format {
         Format::Table => report::styled_table(report, color) + &report::findings(report),
         Format::Json => json,
         Format::Summary => report::findings(report),
         Format::Markdown => report::markdown(report),
-        Format::Junit => crate::formats::junit(report)?,
-        Format::Html => crate::formats::html(report),
+        Format::Junit => crate::report::formats::junit(report)?,
+        Format::Html => crate::report::formats::html(report),
     })
 }
 
@@ -102,7 +102,7 @@ pub struct MatrixArgs {
     pub observers: Vec<String>,
     /// Colon-separated directories the shells and python3 are looked up in;
     /// one that is not found there is "not installed".
-    #[arg(long, value_name = "DIRS", default_value = crate::shell::DEFAULT_SEARCH_PATH)]
+    #[arg(long, value_name = "DIRS", default_value = crate::observers::shell::DEFAULT_SEARCH_PATH)]
     pub observer_path: String,
     /// Cells run in parallel (default: the number of CPUs).
     #[arg(short, long)]
@@ -206,7 +206,7 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
         return Ok(exit::CONFORMS);
     }
     if args.all_targets || args.target != HOST {
-        return crate::foreign::dispatch(args, out, interrupt, run);
+        return crate::engine::foreign::dispatch(args, out, interrupt, run);
     }
     if args.bless || args.runner.is_some() {
         return Err(format!(
@@ -320,8 +320,14 @@ fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> 
     );
     bar.finish_and_clear();
     let views: Vec<&dyn observe::Observer> = observers.iter().map(AsRef::as_ref).collect();
-    let cases =
-        crate::parent::run_own_cases(&views, &args.behaviours, &profile, limits, jobs, interrupt);
+    let cases = crate::observers::parent::run_own_cases(
+        &views,
+        &args.behaviours,
+        &profile,
+        limits,
+        jobs,
+        interrupt,
+    );
     let interrupted_by = match interrupt.load(Ordering::SeqCst) {
         0 => None,
         n => Some(i32::try_from(n).expect("a signal number")),

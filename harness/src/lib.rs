@@ -2,31 +2,14 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the bird's-eye view.
 
-pub mod agent;
 pub mod assert;
-pub mod catalogue;
 pub mod cli;
-pub mod crossbuild;
-pub mod decode;
-pub mod emulator;
-pub mod fastspawn;
-pub mod foreign;
-pub mod formats;
-pub mod matrix;
-pub mod observe;
-pub mod outcome;
-pub mod parent;
-pub mod probes;
-pub mod profile;
-pub mod python;
-pub mod reap;
+pub mod engine;
+pub mod observers;
+pub mod process;
+pub mod pure;
 pub mod report;
-pub mod shell;
-pub mod signal;
-pub mod spawn;
-pub mod target;
-pub mod view;
-pub mod watchdog;
+pub mod toolchain;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot
 /// rot.

@@ -173,7 +173,7 @@ impl Row {
 pub fn run(args: &BenchReportArgs) -> Result<String, String> {
     let target = args.target_dir.clone().unwrap_or_else(|| {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-            || exitmatrix::probes::workspace_root().join("target"),
+            || exitmatrix::toolchain::probes::workspace_root().join("target"),
             PathBuf::from,
         )
     });

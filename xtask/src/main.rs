@@ -66,7 +66,9 @@ fn main() -> ExitCode {
             }
         },
         Command::DecoderTotality => totality::run(),
-        Command::InstallTargets { extra, check } => exitmatrix::target::install(*extra, *check),
+        Command::InstallTargets { extra, check } => {
+            exitmatrix::engine::target::install(*extra, *check)
+        }
     };
     ExitCode::from(code)
 }

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use exitmatrix::decode::{self, Termination, WaitConventions};
+use exitmatrix::pure::decode::{self, Termination, WaitConventions};
 
 const LAYOUTS: [(&str, WaitConventions); 3] = [
     ("linux", WaitConventions::LINUX),

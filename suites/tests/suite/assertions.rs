@@ -4,8 +4,8 @@ use std::panic;
 
 use assert_cmd::Command;
 use exitmatrix::assert::{ends, termination_of, AssertEnd};
-use exitmatrix::decode::Termination;
-use exitmatrix::signal::Signal;
+use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::signal::Signal;
 use predicates_core::Predicate;
 use predicates_tree::CaseTreeExt;
 use rstest::rstest;
@@ -44,7 +44,7 @@ fn a_core_dump_is_seen_when_one_is_made() {
         .assert();
     // Only a relative core_pattern writes into that directory (core(5)).
     let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
-    if exitmatrix::matrix::cores_contained(pattern.trim()) {
+    if exitmatrix::engine::matrix::cores_contained(pattern.trim()) {
         assert.core_dumped().signaled(Signal::QUIT);
     } else {
         assert.signaled(Signal::QUIT);

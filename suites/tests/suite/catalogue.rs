@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use assert_cmd::Command;
-use exitmatrix::catalogue::{self, Build, ProbeBin, POSIX_SIGNALS};
-use exitmatrix::signal::LINUX_GENERIC;
+use exitmatrix::pure::catalogue::{self, Build, ProbeBin, POSIX_SIGNALS};
+use exitmatrix::pure::signal::LINUX_GENERIC;
 
 use crate::common::probes;
 

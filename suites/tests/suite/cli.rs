@@ -10,7 +10,10 @@ use tempfile::TempDir;
 use crate::common::{matrix, root};
 
 fn report(out: &Path) -> Value {
-    let path = out.join(format!("report-{}.json", exitmatrix::probes::HOST));
+    let path = out.join(format!(
+        "report-{}.json",
+        exitmatrix::toolchain::probes::HOST
+    ));
     serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -45,7 +48,7 @@ fn a_conforming_run_exits_0_and_reports_every_cell() {
     );
     assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
     // Every matching behaviour × its builds × 3 observers.
-    let cells: usize = exitmatrix::catalogue::catalogue()
+    let cells: usize = exitmatrix::pure::catalogue::catalogue()
         .iter()
         .filter(|b| b.name.contains("exit-25") || b.name.contains("c-abort"))
         .map(|b| b.builds().len() * 3)
@@ -137,7 +140,10 @@ fn a_malformed_profile_exits_2_with_file_and_line() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(!out
         .path()
-        .join(format!("report-{}.json", exitmatrix::probes::HOST))
+        .join(format!(
+            "report-{}.json",
+            exitmatrix::toolchain::probes::HOST
+        ))
         .exists());
 }
 
@@ -209,7 +215,8 @@ fn list_names_every_behaviour() {
     // The catalogue, then the observers' own cases (rows without a probe).
     assert_eq!(
         run.stdout.lines().count(),
-        exitmatrix::catalogue::catalogue().len() + exitmatrix::observe::own_cases().len()
+        exitmatrix::pure::catalogue::catalogue().len()
+            + exitmatrix::observers::observe::own_cases().len()
     );
     assert!(run.stdout.contains("stop-then-exit-7"));
     assert!(run.stdout.contains("sh-command-not-found"));

@@ -5,9 +5,9 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
-use exitmatrix::catalogue::Build;
 use exitmatrix::cli::{self, MatrixArgs};
-use exitmatrix::probes::{self, ProbeSet};
+use exitmatrix::pure::catalogue::Build;
+use exitmatrix::toolchain::probes::{self, ProbeSet};
 
 /// The workspace root.
 pub fn root() -> PathBuf {

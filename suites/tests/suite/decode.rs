@@ -1,4 +1,4 @@
-//! `exitmatrix::decode` and `exitmatrix::signal` checked against the C
+//! `exitmatrix::pure::decode` and `exitmatrix::pure::signal` checked against the C
 //! library: the real `<sys/wait.h>` macros and `<signal.h>` constants through
 //! `csrc/waitshim.c`, and std's `ExitStatusExt`, which uses the `libc` crate's
 //! copies of the same macros.
@@ -11,12 +11,12 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use exitmatrix::catalogue::POSIX_SIGNALS;
-use exitmatrix::decode::{
+use exitmatrix::pure::catalogue::POSIX_SIGNALS;
+use exitmatrix::pure::decode::{
     decode_siginfo, decode_wait_status, RawStatus, Termination, WaitConventions, CLD_CONTINUED,
     CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_TRAPPED,
 };
-use exitmatrix::signal::{Signal, SignalTable, DARWIN, LINUX_GENERIC, LINUX_MIPS};
+use exitmatrix::pure::signal::{Signal, SignalTable, DARWIN, LINUX_GENERIC, LINUX_MIPS};
 use proptest::prelude::*;
 use rstest::rstest;
 

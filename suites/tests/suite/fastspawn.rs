@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use exitmatrix::decode::{Termination, WaitConventions};
-use exitmatrix::fastspawn::{spawn, FastSpawned};
-use exitmatrix::observe::{self, Case};
-use exitmatrix::reap::{self, Observed, Pid, Reapable, Reaper};
-use exitmatrix::signal::Signal;
-use exitmatrix::spawn::{Invocation, Leftovers};
+use exitmatrix::observers::observe::{self, Case};
+use exitmatrix::process::fastspawn::{spawn, FastSpawned};
+use exitmatrix::process::reap::{self, Observed, Pid, Reapable, Reaper};
+use exitmatrix::process::spawn::{Invocation, Leftovers};
+use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::signal::Signal;
 use rstest::rstest;
 
 fn sh(script: &str) -> Invocation {

@@ -10,15 +10,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use exitmatrix::agent::{self, AgentReport, StdView, View, WasiEnd};
-use exitmatrix::catalogue::{self, Capability};
 use exitmatrix::cli::{self, exit, MatrixArgs};
-use exitmatrix::decode::{self, RawStatus, Termination, Trap, WaitConventions};
-use exitmatrix::emulator::{Emulator, ExitFold, HostView, SignalFold};
-use exitmatrix::outcome;
-use exitmatrix::profile::Profile;
-use exitmatrix::signal::{SignalTable, LINUX_GENERIC, LINUX_MIPS};
-use exitmatrix::target::{self, Family, RunnerKind, RunnerSource};
+use exitmatrix::engine::agent::{self, AgentReport, StdView, View, WasiEnd};
+use exitmatrix::engine::target::{self, Family, RunnerKind, RunnerSource};
+use exitmatrix::pure::catalogue::{self, Capability};
+use exitmatrix::pure::decode::{self, RawStatus, Termination, Trap, WaitConventions};
+use exitmatrix::pure::emulator::{Emulator, ExitFold, HostView, SignalFold};
+use exitmatrix::pure::outcome;
+use exitmatrix::pure::profile::Profile;
+use exitmatrix::pure::signal::{SignalTable, LINUX_GENERIC, LINUX_MIPS};
 use proptest::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -448,7 +448,7 @@ fn host_views_fold_as_their_runners_do() {
 #[test]
 fn every_emulator_note_loads_and_cites() {
     let dir = root().join("profiles/emulators");
-    let names = exitmatrix::foreign::observer_names();
+    let names = exitmatrix::engine::foreign::observer_names();
     for kind in ["qemu-user", "wine", "node-wasi"] {
         let e = Emulator::load(&dir, kind, &names, &LINUX_GENERIC).unwrap();
         let view = e
@@ -486,7 +486,7 @@ fn a_divergence_naming_an_unknown_behaviour_does_not_load() {
 #[test]
 fn every_foreign_profile_covers_every_applicable_cell() {
     let dir = root().join("profiles");
-    let names = exitmatrix::foreign::observer_names();
+    let names = exitmatrix::engine::foreign::observer_names();
     for spec in target::standard() {
         let defaults = (
             SignalTable::by_name(spec.signals).unwrap(),

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use exitmatrix::cli::exit;
-use exitmatrix::probes::HOST;
+use exitmatrix::toolchain::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use exitmatrix::catalogue::{self, Build};
 use exitmatrix::cli::{self, exit, MatrixArgs};
-use exitmatrix::matrix::{self, Cell, Limits, Verdict};
-use exitmatrix::observe;
-use exitmatrix::probes::{ProbeSet, HOST};
-use exitmatrix::profile::Profile;
+use exitmatrix::engine::matrix::{self, Cell, Limits, Verdict};
+use exitmatrix::observers::observe;
+use exitmatrix::pure::catalogue::{self, Build};
+use exitmatrix::pure::profile::Profile;
+use exitmatrix::toolchain::probes::{ProbeSet, HOST};
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -5,13 +5,13 @@
 
 use std::fs;
 
-use exitmatrix::catalogue::{self, Build};
-use exitmatrix::decode::{Termination, WaitConventions};
-use exitmatrix::observe;
-use exitmatrix::probes::HOST;
-use exitmatrix::profile::{Profile, ProfileError};
-use exitmatrix::signal::{Signal, DARWIN, WINDOWS_CRT};
-use exitmatrix::target::{Family, AGENT};
+use exitmatrix::engine::target::{Family, AGENT};
+use exitmatrix::observers::observe;
+use exitmatrix::pure::catalogue::{self, Build};
+use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::profile::{Profile, ProfileError};
+use exitmatrix::pure::signal::{Signal, DARWIN, WINDOWS_CRT};
+use exitmatrix::toolchain::probes::HOST;
 use rstest::rstest;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -62,7 +62,7 @@ const NATIVE: [Native; 4] = [
 ];
 
 fn load(native: &Native) -> Profile {
-    let names = exitmatrix::foreign::observer_names();
+    let names = exitmatrix::engine::foreign::observer_names();
     let defaults = (&DARWIN, WaitConventions::MACOS);
     let dir = root().join("profiles");
     // `macos` leaves the numbering to its targets, as `linux` does.
@@ -82,7 +82,7 @@ fn native(name: &str) -> Profile {
 /// Python). A Windows run has the one column [`AGENT`] instead.
 fn columns(family: Family) -> Vec<Box<dyn observe::Observer>> {
     match family {
-        Family::Unix => observe::all(exitmatrix::shell::DEFAULT_SEARCH_PATH),
+        Family::Unix => observe::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH),
         Family::Windows | Family::Wasi => Vec::new(),
     }
 }
@@ -99,7 +99,7 @@ fn each_native_profile_loads_with_its_chain_and_conventions() {
     let err = Profile::load(
         &root().join("profiles"),
         "macos",
-        &exitmatrix::foreign::observer_names(),
+        &exitmatrix::engine::foreign::observer_names(),
     )
     .unwrap_err();
     assert!(
@@ -349,7 +349,7 @@ fn msvc_departs_from_the_windows_family_where_the_ucrt_does(
     assert_eq!(e.any_of, [[Termination::Exited { code: msvc }]]);
     assert_eq!(e.profile, written_in);
     assert!(e.unverified.is_some());
-    let names = exitmatrix::foreign::observer_names();
+    let names = exitmatrix::engine::foreign::observer_names();
     let gnu = Profile::load(&root().join("profiles"), "x86_64-pc-windows-gnu", &names).unwrap();
     let e = gnu.expectation(behaviour, build, AGENT).unwrap();
     assert_eq!(e.any_of, [[Termination::Exited { code: family }]]);

@@ -7,23 +7,23 @@ use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 
 use clap::Parser;
-use exitmatrix::catalogue::Build;
 use exitmatrix::cli::{self, exit, MatrixArgs};
-use exitmatrix::decode::Termination;
-use exitmatrix::observe;
-use exitmatrix::probes::HOST;
-use exitmatrix::profile::{Profile, ProfileError};
-use exitmatrix::shell::{self, DEFAULT_SEARCH_PATH, SHELLS};
-use exitmatrix::signal::{Signal, SignalTable};
-use exitmatrix::spawn::{self, Invocation};
-use exitmatrix::view::{self, Effect, Formula, Mapping, Reported};
+use exitmatrix::observers::observe;
+use exitmatrix::observers::shell::{self, DEFAULT_SEARCH_PATH, SHELLS};
+use exitmatrix::process::spawn::{self, Invocation};
+use exitmatrix::pure::catalogue::Build;
+use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::profile::{Profile, ProfileError};
+use exitmatrix::pure::signal::{Signal, SignalTable};
+use exitmatrix::pure::view::{self, Effect, Formula, Mapping, Reported};
+use exitmatrix::toolchain::probes::HOST;
 use rstest::rstest;
 use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::common::{root, target_dir};
 
-const TABLE: &SignalTable = &exitmatrix::signal::LINUX_GENERIC;
+const TABLE: &SignalTable = &exitmatrix::pure::signal::LINUX_GENERIC;
 
 fn code(value: i64) -> Reported {
     Reported::Code { value }
@@ -258,7 +258,7 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
         .expectation("exit-0", Build::Unwind, "py-mp-spawn")
         .is_none());
     let bash = observe::by_name("bash").unwrap();
-    let hostile = exitmatrix::catalogue::find("hostile-spins").unwrap();
+    let hostile = exitmatrix::pure::catalogue::find("hostile-spins").unwrap();
     assert!(!bash.runs(&hostile));
     assert!(observe::by_name("waitpid").unwrap().runs(&hostile));
 }
@@ -287,7 +287,9 @@ fn every_own_case_has_a_cited_expectation() {
     assert_eq!(checked, 8 * 7 + 2 * 10);
     // Every view that runs probes has a mapping.
     for o in observe::all(DEFAULT_SEARCH_PATH) {
-        let runs_probes = exitmatrix::catalogue::catalogue().iter().any(|b| o.runs(b));
+        let runs_probes = exitmatrix::pure::catalogue::catalogue()
+            .iter()
+            .any(|b| o.runs(b));
         if !observe::is_reaper(o.name()) && runs_probes {
             assert!(
                 p.view(o.name()).is_some(),
@@ -449,7 +451,7 @@ fn path_without(without: &str) -> TempDir {
         .chain(["python3"])
         .filter(|&n| n != without)
     {
-        let found = exitmatrix::parent::find_program(name, DEFAULT_SEARCH_PATH)
+        let found = exitmatrix::observers::parent::find_program(name, DEFAULT_SEARCH_PATH)
             .unwrap_or_else(|| panic!("{name} is not installed (see .ci/run)"));
         symlink(found, dir.path().join(name)).unwrap();
     }
@@ -652,12 +654,12 @@ fn the_exec_format_fixture_is_refused_with_enoexec() {
 /// The cases the Rust side lists are the ones the Python script has.
 #[test]
 fn the_python_script_has_the_listed_cases() {
-    let python = exitmatrix::parent::find_program("python3", DEFAULT_SEARCH_PATH)
+    let python = exitmatrix::observers::parent::find_program("python3", DEFAULT_SEARCH_PATH)
         .expect("python3 is installed (see .ci/run)");
     let mut spawned = spawn::spawn(
         &Invocation {
             runner: vec![python.into_os_string(), "-I".into()],
-            program: exitmatrix::python::script_path(),
+            program: exitmatrix::observers::python::script_path(),
             args: vec!["list-cases".into()],
         },
         false,
@@ -675,7 +677,7 @@ fn the_python_script_has_the_listed_cases() {
         .lines()
         .map(str::to_owned)
         .collect();
-    let rust: Vec<&str> = exitmatrix::python::MP_CASES
+    let rust: Vec<&str> = exitmatrix::observers::python::MP_CASES
         .iter()
         .map(|c| c.name)
         .collect();
@@ -684,7 +686,7 @@ fn the_python_script_has_the_listed_cases() {
 
 #[test]
 fn python_reports_are_read_strictly() {
-    use exitmatrix::python::parse_result;
+    use exitmatrix::observers::python::parse_result;
     assert_eq!(
         parse_result(r#"{"reported": [{"raised": "ValueError"}, {"code": -6}]}"#).unwrap(),
         [raised("ValueError"), code(-6)]

@@ -1,8 +1,8 @@
 //! The outcome words of profiles: parsing, display, and their round trip.
 
-use exitmatrix::decode::Termination;
-use exitmatrix::outcome;
-use exitmatrix::signal::{Signal, LINUX_GENERIC, LINUX_MIPS};
+use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::outcome;
+use exitmatrix::pure::signal::{Signal, LINUX_GENERIC, LINUX_MIPS};
 use proptest::prelude::*;
 use rstest::rstest;
 

@@ -4,11 +4,11 @@
 use std::fs;
 use std::path::Path;
 
-use exitmatrix::catalogue::{self, Build};
-use exitmatrix::decode::Termination;
-use exitmatrix::observe;
-use exitmatrix::probes::HOST;
-use exitmatrix::profile::{Profile, ProfileError};
+use exitmatrix::observers::observe;
+use exitmatrix::pure::catalogue::{self, Build};
+use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::profile::{Profile, ProfileError};
+use exitmatrix::toolchain::probes::HOST;
 use rstest::rstest;
 use tempfile::TempDir;
 
@@ -40,7 +40,7 @@ fn dir_with(files: &[(&str, &str)]) -> TempDir {
 #[test]
 fn every_catalogue_cell_has_an_expectation_in_the_native_profile() {
     let profile = load(&root().join("profiles"), HOST).unwrap();
-    let observers = observe::all(exitmatrix::shell::DEFAULT_SEARCH_PATH);
+    let observers = observe::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH);
     let mut missing = Vec::new();
     for b in catalogue::catalogue() {
         for &build in b.builds() {
@@ -62,7 +62,7 @@ fn every_catalogue_cell_has_an_expectation_in_the_native_profile() {
 #[test]
 fn every_shipped_profile_loads_and_every_rule_cites() {
     let dir = root().join("profiles");
-    let names = exitmatrix::profile::available(&dir);
+    let names = exitmatrix::pure::profile::available(&dir);
     assert!(names.contains(&HOST.to_owned()), "{names:?}");
     for name in names {
         match load(&dir, &name) {
@@ -94,7 +94,7 @@ fn native_chain_and_conventions() {
     let p = load(&root().join("profiles"), HOST).unwrap();
     assert_eq!(p.chain, [HOST, "linux-gnu", "linux", "posix", "observers"]);
     assert_eq!(p.signals.name, "linux-generic");
-    assert_eq!(p.wait, exitmatrix::decode::WaitConventions::LINUX);
+    assert_eq!(p.wait, exitmatrix::pure::decode::WaitConventions::LINUX);
 }
 
 /// The waitid rule for exit(256) comes from linux.toml, overriding POSIX's

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 
-use exitmatrix::probes::HOST;
+use exitmatrix::toolchain::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -74,7 +74,7 @@ fn a_report_has_exactly_the_documented_fields() {
         &fs::read_to_string(out.path().join(format!("report-{HOST}.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(report["schema"], exitmatrix::report::SCHEMA_VERSION);
+    assert_eq!(report["schema"], exitmatrix::report::model::SCHEMA_VERSION);
     check("Top level", &report);
     for cell in report["cells"].as_array().unwrap() {
         check("A cell", cell);

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use exitmatrix::decode::{Termination, WaitConventions};
-use exitmatrix::reap::{self, Observed};
-use exitmatrix::signal::Signal;
-use exitmatrix::spawn::{spawn, Invocation, Leftovers};
+use exitmatrix::process::reap::{self, Observed};
+use exitmatrix::process::spawn::{spawn, Invocation, Leftovers};
+use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::signal::Signal;
 use rstest::rstest;
 
 fn sh(script: &str) -> Invocation {

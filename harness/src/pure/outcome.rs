@@ -14,17 +14,17 @@
 //! ```
 //!
 //! `ntstatus NAME` is the Windows exit code that NTSTATUS name stands for
-//! (see [`crate::decode::NTSTATUS`]; `STILL_ACTIVE` is 259), and `exit 0x…`
+//! (see [`crate::pure::decode::NTSTATUS`]; `STILL_ACTIVE` is 259), and `exit 0x…`
 //! an exit code in hex: both are `Exited`, so `exit 0xC0000409`,
 //! `exit 3221226505` and `ntstatus STATUS_STACK_BUFFER_OVERRUN` are the same
-//! outcome. `trap KIND` is a WebAssembly trap (see [`crate::decode::Trap`]).
+//! outcome. `trap KIND` is a WebAssembly trap (see [`crate::pure::decode::Trap`]).
 //!
 //! Signal names are resolved with the target's [`SignalTable`], so the same
 //! words mean SIGSTOP = 19 on x86_64 Linux and 23 on MIPS Linux. A signal the
 //! table does not name is written as its number (`signal 77`).
 
-use crate::decode::Termination;
-use crate::signal::SignalTable;
+use crate::pure::decode::Termination;
+use crate::pure::signal::SignalTable;
 
 /// An outcome, parsed and resolved for one target.
 pub type Sequence = Vec<Termination>;
@@ -49,12 +49,12 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
                 code: exit_code(code).ok_or_else(|| format!("`{code}` is not an exit code (a whole number, or hex with 0x)"))?,
             },
             ["ntstatus", name] => Termination::Exited {
-                code: crate::decode::ntstatus_code(name)
+                code: crate::pure::decode::ntstatus_code(name)
                     .map(i64::from)
                     .ok_or_else(|| format!("unknown NTSTATUS name `{name}`"))?,
             },
             ["trap", kind] => Termination::Trapped {
-                trap: crate::decode::Trap::from_name(kind)
+                trap: crate::pure::decode::Trap::from_name(kind)
                     .ok_or_else(|| format!("unknown trap `{kind}`"))?,
             },
             ["signal", name] => Termination::Signaled {

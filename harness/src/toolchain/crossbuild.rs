@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use crate::catalogue::{Build, ProbeBin};
-use crate::probes::{BuildError, ProbeSet};
-use crate::target::{self, TargetSpec};
+use crate::engine::target::{self, TargetSpec};
+use crate::pure::catalogue::{Build, ProbeBin};
+use crate::toolchain::probes::{BuildError, ProbeSet};
 
 /// The agent's file stem.
 pub const AGENT_STEM: &str = "exitmatrix-agent";
@@ -65,7 +65,7 @@ pub fn build(
     out: &Path,
     builds: &[Build],
 ) -> Result<ForeignBuild, BuildError> {
-    let root = crate::probes::workspace_root();
+    let root = crate::toolchain::probes::workspace_root();
     let dir = build_dir(out, spec.triple);
     let mut jobs = Vec::new();
     let mut dirs = BTreeMap::new();
@@ -123,7 +123,7 @@ pub fn build(
                 };
                 for bin in ProbeBin::ALL
                     .into_iter()
-                    .filter(|p| p.lang() == crate::catalogue::Lang::Rust)
+                    .filter(|p| p.lang() == crate::pure::catalogue::Lang::Rust)
                 {
                     let stem = bin.file_stem();
                     let source = root.join("probes/src/bin").join(format!("{stem}.rs"));

@@ -1,11 +1,11 @@
 //! Observers: a parent's view of how a probe ended.
 //!
 //! An observer runs a probe the way one kind of parent would and reports
-//! what it saw. The direct reapers ([`crate::reap`]) spawn the probe
+//! what it saw. The direct reapers ([`crate::process::reap`]) spawn the probe
 //! themselves, wait for it by pid and report wait states. The parents
-//! ([`crate::shell`], [`crate::python`]) run it under a shell or Python and
+//! ([`crate::observers::shell`], [`crate::observers::python`]) run it under a shell or Python and
 //! report the values that parent gives (`$?`, `returncode`): a *view*
-//! ([`crate::view`]). Each observer is one column of the matrix.
+//! ([`crate::pure::view`]). Each observer is one column of the matrix.
 
 use std::fmt;
 use std::io;
@@ -15,20 +15,20 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalogue::Behaviour;
-use crate::decode::WaitConventions;
-use crate::parent::{OwnCase, Setting};
-use crate::reap::{self, Control, Observed, Reapable, Reaper};
-use crate::spawn::{self, Invocation, Leftovers};
-use crate::view::Reported;
-use crate::watchdog::{signal_group, Sent, Watchdog};
+use crate::observers::parent::{OwnCase, Setting};
+use crate::process::reap::{self, Control, Observed, Reapable, Reaper};
+use crate::process::spawn::{self, Invocation, Leftovers};
+use crate::process::watchdog::{signal_group, Sent, Watchdog};
+use crate::pure::catalogue::Behaviour;
+use crate::pure::decode::WaitConventions;
+use crate::pure::view::Reported;
 
 /// What an observer needs to run one case.
 #[derive(Clone, Copy, Debug)]
 pub struct Case<'a> {
     /// The probe and its arguments.
     pub invocation: &'a Invocation,
-    /// Whether the case expects a core dump (see [`crate::spawn::spawn`]).
+    /// Whether the case expects a core dump (see [`crate::process::spawn::spawn`]).
     pub core: bool,
     /// The target's wait-status layout.
     pub wait: &'a WaitConventions,
@@ -38,7 +38,7 @@ pub struct Case<'a> {
     pub grace: Duration,
     /// Whether a stopped probe is continued (else only the watchdog ends it).
     pub continue_stops: bool,
-    /// The run's interrupt flag (see [`crate::watchdog::Watchdog::arm`]).
+    /// The run's interrupt flag (see [`crate::process::watchdog::Watchdog::arm`]).
     pub interrupt: Option<&'a Arc<AtomicUsize>>,
 }
 
@@ -126,9 +126,9 @@ pub trait Observer: fmt::Debug + Send + Sync {
 /// A direct reaper as an observer: the harness spawns the probe itself and
 /// waits for it by pid with the reaper.
 ///
-/// The probe is started by [`crate::fastspawn`] (on Linux), unless the
+/// The probe is started by [`crate::process::fastspawn`] (on Linux), unless the
 /// reaper needs std's `Child` ([`Reaper::needs_std_child`]): then by
-/// [`crate::spawn`], through std's `Command`, so that std's own spawn and
+/// [`crate::process::spawn`], through std's `Command`, so that std's own spawn and
 /// wait stay observable.
 #[derive(Debug)]
 pub struct Direct<R>(pub R);
@@ -216,11 +216,11 @@ pub fn reap_watched(
 /// A probe started for a direct reaper.
 #[derive(Debug)]
 enum Probe {
-    /// Started through std's `Command` ([`crate::spawn::spawn`]).
+    /// Started through std's `Command` ([`crate::process::spawn::spawn`]).
     Std(spawn::Spawned),
-    /// Started by the fast path ([`crate::fastspawn::spawn`]).
+    /// Started by the fast path ([`crate::process::fastspawn::spawn`]).
     #[cfg(target_os = "linux")]
-    Fast(crate::fastspawn::FastSpawned),
+    Fast(crate::process::fastspawn::FastSpawned),
 }
 
 impl Probe {
@@ -229,7 +229,7 @@ impl Probe {
     fn spawn(std_child: bool, invocation: &Invocation, core: bool) -> io::Result<Probe> {
         #[cfg(target_os = "linux")]
         if !std_child {
-            return crate::fastspawn::spawn(invocation, core).map(Probe::Fast);
+            return crate::process::fastspawn::spawn(invocation, core).map(Probe::Fast);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = std_child;
@@ -285,17 +285,17 @@ pub const NAMES: [&str; 15] = [
 
 /// Every observer, in column order, with the parents' programs looked up on
 /// `search_path` (colon-separated directories; see
-/// [`crate::shell::DEFAULT_SEARCH_PATH`]). A parent whose program is not
+/// [`crate::observers::shell::DEFAULT_SEARCH_PATH`]). A parent whose program is not
 /// there is still listed: it reports itself as not installed.
 pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
     let mut all = direct();
     all.extend(
-        crate::shell::Shell::all(search_path)
+        crate::observers::shell::Shell::all(search_path)
             .into_iter()
             .map(|s| Box::new(s) as Box<dyn Observer>),
     );
     all.extend(
-        crate::python::Python::all(search_path)
+        crate::observers::python::Python::all(search_path)
             .into_iter()
             .map(|p| Box::new(p) as Box<dyn Observer>),
     );
@@ -304,7 +304,7 @@ pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
 
 /// Looks an observer up by name, its program on the default search path.
 pub fn by_name(name: &str) -> Option<Box<dyn Observer>> {
-    by_name_in(name, crate::shell::DEFAULT_SEARCH_PATH)
+    by_name_in(name, crate::observers::shell::DEFAULT_SEARCH_PATH)
 }
 
 /// Looks an observer up by name, its program on `search_path`.
@@ -315,7 +315,8 @@ pub fn by_name_in(name: &str, search_path: &str) -> Option<Box<dyn Observer>> {
 /// Whether `name` is a view: a shell or Python, whose column holds the
 /// values that parent reports (`143`, `-15`) rather than wait states.
 pub fn is_view(name: &str) -> bool {
-    crate::shell::NAMES.contains(&name) || crate::python::NAMES.contains(&name)
+    crate::observers::shell::NAMES.contains(&name)
+        || crate::observers::python::NAMES.contains(&name)
 }
 
 /// Whether `name` sees wait states (a direct reaper, or a foreign target's
@@ -327,8 +328,8 @@ pub fn is_reaper(name: &str) -> bool {
 /// Every observer's own cases (rows without a probe): the shells', then
 /// the `multiprocessing` ones.
 pub fn own_cases() -> Vec<OwnCase> {
-    let mut cases = crate::shell::own_cases();
-    cases.extend(crate::python::MP_CASES);
+    let mut cases = crate::observers::shell::own_cases();
+    cases.extend(crate::observers::python::MP_CASES);
     cases
 }
 

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::catalogue::{Behaviour, Build};
-use crate::decode::{RawStatus, Termination};
-use crate::observe::{Case, Observer};
-use crate::outcome;
-use crate::probes::ProbeSet;
-use crate::profile::{Expectation, Profile};
-use crate::reap::Observed;
-use crate::spawn::Invocation;
+use crate::observers::observe::{Case, Observer};
+use crate::process::reap::Observed;
+use crate::process::spawn::Invocation;
+use crate::pure::catalogue::{Behaviour, Build};
+use crate::pure::decode::{RawStatus, Termination};
+use crate::pure::outcome;
+use crate::pure::profile::{Expectation, Profile};
+use crate::toolchain::probes::ProbeSet;
 
 /// One cell to run.
 #[derive(Clone, Debug)]
@@ -75,7 +75,7 @@ pub struct CellReport {
     pub observed: Vec<ObservedState>,
     /// What a view (a shell, Python) reported instead of wait states.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reported: Option<Vec<crate::view::Reported>>,
+    pub reported: Option<Vec<crate::pure::view::Reported>>,
     /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`;
     /// `143` for a view).
     pub observed_text: String,
@@ -279,7 +279,7 @@ pub fn run_cell(
     report.notes = observation.notes;
     let states: Vec<Termination> = observation.states.iter().map(|o| o.termination).collect();
     report.observed_text = match &observation.reported {
-        Some(values) => crate::view::display(values, profile.signals),
+        Some(values) => crate::pure::view::display(values, profile.signals),
         None => outcome::display(&states, profile.signals),
     };
     report.reported = observation.reported;

@@ -1,8 +1,8 @@
 //! The fast spawn path: a probe started with `clone(CLONE_VM | CLONE_VFORK)`
 //! on a stack of its own, then `execve`. It is how the `waitpid` and
-//! `waitid` observers ([`crate::observe::Direct`]) start their probes.
+//! `waitid` observers ([`crate::observers::observe::Direct`]) start their probes.
 //!
-//! It keeps every guarantee of [`crate::spawn`]: an empty environment,
+//! It keeps every guarantee of [`crate::process::spawn`]: an empty environment,
 //! standard input from `/dev/null`, standard output and error captured apart,
 //! a working directory of the probe's own, its own process group, an explicit
 //! `RLIMIT_CORE`, every signal disposition at its default (SIGPIPE included)
@@ -43,7 +43,7 @@
 //! The glibc wrappers may write `errno`, which is the suspended parent
 //! thread's own: the parent never reads `errno` across a successful `clone`.
 //!
-//! # Differences from [`crate::spawn`]
+//! # Differences from [`crate::process::spawn`]
 //! - A program name without a `/` is looked up in the parent's `PATH`
 //!   before the spawn (std's `Command` asks `execvp` in the child).
 //! - `ENOEXEC` is an error: a file that is neither an executable nor a
@@ -73,8 +73,8 @@ use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use tempfile::TempDir;
 
-use crate::reap::{self, Pid, Reapable};
-use crate::spawn::{self, errno, Invocation, Leftovers};
+use crate::process::reap::{self, Pid, Reapable};
+use crate::process::spawn::{self, errno, Invocation, Leftovers};
 
 /// A running probe started by [`spawn`].
 ///
@@ -130,7 +130,7 @@ impl FastSpawned {
 
 /// Starts `invocation` as a probe. `core` says whether the case expects a
 /// core dump: `RLIMIT_CORE` is then the hard limit, otherwise one byte (as
-/// [`crate::spawn::spawn`] sets it).
+/// [`crate::process::spawn::spawn`] sets it).
 ///
 /// On error nothing is left running: a child that could not exec has been
 /// reaped, and the error is the errno of the step that failed (`execve`'s

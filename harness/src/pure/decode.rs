@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::signal::{Signal, SignalTable};
+use crate::pure::signal::{Signal, SignalTable};
 
 /// A raw status exactly as a reaper received it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

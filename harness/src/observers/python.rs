@@ -19,18 +19,18 @@
 //!   the catalogue under).
 //!
 //! `python3` is looked up on the observer search path
-//! ([`crate::shell::DEFAULT_SEARCH_PATH`] by default).
+//! ([`crate::observers::shell::DEFAULT_SEARCH_PATH`] by default).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::catalogue::Behaviour;
-use crate::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::parent::{self, OwnCase, ParentEnd, ParentRun, Setting};
-use crate::spawn::Invocation;
-use crate::view::Reported;
+use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
+use crate::observers::parent::{self, OwnCase, ParentEnd, ParentRun, Setting};
+use crate::process::spawn::Invocation;
+use crate::pure::catalogue::Behaviour;
+use crate::pure::view::Reported;
 
 /// The file the script writes its report to, in the case directory.
 pub const RESULT_FILE: &str = ".exitmatrix-reported.json";
@@ -172,7 +172,7 @@ impl Python {
 
 /// `observers/python_observer.py` in the workspace.
 pub fn script_path() -> PathBuf {
-    crate::probes::workspace_root().join("observers/python_observer.py")
+    crate::toolchain::probes::workspace_root().join("observers/python_observer.py")
 }
 
 #[derive(Deserialize)]

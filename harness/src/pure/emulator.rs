@@ -40,10 +40,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{self, Build};
-use crate::decode::Termination;
-use crate::outcome::{self, Sequence};
-use crate::signal::SignalTable;
+use crate::pure::catalogue::{self, Build};
+use crate::pure::decode::Termination;
+use crate::pure::outcome::{self, Sequence};
+use crate::pure::signal::SignalTable;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -141,8 +141,9 @@ impl HostView {
         target: &SignalTable,
         host: &SignalTable,
     ) -> Option<Sequence> {
-        let signal =
-            |s: crate::signal::Signal| target.name(s).and_then(|n| host.number(n)).unwrap_or(s);
+        let signal = |s: crate::pure::signal::Signal| {
+            target.name(s).and_then(|n| host.number(n)).unwrap_or(s)
+        };
         let mut out = Vec::new();
         for state in states {
             match *state {
@@ -277,7 +278,7 @@ impl Emulator {
                     }
                 };
                 if let Some(trap) = &h.trap {
-                    outcome::parse(trap, &crate::signal::LINUX_GENERIC)
+                    outcome::parse(trap, &crate::pure::signal::LINUX_GENERIC)
                         .map_err(|m| format!("{}: [host-view] trap: {m}", path.display()))?;
                 }
                 if h.cite.trim().is_empty() {
@@ -335,12 +336,12 @@ impl Emulator {
             for o in &outcome {
                 // The host-via-runner column reads host numbers; any other,
                 // the target's.
-                let host_only = d
-                    .observers
-                    .as_ref()
-                    .is_some_and(|o| o.iter().all(|o| o == crate::target::HOST_VIA_RUNNER));
+                let host_only = d.observers.as_ref().is_some_and(|o| {
+                    o.iter()
+                        .all(|o| o == crate::engine::target::HOST_VIA_RUNNER)
+                });
                 let t = if host_only {
-                    &crate::signal::LINUX_GENERIC
+                    &crate::pure::signal::LINUX_GENERIC
                 } else {
                     table
                 };

@@ -3,7 +3,7 @@
 //!
 //! A *target* is a Rust target triple. The native one is built by cargo and
 //! run directly; every other is built with Debian's rustc 1.63 and its
-//! target std (see [`crate::crossbuild`]) and run through a *runner*: words
+//! target std (see [`crate::toolchain::crossbuild`]) and run through a *runner*: words
 //! put before the program, such as `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
 //! The runner is, first found wins:
 //!
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalogue::Build;
+use crate::pure::catalogue::Build;
 
 /// A target's family: which API its programs end with and its parents see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -65,8 +65,8 @@ impl Family {
     }
 
     /// Whether programs of this family can carry out what `needs` names.
-    pub fn provides(self, needs: crate::catalogue::Capability) -> bool {
-        use crate::catalogue::Capability;
+    pub fn provides(self, needs: crate::pure::catalogue::Capability) -> bool {
+        use crate::pure::catalogue::Capability;
         match (self, needs) {
             (Family::Unix, _) => true,
             (Family::Windows, Capability::CSignals | Capability::Threads) => true,
@@ -86,7 +86,7 @@ impl Family {
     }
 
     /// The column whose expectation the host's view through the runner is
-    /// derived from (see [`crate::emulator::HostView`]).
+    /// derived from (see [`crate::pure::emulator::HostView`]).
     pub fn base_observer(self) -> &'static str {
         match self {
             Family::Unix => "waitpid",
@@ -381,7 +381,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// The words as OS strings, for [`crate::spawn::Invocation::runner`].
+    /// The words as OS strings, for [`crate::process::spawn::Invocation::runner`].
     pub fn os_words(&self) -> Vec<OsString> {
         self.words.iter().map(OsString::from).collect()
     }
@@ -634,7 +634,7 @@ pub fn tool_version(program: &str) -> Option<String> {
 /// adds the targets `--all-targets` does not run; `--check` only reports).
 /// Returns the script's exit code.
 pub fn install(extra: bool, check: bool) -> u8 {
-    let script = crate::probes::workspace_root().join("scripts/install-targets.sh");
+    let script = crate::toolchain::probes::workspace_root().join("scripts/install-targets.sh");
     let mut args = Vec::new();
     if extra {
         args.push("--extra");

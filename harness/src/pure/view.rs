@@ -28,9 +28,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::decode::Termination;
-use crate::outcome;
-use crate::signal::SignalTable;
+use crate::pure::decode::Termination;
+use crate::pure::outcome;
+use crate::pure::signal::SignalTable;
 
 /// One value a parent reported.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]

@@ -1,6 +1,6 @@
 //! The report in the formats CI systems and people read besides JSON:
 //! JUnit XML (one test case per cell, via quick-junit), Markdown (the
-//! conformance table, [`crate::report::markdown`]) and one self-contained
+//! conformance table, [`crate::report::model::markdown`]) and one self-contained
 //! HTML page (a coloured grid, details on hover).
 //!
 //! [`write_all`] writes all four next to each other, so a CI job uploads one
@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::matrix::{CellReport, Verdict};
-use crate::report::{self, Report};
+use crate::engine::matrix::{CellReport, Verdict};
+use crate::report::model::{self as report, Report};
 
 /// Writes the report as JSON at `json_path` and, beside it, as JUnit XML
 /// (`.junit.xml`), Markdown (`.md`) and HTML (`.html`). Returns the paths

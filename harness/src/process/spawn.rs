@@ -11,7 +11,7 @@
 //! [`spawn`] starts the probes of the `std` reaper (so that std's own spawn
 //! and `Child::wait` are what that column shows) and the parents (shells,
 //! Python, the foreign agents). The `waitpid` and `waitid` reapers' probes
-//! are started by [`crate::fastspawn`] on Linux, with the same guarantees;
+//! are started by [`crate::process::fastspawn`] on Linux, with the same guarantees;
 //! the core limit, the signal reset and the listing of core files are
 //! shared from here.
 
@@ -59,7 +59,7 @@ impl Invocation {
 /// A running probe and the directory it runs in.
 #[derive(Debug)]
 pub struct Spawned {
-    /// The child; reap it with a [`crate::reap::Reaper`].
+    /// The child; reap it with a [`crate::process::reap::Reaper`].
     pub child: Child,
     dir: TempDir,
 }
@@ -205,7 +205,7 @@ pub(crate) fn core_limit(core: bool) -> io::Result<libc::rlimit> {
 ///
 /// # Safety
 /// Async-signal-safe, allocates nothing and takes no lock; meant for a
-/// child between fork (or [`crate::fastspawn`]'s clone) and exec. Once it
+/// child between fork (or [`crate::process::fastspawn`]'s clone) and exec. Once it
 /// has returned, no signal handler of the parent can run in the child.
 unsafe fn reset_signals() -> libc::c_int {
     // SAFETY: async-signal-safe system calls on constant data, as this

@@ -3,7 +3,7 @@
 //! deriving the host's view, marking known emulator divergences, and
 //! `--bless`.
 //!
-//! A foreign run has these columns (see [`crate::target::Family::observers`]):
+//! A foreign run has these columns (see [`crate::engine::target::Family::observers`]):
 //! on Unix targets `waitpid`, `waitid` and `std` as the agent saw them
 //! inside the target, on Windows and WASI `agent`; then `host-via-runner`,
 //! what the Linux host's `waitpid` saw of the runner process, decoded with
@@ -19,20 +19,20 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::agent::{AgentContext, HostViaRunner};
-use crate::catalogue::{self, Build};
 use crate::cli::{exit, Format, MatrixArgs};
-use crate::crossbuild;
-use crate::decode::{Termination, WaitConventions};
-use crate::emulator::{Emulator, HostView};
-use crate::matrix::{self, Cell, CellReport, Verdict};
-use crate::observe::Observer;
-use crate::outcome;
-use crate::probes::{self, HOST};
-use crate::profile::Profile;
-use crate::report::{Report, Summary, SCHEMA_VERSION};
-use crate::signal::{Signal, SignalTable};
-use crate::target::{self, Family, Missing, Runner, TargetSpec, HOST_VIA_RUNNER};
+use crate::engine::agent::{AgentContext, HostViaRunner};
+use crate::engine::matrix::{self, Cell, CellReport, Verdict};
+use crate::engine::target::{self, Family, Missing, Runner, TargetSpec, HOST_VIA_RUNNER};
+use crate::observers::observe::Observer;
+use crate::pure::catalogue::{self, Build};
+use crate::pure::decode::{Termination, WaitConventions};
+use crate::pure::emulator::{Emulator, HostView};
+use crate::pure::outcome;
+use crate::pure::profile::Profile;
+use crate::pure::signal::{Signal, SignalTable};
+use crate::report::model::{Report, Summary, SCHEMA_VERSION};
+use crate::toolchain::crossbuild;
+use crate::toolchain::probes::{self, HOST};
 
 /// What a foreign run adds to the report.
 #[derive(Clone, Debug, Serialize)]
@@ -68,7 +68,7 @@ pub type NativeRun = fn(&MatrixArgs, &mut dyn Write, &Arc<AtomicUsize>) -> Resul
 
 /// Every observer name a profile or emulator note may use.
 pub fn observer_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = crate::observe::NAMES.to_vec();
+    let mut names: Vec<&'static str> = crate::observers::observe::NAMES.to_vec();
     names.extend(target::FOREIGN_OBSERVERS);
     names
 }
@@ -402,8 +402,11 @@ pub fn run_target(
         cores_contained: limits.cores_contained,
         core_pattern,
         incomplete: interrupted_by.is_some(),
-        interrupted_by: interrupted_by
-            .map(|n| crate::signal::LINUX_GENERIC.display(Signal(n)).to_string()),
+        interrupted_by: interrupted_by.map(|n| {
+            crate::pure::signal::LINUX_GENERIC
+                .display(Signal(n))
+                .to_string()
+        }),
         observers: observers.iter().map(|o| o.info()).collect(),
         summary: Summary::of(&cells),
         cells,

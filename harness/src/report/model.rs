@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde::Serialize;
 
-use crate::catalogue::Build;
-use crate::matrix::{CellReport, Verdict};
-use crate::observe::{self, ObserverInfo};
-use crate::parent::CaseReport;
+use crate::engine::matrix::{CellReport, Verdict};
+use crate::observers::observe::{self, ObserverInfo};
+use crate::observers::parent::CaseReport;
+use crate::pure::catalogue::Build;
 
 /// The version of the JSON report's shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -81,7 +81,7 @@ pub struct Report {
     /// Set when the profile was written from documentation and has not been
     /// run by this project ("unverified here").
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unverified: Option<crate::profile::Unverified>,
+    pub unverified: Option<crate::pure::profile::Unverified>,
     /// The signal table in force.
     pub signal_table: String,
     /// `/proc/sys/kernel/core_pattern` at the time of the run, if readable.
@@ -105,7 +105,7 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     /// For a foreign target: its runner, tools, and what did not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign: Option<crate::foreign::ForeignInfo>,
+    pub foreign: Option<crate::engine::foreign::ForeignInfo>,
 }
 
 /// The mark a verdict gets in the table.
@@ -473,7 +473,7 @@ pub fn findings(report: &Report) -> String {
         row: String,
         command: &'a str,
         problems: &'a [String],
-        expected: Option<&'a crate::profile::Expectation>,
+        expected: Option<&'a crate::pure::profile::Expectation>,
     }
     let mut findings: Vec<Finding<'_>> = report
         .cells

@@ -4,7 +4,7 @@
 //! The catalogue is the contract between the harness and the probes: a
 //! behaviour names a probe binary and the arguments that select the ending.
 //! Arguments may hold `{SIGNAME}` placeholders, which are resolved with the
-//! signal numbering of the *target being checked* (see [`crate::signal`]),
+//! signal numbering of the *target being checked* (see [`crate::pure::signal`]),
 //! so the Rust probes carry no signal table of their own. The C probe resolves
 //! signal names with its own `<signal.h>`, which makes it an independent check
 //! of the harness's tables.
@@ -193,7 +193,7 @@ impl Behaviour {
 
 /// What a behaviour needs of its target beyond ending a process: a
 /// behaviour runs only on targets whose family provides it (see
-/// [`crate::target::Family::provides`]); on the others its cells are "not
+/// [`crate::engine::target::Family::provides`]); on the others its cells are "not
 /// applicable", listed in the report and never counted as conforming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

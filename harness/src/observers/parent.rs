@@ -1,7 +1,7 @@
 //! Running a parent: a program such as a shell or `python3` that starts the
 //! probe itself and tells, in its own way, how the probe ended.
 //!
-//! The harness spawns the parent (through [`crate::spawn::spawn`], so the
+//! The harness spawns the parent (through [`crate::process::spawn::spawn`], so the
 //! parent gets the clean environment, the case directory and the core limit,
 //! and the probe inherits them) and watches it:
 //!
@@ -33,15 +33,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::decode::{self, RawStatus, Termination, WaitConventions};
-use crate::matrix::{self, compare_output, Verdict};
-use crate::observe::{Observation, Observer};
-use crate::profile::{Expectation, Profile};
-use crate::reap::Observed;
-use crate::signal::SignalTable;
-use crate::spawn::{self, Invocation};
-use crate::view::{self, Reported};
-use crate::watchdog::{signal_group, Sent, Watchdog};
+use crate::engine::matrix::{self, compare_output, Verdict};
+use crate::observers::observe::{Observation, Observer};
+use crate::process::reap::Observed;
+use crate::process::spawn::{self, Invocation};
+use crate::process::watchdog::{signal_group, Sent, Watchdog};
+use crate::pure::decode::{self, RawStatus, Termination, WaitConventions};
+use crate::pure::profile::{Expectation, Profile};
+use crate::pure::signal::SignalTable;
+use crate::pure::view::{self, Reported};
 
 /// How often the harness looks for a stopped descendant of a running
 /// parent.
@@ -57,7 +57,7 @@ pub struct Setting<'a> {
     pub timeout: Duration,
     /// How long after SIGTERM the watchdog sends SIGKILL.
     pub grace: Duration,
-    /// The run's interrupt flag (see [`crate::watchdog::Watchdog::arm`]).
+    /// The run's interrupt flag (see [`crate::process::watchdog::Watchdog::arm`]).
     pub interrupt: Option<&'a Arc<AtomicUsize>>,
 }
 
@@ -66,7 +66,7 @@ pub struct Setting<'a> {
 pub struct ParentRun<'a> {
     /// The parent's whole command line (the probe is among its words).
     pub invocation: &'a Invocation,
-    /// Whether the probe may dump core (see [`crate::spawn::spawn`]); the
+    /// Whether the probe may dump core (see [`crate::process::spawn::spawn`]); the
     /// probe inherits the parent's limit.
     pub core: bool,
     /// Whether the harness continues a stopped descendant of the parent.

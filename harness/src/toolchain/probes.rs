@@ -1,5 +1,5 @@
 //! Building the probe set for the native target (foreign targets are built
-//! by [`crate::crossbuild`]).
+//! by [`crate::toolchain::crossbuild`]).
 //!
 //! The Rust probes are built by cargo in the two named profiles
 //! `probe-unwind` and `probe-abort` (the dev profile is never touched, so
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::catalogue::{Build, ProbeBin};
+use crate::pure::catalogue::{Build, ProbeBin};
 
 /// The directory, in a target directory, of the C probe's build.
 const C_DIR: &str = "probe-c";

@@ -7,7 +7,7 @@
 //! behaviour are a finding in themselves.
 //!
 //! A child is anything [`Reapable`]: a pid ([`Pid`]), a probe started by
-//! [`crate::fastspawn`], or std's `Child`. The `waitpid` and `waitid` reapers
+//! [`crate::process::fastspawn`], or std's `Child`. The `waitpid` and `waitid` reapers
 //! need only the pid; the `std` reaper needs std's `Child`
 //! ([`Reaper::needs_std_child`]), so that std's own `wait` is what it shows.
 
@@ -18,7 +18,7 @@ use std::process::Child;
 
 use serde::Serialize;
 
-use crate::decode::{self, RawStatus, Termination, WaitConventions};
+use crate::pure::decode::{self, RawStatus, Termination, WaitConventions};
 
 /// One state a reaper observed, raw and decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

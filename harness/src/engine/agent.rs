@@ -22,13 +22,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::decode::{self, RawStatus, Termination, Trap, WaitConventions};
-use crate::observe::{Case, Direct, Observation, Observer};
-use crate::reap::{Control, Observed, Reaper, WaitPid};
-use crate::signal::{Signal, SignalTable};
-use crate::spawn::{self, Invocation, Leftovers};
-use crate::target::{Family, AGENT, HOST_VIA_RUNNER};
-use crate::watchdog::{signal_group, Watchdog};
+use crate::engine::target::{Family, AGENT, HOST_VIA_RUNNER};
+use crate::observers::observe::{Case, Direct, Observation, Observer};
+use crate::process::reap::{Control, Observed, Reaper, WaitPid};
+use crate::process::spawn::{self, Invocation, Leftovers};
+use crate::process::watchdog::{signal_group, Watchdog};
+use crate::pure::decode::{self, RawStatus, Termination, Trap, WaitConventions};
+use crate::pure::signal::{Signal, SignalTable};
 
 /// The report file's name, in the probe's own working directory.
 pub const REPORT_FILE: &str = ".exitmatrix-agent";
@@ -573,7 +573,7 @@ impl AgentContext {
             || "nothing".to_owned(),
             |o| {
                 o.termination
-                    .display(&crate::signal::LINUX_GENERIC)
+                    .display(&crate::pure::signal::LINUX_GENERIC)
                     .to_string()
             },
         );
@@ -648,7 +648,7 @@ impl HostViaRunner {
     /// The host's signal table: the statuses this column reads are the
     /// host kernel's.
     pub fn signals() -> &'static SignalTable {
-        &crate::signal::LINUX_GENERIC
+        &crate::pure::signal::LINUX_GENERIC
     }
 }
 

@@ -36,7 +36,7 @@
 //!
 //! An outcome in wait-state words (`exit 0`, `signal SIGTERM`) is for the
 //! direct reapers; one in reported-value words (`143`, `-15`, `ValueError`,
-//! `parent exit 2`; see [`crate::view`]) is for the views, the shells and
+//! `parent exit 2`; see [`crate::pure::view`]) is for the views, the shells and
 //! Python. A rule applies only to observers of its kind. A view's
 //! expectation for a catalogue behaviour is normally *derived*: an
 //! `[[observer]]` table gives the view's mapping, and the mapping is applied
@@ -67,12 +67,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::catalogue::{self, Build};
-use crate::decode::WaitConventions;
-use crate::observe;
-use crate::outcome::{self, Sequence};
-use crate::signal::SignalTable;
-use crate::view::{self, Effect, Formula, Mapping, Reported};
+use crate::observers::observe;
+use crate::pure::catalogue::{self, Build};
+use crate::pure::decode::WaitConventions;
+use crate::pure::outcome::{self, Sequence};
+use crate::pure::signal::SignalTable;
+use crate::pure::view::{self, Effect, Formula, Mapping, Reported};
 
 /// Where in a profile something was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -284,7 +284,7 @@ impl Expectation {
         self.any_of.iter().any(|seq| {
             matches!(
                 seq.last(),
-                Some(crate::decode::Termination::Signaled {
+                Some(crate::pure::decode::Termination::Signaled {
                     core_dumped: true,
                     ..
                 })
@@ -378,7 +378,7 @@ impl Profile {
     /// [`Profile::load`], with the signal table and wait layout to use when
     /// the chain says none: a foreign target checked against its family
     /// profile (`posix`) takes them from the target's description
-    /// ([`crate::target::TargetSpec`]).
+    /// ([`crate::engine::target::TargetSpec`]).
     pub fn load_with(
         dir: &Path,
         name: &str,

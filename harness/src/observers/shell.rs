@@ -27,7 +27,7 @@
 //!
 //! Stops: a shell without job control waits without `WUNTRACED` and never
 //! sees a stop; the harness continues a stopped probe (see
-//! [`crate::parent`]), so `$?` tells how the probe ended.
+//! [`crate::observers::parent`]), so `$?` tells how the probe ended.
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
@@ -36,10 +36,10 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-use crate::catalogue::Behaviour;
-use crate::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::parent::{self, OwnCase, ParentRun, Setting};
-use crate::spawn::Invocation;
+use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
+use crate::observers::parent::{self, OwnCase, ParentRun, Setting};
+use crate::process::spawn::Invocation;
+use crate::pure::catalogue::Behaviour;
 
 /// Where observers' programs are looked up unless `--observer-path` says
 /// otherwise: the distribution's own directories, so that the columns are
