@@ -22,7 +22,7 @@ use exitmatrix::process::fastspawn;
 use exitmatrix::process::reap::{Control, Observed, Reapable, Reaper, StdWait, WaitId};
 use exitmatrix::process::spawn::{self, Invocation};
 use exitmatrix::process::watchdog::signal_group;
-use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::decode::{StateChange, WaitConventions};
 use exitmatrix_benches::children::{self, path};
 use exitmatrix_benches::reap::{self, now_ns, Epoll, Sigchld, StampPage};
 use exitmatrix_benches::spawn::{self as methods, Program, Vfork};
@@ -68,8 +68,8 @@ fn exited_0(what: &str, status: libc::c_int) {
 /// Asserts the last state a reaper saw is "exited 0".
 fn exited_0_states(what: &str, states: &[Observed]) {
     assert_eq!(
-        states.last().map(|o| o.termination),
-        Some(Termination::Exited { code: 0 }),
+        states.last().map(|o| o.change),
+        Some(StateChange::Exited { code: 0 }),
         "{what}: {states:?}"
     );
 }

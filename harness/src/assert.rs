@@ -5,7 +5,7 @@
 //! module fills that hole two ways:
 //!
 //! - [`ends`]: predicates (built on `predicates-core`) over a
-//!   [`Termination`] or a `std::process::ExitStatus`, which explain a failure
+//!   [`StateChange`] or a `std::process::ExitStatus`, which explain a failure
 //!   with a case tree, the way predicates-rs does;
 //! - [`AssertEnd`]: an extension for assert_cmd's `Assert`, so a test reads
 //!   `Command::new(x).assert().signaled(Signal::ABRT)`. It uses the
@@ -30,122 +30,31 @@ use predicates_core::reflection::{Case, PredicateReflection, Product};
 use predicates_core::Predicate;
 use predicates_tree::CaseTreeExt;
 
-use crate::pure::decode::{RawStatus, Termination};
-use crate::pure::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
-
-/// The host's signals, under their short names, for assertions.
-///
-/// ```
-/// use exitmatrix::pure::signal::Signal;
-/// assert_eq!(Signal::ABRT.number(), libc::SIGABRT);
-/// ```
-#[cfg(unix)]
-impl Signal {
-    /// `SIGHUP` on the host.
-    pub const HUP: Signal = Signal(libc::SIGHUP);
-    /// `SIGINT` on the host.
-    pub const INT: Signal = Signal(libc::SIGINT);
-    /// `SIGQUIT` on the host.
-    pub const QUIT: Signal = Signal(libc::SIGQUIT);
-    /// `SIGILL` on the host.
-    pub const ILL: Signal = Signal(libc::SIGILL);
-    /// `SIGTRAP` on the host.
-    pub const TRAP: Signal = Signal(libc::SIGTRAP);
-    /// `SIGABRT` on the host.
-    pub const ABRT: Signal = Signal(libc::SIGABRT);
-    /// `SIGBUS` on the host.
-    pub const BUS: Signal = Signal(libc::SIGBUS);
-    /// `SIGFPE` on the host.
-    pub const FPE: Signal = Signal(libc::SIGFPE);
-    /// `SIGKILL` on the host.
-    pub const KILL: Signal = Signal(libc::SIGKILL);
-    /// `SIGUSR1` on the host.
-    pub const USR1: Signal = Signal(libc::SIGUSR1);
-    /// `SIGSEGV` on the host.
-    pub const SEGV: Signal = Signal(libc::SIGSEGV);
-    /// `SIGUSR2` on the host.
-    pub const USR2: Signal = Signal(libc::SIGUSR2);
-    /// `SIGPIPE` on the host.
-    pub const PIPE: Signal = Signal(libc::SIGPIPE);
-    /// `SIGALRM` on the host.
-    pub const ALRM: Signal = Signal(libc::SIGALRM);
-    /// `SIGTERM` on the host.
-    pub const TERM: Signal = Signal(libc::SIGTERM);
-    /// `SIGCHLD` on the host.
-    pub const CHLD: Signal = Signal(libc::SIGCHLD);
-    /// `SIGCONT` on the host.
-    pub const CONT: Signal = Signal(libc::SIGCONT);
-    /// `SIGSTOP` on the host.
-    pub const STOP: Signal = Signal(libc::SIGSTOP);
-    /// `SIGTSTP` on the host.
-    pub const TSTP: Signal = Signal(libc::SIGTSTP);
-    /// `SIGSYS` on the host.
-    pub const SYS: Signal = Signal(libc::SIGSYS);
-}
+use crate::pure::decode::StateChange;
+use crate::pure::signal::{Signal, SignalTable};
 
 /// The host's signal table (for naming signals in messages).
 fn host_table() -> &'static SignalTable {
-    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-        &LINUX_MIPS
-    } else {
-        &LINUX_GENERIC
-    }
+    crate::os::host_signal_table()
 }
 
-/// What std's `ExitStatus` says, as a [`Termination`] (host conventions).
+/// What std's `ExitStatus` says, as a [`StateChange`] (host conventions).
 ///
 /// ```
 /// use std::os::unix::process::ExitStatusExt;
 /// use std::process::ExitStatus;
-/// use exitmatrix::assert::termination_of;
-/// use exitmatrix::pure::decode::Termination;
+/// use exitmatrix::assert::state_change_of;
+/// use exitmatrix::pure::decode::StateChange;
 /// use exitmatrix::pure::signal::Signal;
 ///
 /// let status = ExitStatus::from_raw(0x86); // SIGABRT with a core dump
 /// assert_eq!(
-///     termination_of(&status),
-///     Termination::Signaled { signal: Signal::ABRT, core_dumped: true }
+///     state_change_of(&status),
+///     StateChange::Signaled { signal: Signal::ABRT, core_dumped: true }
 /// );
 /// ```
-#[cfg(unix)]
-pub fn termination_of(status: &ExitStatus) -> Termination {
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(code) = status.code() {
-        Termination::Exited {
-            code: i64::from(code),
-        }
-    } else if let Some(signal) = status.signal() {
-        Termination::Signaled {
-            signal: Signal(signal),
-            core_dumped: status.core_dumped(),
-        }
-    } else if let Some(signal) = status.stopped_signal() {
-        Termination::Stopped {
-            signal: Signal(signal),
-        }
-    } else if status.continued() {
-        Termination::Continued
-    } else {
-        Termination::Unrecognised {
-            raw: RawStatus::WaitStatus {
-                status: status.into_raw(),
-            },
-        }
-    }
-}
-
-/// What std's `ExitStatus` says, as a [`Termination`]: on Windows the full
-/// 32-bit exit code (an NTSTATUS when the process crashed).
-#[cfg(not(unix))]
-pub fn termination_of(status: &ExitStatus) -> Termination {
-    match status.code() {
-        Some(code) => Termination::Exited {
-            code: i64::from(code as u32),
-        },
-        None => Termination::Unrecognised {
-            raw: RawStatus::WaitStatus { status: -1 },
-        },
-    }
+pub fn state_change_of(status: &ExitStatus) -> StateChange {
+    crate::os::state_change_of(status)
 }
 
 /// One expectation about an ending; build it with the functions of [`ends`].
@@ -167,11 +76,11 @@ enum Kind {
 ///
 /// ```
 /// use exitmatrix::assert::ends;
-/// use exitmatrix::pure::decode::Termination;
+/// use exitmatrix::pure::decode::StateChange;
 /// use exitmatrix::pure::signal::Signal;
 /// use predicates_core::Predicate;
 ///
-/// let died = Termination::Signaled { signal: Signal::SEGV, core_dumped: false };
+/// let died = StateChange::Signaled { signal: Signal::SEGV, core_dumped: false };
 /// assert!(ends::signaled(Signal::SEGV).eval(&died));
 /// assert!(!ends::core_dumped().eval(&died));
 /// assert!(!ends::exited(0).eval(&died));
@@ -183,9 +92,9 @@ pub mod ends {
     /// Exited normally with `code`.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::Termination};
+    /// use exitmatrix::{assert::ends, decode::StateChange};
     /// use predicates_core::Predicate;
-    /// assert!(ends::exited(3).eval(&Termination::Exited { code: 3 }));
+    /// assert!(ends::exited(3).eval(&StateChange::Exited { code: 3 }));
     /// ```
     pub fn exited(code: i64) -> EndPredicate {
         EndPredicate {
@@ -196,9 +105,9 @@ pub mod ends {
     /// Killed by `signal` (with or without a core dump).
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::Termination, signal::Signal};
+    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
     /// use predicates_core::Predicate;
-    /// let t = Termination::Signaled { signal: Signal::TERM, core_dumped: false };
+    /// let t = StateChange::Signaled { signal: Signal::TERM, core_dumped: false };
     /// assert!(ends::signaled(Signal::TERM).eval(&t));
     /// ```
     pub fn signaled(signal: Signal) -> EndPredicate {
@@ -210,9 +119,9 @@ pub mod ends {
     /// Killed by a signal and dumped core.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::Termination, signal::Signal};
+    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
     /// use predicates_core::Predicate;
-    /// let t = Termination::Signaled { signal: Signal::QUIT, core_dumped: true };
+    /// let t = StateChange::Signaled { signal: Signal::QUIT, core_dumped: true };
     /// assert!(ends::core_dumped().eval(&t));
     /// ```
     pub fn core_dumped() -> EndPredicate {
@@ -224,9 +133,9 @@ pub mod ends {
     /// Stopped by `signal`.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::Termination, signal::Signal};
+    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
     /// use predicates_core::Predicate;
-    /// assert!(ends::stopped(Signal::STOP).eval(&Termination::Stopped { signal: Signal::STOP }));
+    /// assert!(ends::stopped(Signal::STOP).eval(&StateChange::Stopped { signal: Signal::STOP }));
     /// ```
     pub fn stopped(signal: Signal) -> EndPredicate {
         EndPredicate {
@@ -239,9 +148,9 @@ pub mod ends {
     /// so this only holds for Windows processes.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::Termination};
+    /// use exitmatrix::{assert::ends, decode::StateChange};
     /// use predicates_core::Predicate;
-    /// assert!(ends::ntstatus(0xC000_0409).eval(&Termination::Exited { code: 0xC000_0409 }));
+    /// assert!(ends::ntstatus(0xC000_0409).eval(&StateChange::Exited { code: 0xC000_0409 }));
     /// ```
     pub fn ntstatus(status: u32) -> EndPredicate {
         EndPredicate {
@@ -251,13 +160,13 @@ pub mod ends {
 }
 
 impl EndPredicate {
-    fn holds(&self, t: &Termination) -> bool {
+    fn holds(&self, t: &StateChange) -> bool {
         match (self.kind, *t) {
-            (Kind::Exited(want), Termination::Exited { code }) => code == want,
-            (Kind::Signaled(want), Termination::Signaled { signal, .. }) => signal == want,
-            (Kind::CoreDumped, Termination::Signaled { core_dumped, .. }) => core_dumped,
-            (Kind::Stopped(want), Termination::Stopped { signal }) => signal == want,
-            (Kind::NtStatus(want), Termination::Exited { code }) => code == i64::from(want),
+            (Kind::Exited(want), StateChange::Exited { code }) => code == want,
+            (Kind::Signaled(want), StateChange::Signaled { signal, .. }) => signal == want,
+            (Kind::CoreDumped, StateChange::Signaled { core_dumped, .. }) => core_dumped,
+            (Kind::Stopped(want), StateChange::Stopped { signal }) => signal == want,
+            (Kind::NtStatus(want), StateChange::Exited { code }) => code == i64::from(want),
             _ => false,
         }
     }
@@ -278,12 +187,12 @@ impl fmt::Display for EndPredicate {
 
 impl PredicateReflection for EndPredicate {}
 
-impl Predicate<Termination> for EndPredicate {
-    fn eval(&self, t: &Termination) -> bool {
+impl Predicate<StateChange> for EndPredicate {
+    fn eval(&self, t: &StateChange) -> bool {
         self.holds(t)
     }
 
-    fn find_case<'a>(&'a self, expected: bool, t: &Termination) -> Option<Case<'a>> {
+    fn find_case<'a>(&'a self, expected: bool, t: &StateChange) -> Option<Case<'a>> {
         let result = self.holds(t);
         (result == expected).then(|| {
             Case::new(Some(self), result).add_product(Product::new(
@@ -296,11 +205,11 @@ impl Predicate<Termination> for EndPredicate {
 
 impl Predicate<ExitStatus> for EndPredicate {
     fn eval(&self, status: &ExitStatus) -> bool {
-        self.holds(&termination_of(status))
+        self.holds(&state_change_of(status))
     }
 
     fn find_case<'a>(&'a self, expected: bool, status: &ExitStatus) -> Option<Case<'a>> {
-        let t = termination_of(status);
+        let t = state_change_of(status);
         let result = self.holds(&t);
         (result == expected).then(|| {
             Case::new(Some(self), result)

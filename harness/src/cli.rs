@@ -1,15 +1,11 @@
-//! The `test-matrix` command: arguments, the run, and exit codes.
+//! The `test-matrix` command: its arguments, the targets it runs, what it
+//! prints and writes, and its exit code.
 //!
-//! Exit codes, as documented in the README:
-//! - [`exit::CONFORMS`] (0): every cell conforms to the profile;
-//! - [`exit::DEVIATES`] (1): at least one cell deviates, or has no expectation;
-//! - [`exit::USAGE`] (2): a usage or configuration error (bad flag, unknown
-//!   target, malformed profile, probes that do not build, unwritable output);
-//! - [`exit::INFRASTRUCTURE`] (3): no deviation, but some cell could not be
-//!   observed (spawn or wait failed, or its observer, a shell say, is not
-//!   installed), which is neither a pass nor a deviation;
-//! - 128 + N: interrupted by signal N (130 for SIGINT, 143 for SIGTERM); the
-//!   report is written, marked incomplete.
+//! This is the top layer: it turns the command line into an
+//! [`engine::run::Request`](crate::engine::run::Request), runs each target
+//! through [`crate::engine::run::run_target`], writes the report files and
+//! prints the chosen rendering. Nothing imports it but `xtask`. The exit
+//! codes are [`ExitCode`]; a failure's code is [`RunError::exit_code`].
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,25 +15,15 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::engine::matrix::{self, Cell};
-use crate::observers::observe;
+pub use crate::engine::error::{ExitCode, RunError};
+use crate::engine::matrix::{self, Limits};
+use crate::engine::run::{self, Request, Target};
 use crate::pure::catalogue::{self, Build};
-use crate::pure::profile::Profile;
-use crate::pure::signal::Signal;
-use crate::report::model::{self as report, Report, Summary, SCHEMA_VERSION};
+use crate::pure::target;
+use crate::report::model::{Report, Summary};
+use crate::report::text;
 use crate::toolchain::probes::{self, HOST};
-
-/// The harness's own exit codes.
-pub mod exit {
-    /// Every cell conforms.
-    pub const CONFORMS: u8 = 0;
-    /// A cell deviates from its expectation or has none.
-    pub const DEVIATES: u8 = 1;
-    /// Usage or configuration error.
-    pub const USAGE: u8 = 2;
-    /// Some cell could not be observed, or its observer is not installed.
-    pub const INFRASTRUCTURE: u8 = 3;
-}
+use crate::toolchain::runners;
 
 /// What to print on standard output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -59,19 +45,19 @@ pub enum Format {
 
 /// Writes the report files (JSON at `path`, and JUnit XML, Markdown and
 /// HTML beside it) and returns what `format` prints on standard output.
-pub(crate) fn write_and_render(
+fn write_and_render(
     report: &Report,
     path: &std::path::Path,
     format: Format,
     color: bool,
-) -> Result<String, String> {
+) -> Result<String, RunError> {
     let json = serde_json::to_string_pretty(report).expect("reports serialise");
     crate::report::formats::write_all(report, &json, path)?;
     Ok(match format {
-        Format::Table => report::styled_table(report, color) + &report::findings(report),
+        Format::Table => text::styled_table(report, color) + &text::findings(report),
         Format::Json => json,
-        Format::Summary => report::findings(report),
-        Format::Markdown => report::markdown(report),
+        Format::Summary => text::findings(report),
+        Format::Markdown => text::markdown(report),
         Format::Junit => crate::report::formats::junit(report)?,
         Format::Html => crate::report::formats::html(report),
     })
@@ -102,7 +88,7 @@ pub struct MatrixArgs {
     pub observers: Vec<String>,
     /// Colon-separated directories the shells and python3 are looked up in;
     /// one that is not found there is "not installed".
-    #[arg(long, value_name = "DIRS", default_value = crate::observers::shell::DEFAULT_SEARCH_PATH)]
+    #[arg(long, value_name = "DIRS", default_value = crate::observers::shell::DEFAULT_SEARCH_PATH, env = "EXITMATRIX_OBSERVER_PATH")]
     pub observer_path: String,
     /// Cells run in parallel (default: the number of CPUs).
     #[arg(short, long)]
@@ -163,11 +149,11 @@ pub fn test_matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) 
                 err,
                 "error: cannot install a handler for signal {signal}: {e}"
             );
-            return exit::USAGE;
+            return ExitCode::Usage.code();
         }
     }
     let mut args = args.clone();
-    args.color = report::color_wanted();
+    args.color = text::color_wanted();
     test_matrix_with(&args, out, err, interrupt)
 }
 
@@ -184,216 +170,218 @@ pub fn test_matrix_with(
 ) -> u8 {
     match run(args, out, &interrupt) {
         Ok(code) => code,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            exit::USAGE
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.exit_code().code()
         }
     }
 }
 
-fn run(args: &MatrixArgs, out: &mut dyn Write, interrupt: &Arc<AtomicUsize>) -> Result<u8, String> {
-    let root = probes::workspace_root();
-    let all = catalogue::catalogue();
+fn run(
+    args: &MatrixArgs,
+    out: &mut dyn Write,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<u8, RunError> {
     if args.list {
-        for b in &all {
-            writeln!(out, "{:<34} {}", b.name, b.summary)
-                .map_err(|e| format!("cannot write: {e}"))?;
+        for b in &catalogue::catalogue() {
+            writeln!(out, "{:<34} {}", b.name, b.summary)?;
         }
-        for c in observe::own_cases() {
-            writeln!(out, "{:<34} {} (own case)", c.name, c.summary)
-                .map_err(|e| format!("cannot write: {e}"))?;
+        for c in run::own_cases() {
+            writeln!(out, "{:<34} {} (own case)", c.name, c.summary)?;
         }
-        return Ok(exit::CONFORMS);
+        return Ok(ExitCode::Conforms.code());
     }
-    if args.all_targets || args.target != HOST {
-        return crate::engine::foreign::dispatch(args, out, interrupt, run);
+    let request = request(args)?;
+    if !args.all_targets {
+        let target = if args.target == HOST {
+            Target::Native
+        } else {
+            Target::Foreign(target::spec(&args.target).ok_or_else(|| unknown_target(&args.target))?)
+        };
+        return run_one(args, &request, target, out, interrupt).map(|(code, _)| code);
     }
-    if args.bless || args.runner.is_some() {
-        return Err(format!(
-            "--bless and --runner are for a foreign --target; the native target `{HOST}` runs directly"
+    if args.runner.is_some() || args.bless {
+        return Err(RunError::Usage(
+            "--runner and --bless apply to one --target, not to --all-targets".into(),
         ));
     }
-    let behaviours: Vec<_> = all
-        .iter()
-        .filter(|b| {
-            args.behaviours.is_empty()
-                || args.behaviours.iter().any(|p| b.name.contains(p.as_str()))
-        })
-        .collect();
-    let own_case_matches = observe::own_case_names()
-        .iter()
-        .any(|c| args.behaviours.iter().any(|p| c.contains(p.as_str())));
-    if behaviours.is_empty() && !own_case_matches {
-        return Err(format!(
-            "no behaviour matches {:?} (see `cargo xtask test-matrix --list`)",
-            args.behaviours
-        ));
+    let mut lines = Vec::new();
+    let mut code = ExitCode::Conforms.code();
+    let targets = std::iter::once(Target::Native).chain(target::standard().map(Target::Foreign));
+    for (i, t) in targets.enumerate() {
+        if interrupt.load(Ordering::SeqCst) != 0 {
+            break;
+        }
+        let native = if matches!(t, Target::Native) {
+            " (native)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{}==> {}{native}",
+            if i == 0 { "" } else { "\n" },
+            t.triple()
+        )?;
+        match run_one(args, &request, t, out, interrupt) {
+            Ok((c, summary)) => {
+                code = ExitCode::worse(code, c);
+                lines.push(match summary {
+                    Some(_) if !native.is_empty() => format!("{}: exit {c}{native}", t.triple()),
+                    Some(s) => format!("{}: exit {c}: {}", t.triple(), summary_words(&s)),
+                    None => format!("{}: exit {c}", t.triple()),
+                });
+            }
+            Err(RunError::NotInstalled { triple, missing }) => {
+                let e = RunError::NotInstalled { triple, missing };
+                writeln!(out, "{e}")?;
+                code = ExitCode::worse(code, e.exit_code().code());
+                if let RunError::NotInstalled { triple, missing } = e {
+                    lines.push(format!("{triple}: not installed (run `{}`)", missing.fix));
+                }
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let mut builds = Vec::new();
-    for name in &args.builds {
-        builds.push(
-            Build::from_name(name)
-                .ok_or_else(|| format!("unknown build `{name}` (known: unwind, abort, c)"))?,
-        );
+    writeln!(out, "\nall targets:")?;
+    for line in lines {
+        writeln!(out, "  {line}")?;
     }
-    if builds.is_empty() {
-        builds = Build::ALL.to_vec();
+    if let n @ 1.. = interrupt.load(Ordering::SeqCst) {
+        return Ok(ExitCode::interrupted(i32::try_from(n).unwrap_or(i32::MAX)));
     }
-    let mut observers = Vec::new();
-    for name in &args.observers {
-        let known = observe::NAMES.join(", ");
-        observers.push(
-            observe::by_name_in(name, &args.observer_path)
-                .ok_or_else(|| format!("unknown observer `{name}` (known: {known})"))?,
-        );
-    }
-    if observers.is_empty() {
-        observers = observe::all(&args.observer_path);
-    }
+    Ok(code)
+}
 
-    let profiles_dir = args
-        .profiles
-        .clone()
-        .unwrap_or_else(|| root.join("profiles"));
-    let profile_name = args.profile.clone().unwrap_or_else(|| args.target.clone());
-    let profile =
-        Profile::load(&profiles_dir, &profile_name, &observe::NAMES).map_err(|e| e.to_string())?;
-
-    let needed: Vec<Build> = builds
-        .iter()
-        .copied()
-        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
-        .collect();
-    let target_dir = args
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| root.join("target"));
+/// Runs one target, writes its report files, prints what `--format` asks
+/// for, and returns the exit code with the counts.
+fn run_one(
+    args: &MatrixArgs,
+    request: &Request,
+    target: Target,
+    out: &mut dyn Write,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<(u8, Option<Summary>), RunError> {
     let out_dir = args
         .out_dir
         .clone()
-        .unwrap_or_else(|| target_dir.join("exitmatrix"));
-    let path = out_dir.join(format!("report-{}.json", args.target));
-    // Fail before the run, not after it, if the report cannot be written.
-    std::fs::create_dir_all(&out_dir)
-        .and_then(|()| tempfile::NamedTempFile::new_in(&out_dir).map(drop))
-        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
-
-    let probe_set = if args.no_build {
-        probes::ProbeSet::in_target_dir(&target_dir, &needed)
-    } else {
-        probes::build_native(&target_dir, &needed)
-            .map_err(|e| format!("building the probes: {e}"))?
-    };
-    for b in &behaviours {
-        for build in b.builds().iter().filter(|b| needed.contains(b)) {
-            probe_set
-                .check(*build, b.probe)
-                .map_err(|e| e.to_string())?;
-        }
-    }
-
-    let mut cells = Vec::new();
-    for b in &behaviours {
-        for build in b.builds() {
-            if !needed.contains(build) {
-                continue;
-            }
-            for o in observers.iter().filter(|o| o.runs(b)) {
-                cells.push(Cell {
-                    behaviour: b,
-                    build: *build,
-                    observer: o.as_ref(),
-                });
-            }
-        }
-    }
-    let (jobs, core_pattern, limits) = run_settings(args);
-    let bar = progress_bar(args, cells.len());
-    let cells = matrix::run_with_progress(
-        &cells,
-        &profile,
-        &probe_set,
-        jobs,
-        limits,
+        .unwrap_or_else(|| request.target_dir.join("exitmatrix"));
+    let path = out_dir.join(format!("report-{}.json", target.triple()));
+    run::check_writable(&out_dir, &path)?;
+    let bar = std::sync::Mutex::new(indicatif::ProgressBar::hidden());
+    let run = run::run_target(
+        request,
+        target,
         interrupt,
-        &|| bar.inc(1),
-    );
-    bar.finish_and_clear();
-    let views: Vec<&dyn observe::Observer> = observers.iter().map(AsRef::as_ref).collect();
-    let cases = crate::observers::parent::run_own_cases(
-        &views,
-        &args.behaviours,
-        &profile,
-        limits,
-        jobs,
-        interrupt,
-    );
-    let interrupted_by = match interrupt.load(Ordering::SeqCst) {
-        0 => None,
-        n => Some(i32::try_from(n).expect("a signal number")),
-    };
-    let report = Report {
-        schema: SCHEMA_VERSION,
-        tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
-        target: args.target.clone(),
-        host: HOST.to_owned(),
-        profile_chain: profile.chain.clone(),
-        unverified: profile.unverified.clone(),
-        signal_table: profile.signals.name.to_owned(),
-        cores_contained: limits.cores_contained,
-        core_pattern,
-        incomplete: interrupted_by.is_some(),
-        interrupted_by: interrupted_by.map(|n| profile.signals.display(Signal(n)).to_string()),
-        observers: observers.iter().map(|o| o.info()).collect(),
-        summary: Summary::of(&cells).with_cases(&cases),
-        cells,
-        cases,
-        foreign: None,
-    };
-
-    let text = write_and_render(&report, &path, args.format, args.color)?;
-    writeln!(out, "{text}").map_err(|e| format!("cannot write: {e}"))?;
+        &mut |n| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress_bar(args, n),
+        &|| bar.lock().unwrap_or_else(|e| e.into_inner()).inc(1),
+    )?;
+    bar.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish_and_clear();
+    let report = run.report;
+    let mut text = write_and_render(&report, &path, args.format, args.color)?;
+    if !matches!(args.format, Format::Json) {
+        text.push_str(&text::foreign_lines(&report));
+    }
+    writeln!(out, "{text}")?;
     if matches!(args.format, Format::Table | Format::Summary) {
-        writeln!(out, "report: {}", path.display()).map_err(|e| format!("cannot write: {e}"))?;
+        writeln!(out, "report: {}", path.display())?;
     }
-    if let Some(n) = interrupted_by {
+    let s = report.summary;
+    if let Some((written, rules)) = &run.blessed {
+        writeln!(
+            out,
+            "blessed: wrote {} ({rules} rules); run again without --bless to check against it",
+            written.display()
+        )?;
+        return Ok((ExitCode::Conforms.code(), Some(s)));
+    }
+    if report.incomplete {
         writeln!(
             out,
             "interrupted by {}: the report is incomplete",
             report.interrupted_by.as_deref().unwrap_or("?")
-        )
-        .map_err(|e| format!("cannot write: {e}"))?;
-        return Ok(u8::try_from(128 + n).unwrap_or(u8::MAX));
+        )?;
+        let n = interrupt.load(Ordering::SeqCst);
+        return Ok((
+            ExitCode::interrupted(i32::try_from(n).unwrap_or(i32::MAX)),
+            Some(s),
+        ));
     }
-    let s = report.summary;
-    Ok(if s.deviates > 0 || s.no_expectation > 0 {
-        exit::DEVIATES
-    } else if s.errors > 0 || s.not_installed > 0 {
-        exit::INFRASTRUCTURE
-    } else {
-        exit::CONFORMS
-    })
+    Ok((verdict_code(&s).code(), Some(s)))
 }
 
-/// The parallelism, the kernel's `core_pattern` and the limits of a run.
-pub(crate) fn run_settings(args: &MatrixArgs) -> (usize, Option<String>, matrix::Limits) {
+/// The exit code a finished run's counts give.
+pub fn verdict_code(s: &Summary) -> ExitCode {
+    if s.deviates > 0 || s.no_expectation > 0 {
+        ExitCode::Deviates
+    } else if s.errors > 0 || s.not_installed > 0 {
+        ExitCode::NotObserved
+    } else {
+        ExitCode::Conforms
+    }
+}
+
+fn summary_words(s: &Summary) -> String {
+    format!(
+        "{} cells, {} conform, {} deviate, {} known emulator divergences, {} without expectation, {} not observed",
+        s.cells, s.conforms, s.deviates, s.known_divergences, s.no_expectation, s.errors
+    )
+}
+
+fn unknown_target(triple: &str) -> RunError {
+    let known: Vec<&str> = target::KNOWN.iter().map(|t| t.triple).collect();
+    RunError::Usage(format!(
+        "unknown target `{triple}` (known: {HOST} natively; {} through runners)",
+        known.join(", ")
+    ))
+}
+
+/// The engine's request from the command line.
+fn request(args: &MatrixArgs) -> Result<Request, RunError> {
+    let root = probes::workspace_root();
+    let mut builds = Vec::new();
+    for name in &args.builds {
+        builds.push(Build::from_name(name).ok_or_else(|| {
+            RunError::Usage(format!("unknown build `{name}` (known: unwind, abort, c)"))
+        })?);
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern")
-        .ok()
-        .map(|s| s.trim().to_owned());
-    let limits = matrix::Limits {
+    let core_pattern = crate::os::core_pattern();
+    let limits = Limits {
         timeout: args.timeout,
         grace: args.grace,
         cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
     };
-    (jobs, core_pattern, limits)
+    Ok(Request {
+        behaviours: args.behaviours.clone(),
+        builds,
+        observers: args.observers.clone(),
+        observer_path: args.observer_path.clone(),
+        profile: args.profile.clone(),
+        profiles_dir: args
+            .profiles
+            .clone()
+            .unwrap_or_else(|| root.join("profiles")),
+        target_dir: args
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| root.join("target")),
+        jobs,
+        limits,
+        core_pattern,
+        no_build: args.no_build,
+        runner: args.runner.clone(),
+        bless: args.bless,
+    })
 }
 
 /// A progress bar for `cells` cells on a terminal only (when the table is
 /// coloured and stderr is a terminal): never on a pipe or in CI.
-pub(crate) fn progress_bar(args: &MatrixArgs, cells: usize) -> indicatif::ProgressBar {
+fn progress_bar(args: &MatrixArgs, cells: usize) -> indicatif::ProgressBar {
     if !(args.color && std::io::IsTerminal::is_terminal(&std::io::stderr())) {
         return indicatif::ProgressBar::hidden();
     }
@@ -404,6 +392,11 @@ pub(crate) fn progress_bar(args: &MatrixArgs, cells: usize) -> indicatif::Progre
         bar.set_style(style);
     }
     bar
+}
+
+/// `cargo xtask install-targets`, as the library runs it.
+pub fn install_targets(extra: bool, check: bool) -> u8 {
+    runners::install(extra, check)
 }
 
 /// Parses a positive number of seconds.

@@ -1,15 +1,53 @@
 //! exitmatrix: a conformance harness for program exit behaviour.
 //!
-//! See `ARCHITECTURE.md` at the repository root for the bird's-eye view.
+//! When a program ends, its parent learns how: an exit code, a signal, a
+//! core dump, a stop. exitmatrix runs probes that end in one precise way
+//! each, under many kinds of parent, and checks what each parent saw
+//! against a cited expectation for the target being checked.
+//!
+//! Two parts of this crate are for you:
+//!
+//! - [`assert`]: predicates and an [`assert_cmd`] extension for your own
+//!   tests (`.signaled(Signal::ABRT)`, `.exited(255)`, `.core_dumped()`),
+//!   which fail with a case tree saying what ended how.
+//! - [`report`]: the report of a `cargo xtask test-matrix` run as data
+//!   ([`report::model::Report`], the JSON schema of
+//!   `docs/report-schema.md`) and its renderings.
+//!
+//! The words both use are re-exported here: [`StateChange`] (how a process
+//! ended, stopped or continued), [`Signal`] and [`SignalTable`].
+//!
+//! Everything else is the engine behind `cargo xtask test-matrix`, in
+//! layers (see `ARCHITECTURE.md`): `pure` (what statuses mean), `os` (the
+//! only home of FFI), `process` (spawn, reap, watchdog), `toolchain`
+//! (building probes), `observers` (the parents), `engine` (one run of one
+//! target), and `cli`. Those modules are public for the project's own
+//! `xtask`, tests and benches and are hidden from the documentation: they
+//! are not a stable API.
+
+#![warn(missing_docs)]
 
 pub mod assert;
-pub mod cli;
-pub mod engine;
-pub mod observers;
-pub mod process;
-pub mod pure;
 pub mod report;
+pub mod systems;
+
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod engine;
+#[doc(hidden)]
+pub mod observers;
+#[doc(hidden)]
+pub mod os;
+#[doc(hidden)]
+pub mod process;
+#[doc(hidden)]
+pub mod pure;
+#[doc(hidden)]
 pub mod toolchain;
+
+pub use pure::decode::{RawStatus, StateChange};
+pub use pure::signal::{Signal, SignalTable};
 
 /// The README's Rust examples, compiled and run as doctests so they cannot
 /// rot.

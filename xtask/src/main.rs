@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use exitmatrix::cli::{self, MatrixArgs};
 
 mod bench_report;
+mod platforms;
 mod totality;
 
 /// exitmatrix's tasks.
@@ -47,6 +48,10 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Type-check the workspace (and the agent) for macOS, the BSDs,
+    /// illumos and Windows with a private Rust 1.96 that builds std from
+    /// source (installed by scripts/install-rust-web.sh if missing).
+    CheckPlatforms(platforms::CheckPlatformsArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,8 +71,9 @@ fn main() -> ExitCode {
             }
         },
         Command::DecoderTotality => totality::run(),
+        Command::CheckPlatforms(args) => platforms::run(args),
         Command::InstallTargets { extra, check } => {
-            exitmatrix::engine::target::install(*extra, *check)
+            exitmatrix::toolchain::runners::install(*extra, *check)
         }
     };
     ExitCode::from(code)

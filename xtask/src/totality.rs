@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use exitmatrix::pure::decode::{self, Termination, WaitConventions};
+use exitmatrix::pure::decode::{self, StateChange, WaitConventions};
 
 const LAYOUTS: [(&str, WaitConventions); 3] = [
     ("linux", WaitConventions::LINUX),
@@ -28,15 +28,15 @@ fn check(range: std::ops::Range<u64>) -> Result<u64, String> {
         for (name, conv) in &LAYOUTS {
             let t = black_box(decode::decode_wait_status(raw, black_box(conv)));
             let ok = match t {
-                Termination::Exited { code } => (0..=255).contains(&code),
-                Termination::Signaled { signal, .. } => (1..=0x7e).contains(&signal.0),
-                Termination::Stopped { signal } => (1..=0xff).contains(&signal.0),
-                Termination::Continued => raw == conv.continued,
-                Termination::Unrecognised { .. } => true,
+                StateChange::Exited { code } => (0..=255).contains(&code),
+                StateChange::Signaled { signal, .. } => (1..=0x7e).contains(&signal.0),
+                StateChange::Stopped { signal } => (1..=0xff).contains(&signal.0),
+                StateChange::Continued => raw == conv.continued,
+                StateChange::Unrecognised { .. } => true,
                 // A wait status never decodes to a trap.
-                Termination::Trapped { .. } => false,
+                StateChange::Trapped { .. } => false,
             };
-            if !matches!(t, Termination::Unrecognised { .. }) {
+            if !matches!(t, StateChange::Unrecognised { .. }) {
                 recognised += 1;
             }
             if !ok {
@@ -47,7 +47,7 @@ fn check(range: std::ops::Range<u64>) -> Result<u64, String> {
         }
         // si_code takes every value once; si_status is kept at full width.
         match black_box(decode::decode_siginfo(raw, raw.rotate_left(7))) {
-            Termination::Exited { code } if code != i64::from(raw.rotate_left(7)) => {
+            StateChange::Exited { code } if code != i64::from(raw.rotate_left(7)) => {
                 return Err(format!("si_status {:#x} was not kept", raw.rotate_left(7)));
             }
             _ => {}

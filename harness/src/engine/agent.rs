@@ -22,13 +22,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engine::target::{Family, AGENT, HOST_VIA_RUNNER};
 use crate::observers::observe::{Case, Direct, Observation, Observer};
 use crate::process::reap::{Control, Observed, Reaper, WaitPid};
 use crate::process::spawn::{self, Invocation, Leftovers};
 use crate::process::watchdog::{signal_group, Watchdog};
-use crate::pure::decode::{self, RawStatus, Termination, Trap, WaitConventions};
+use crate::pure::decode::{self, RawStatus, StateChange, Trap, WaitConventions};
+use crate::pure::observers::{AGENT, HOST_VIA_RUNNER};
 use crate::pure::signal::{Signal, SignalTable};
+use crate::pure::target::Family;
 
 /// The report file's name, in the probe's own working directory.
 pub const REPORT_FILE: &str = ".exitmatrix-agent";
@@ -314,7 +315,7 @@ pub fn states(
             .iter()
             .map(|&status| Observed {
                 raw: RawStatus::WaitStatus { status },
-                termination: decode::decode_wait_status(status, wait),
+                change: decode::decode_wait_status(status, wait),
             })
             .collect(),
         View::WaitId => report
@@ -322,7 +323,7 @@ pub fn states(
             .iter()
             .map(|&(code, status, _)| Observed {
                 raw: RawStatus::SigInfo { code, status },
-                termination: decode::decode_siginfo(code, status),
+                change: decode::decode_siginfo(code, status),
             })
             .collect(),
         View::Std => {
@@ -332,20 +333,20 @@ pub fn states(
             match report.std {
                 Some(StdView::Exit { code }) => vec![Observed {
                     raw,
-                    termination: Termination::Exited {
+                    change: StateChange::Exited {
                         code: i64::from(code),
                     },
                 }],
                 Some(StdView::Signal { signal, core }) => vec![Observed {
                     raw,
-                    termination: Termination::Signaled {
+                    change: StateChange::Signaled {
                         signal: Signal(signal),
                         core_dumped: core,
                     },
                 }],
                 Some(StdView::Other { status }) => vec![Observed {
                     raw: RawStatus::WaitStatus { status },
-                    termination: Termination::Unrecognised {
+                    change: StateChange::Unrecognised {
                         raw: RawStatus::WaitStatus { status },
                     },
                 }],
@@ -357,7 +358,7 @@ pub fn states(
             .iter()
             .map(|&code| Observed {
                 raw: RawStatus::ExitCode { code },
-                termination: decode::decode_windows_exit_code(code),
+                change: decode::decode_windows_exit_code(code),
             })
             .collect(),
         View::Wasi => report
@@ -370,7 +371,7 @@ pub fn states(
                 };
                 Observed {
                     raw,
-                    termination: decode::decode_wasi(raw),
+                    change: decode::decode_wasi(raw),
                 }
             })
             .collect(),
@@ -572,7 +573,7 @@ impl AgentContext {
         let ended = agent_states.last().map_or_else(
             || "nothing".to_owned(),
             |o| {
-                o.termination
+                o.change
                     .display(&crate::pure::signal::LINUX_GENERIC)
                     .to_string()
             },

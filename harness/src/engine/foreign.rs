@@ -3,7 +3,7 @@
 //! deriving the host's view, marking known emulator divergences, and
 //! `--bless`.
 //!
-//! A foreign run has these columns (see [`crate::engine::target::Family::observers`]):
+//! A foreign run has these columns (see [`crate::pure::crate::pure::target::Family::observers`]):
 //! on Unix targets `waitpid`, `waitid` and `std` as the agent saw them
 //! inside the target, on Windows and WASI `agent`; then `host-via-runner`,
 //! what the Linux host's `waitpid` saw of the runner process, decoded with
@@ -12,234 +12,110 @@
 //! the runner's `[host-view]` (`profiles/emulators/<kind>.toml`), so a
 //! runner's folding (Wine keeps 8 of 32 bits) is asserted too.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
-use serde::Serialize;
-
-use crate::cli::{exit, Format, MatrixArgs};
 use crate::engine::agent::{AgentContext, HostViaRunner};
-use crate::engine::matrix::{self, Cell, CellReport, Verdict};
-use crate::engine::target::{self, Family, Missing, Runner, TargetSpec, HOST_VIA_RUNNER};
+use crate::engine::error::RunError;
+use crate::engine::matrix::{self, Limits};
+use crate::engine::run::Request;
 use crate::observers::observe::Observer;
-use crate::pure::catalogue::{self, Build};
-use crate::pure::decode::{Termination, WaitConventions};
+use crate::pure::catalogue::{Behaviour, Build};
+use crate::pure::decode::{StateChange, WaitConventions};
 use crate::pure::emulator::{Emulator, HostView};
+use crate::pure::observers::{self, HOST_VIA_RUNNER};
 use crate::pure::outcome;
 use crate::pure::profile::Profile;
-use crate::pure::signal::{Signal, SignalTable};
-use crate::report::model::{Report, Summary, SCHEMA_VERSION};
+use crate::pure::signal::SignalTable;
+use crate::pure::target::{Family, Runner, RunnerKind, RunnerSource, TargetSpec};
+use crate::report::model::{ForeignInfo, NotApplicable, Report, Row, Verdict};
 use crate::toolchain::crossbuild;
-use crate::toolchain::probes::{self, HOST};
+use crate::toolchain::probes::ProbeSet;
+use crate::toolchain::runners;
 
-/// What a foreign run adds to the report.
-#[derive(Clone, Debug, Serialize)]
-pub struct ForeignInfo {
-    /// The target's family.
-    pub family: Family,
-    /// The runner, and where it came from.
-    pub runner: Runner,
-    /// `--version` of the tools the results depend on.
-    pub tools: Vec<String>,
-    /// Behaviours that do not apply to the family, with what they need.
-    pub not_applicable: Vec<NotApplicable>,
-    /// Builds that the target does not support (wasm32: only `abort`).
-    pub builds_not_made: Vec<Build>,
-    /// The emulator notes in force, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub emulator_notes: Option<PathBuf>,
-}
-
-/// A behaviour that was not run because the target's family lacks what it
-/// needs.
-#[derive(Clone, Debug, Serialize)]
-pub struct NotApplicable {
-    /// The behaviour.
-    pub behaviour: String,
-    /// What it needs.
-    pub needs: &'static str,
-}
-
-/// The function that runs the native matrix (`cli`'s own), so that
-/// `--all-targets` can include the host.
-pub type NativeRun = fn(&MatrixArgs, &mut dyn Write, &Arc<AtomicUsize>) -> Result<u8, String>;
-
-/// Every observer name a profile or emulator note may use.
-pub fn observer_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = crate::observers::observe::NAMES.to_vec();
-    names.extend(target::FOREIGN_OBSERVERS);
-    names
-}
-
-/// Runs `--all-targets`, or one foreign `--target`.
-pub fn dispatch(
-    args: &MatrixArgs,
-    out: &mut dyn Write,
-    interrupt: &Arc<AtomicUsize>,
-    native: NativeRun,
-) -> Result<u8, String> {
-    if !args.all_targets {
-        let spec = target::spec(&args.target).ok_or_else(|| unknown_target(&args.target))?;
-        return match run_target(args, spec, out, interrupt)? {
-            TargetResult::Ran(code, _) => Ok(code),
-            TargetResult::NotInstalled(missing) => {
-                not_installed_line(out, spec.triple, &missing)?;
-                Ok(exit::INFRASTRUCTURE)
-            }
-        };
-    }
-    if args.runner.is_some() || args.bless {
-        return Err("--runner and --bless apply to one --target, not to --all-targets".into());
-    }
-    let mut lines = Vec::new();
-    let mut code = exit::CONFORMS;
-    let worse = |code: u8, next: u8| -> u8 {
-        let rank = |c: u8| match c {
-            exit::CONFORMS => 0,
-            exit::INFRASTRUCTURE => 1,
-            exit::DEVIATES => 2,
-            _ => 3,
-        };
-        if rank(next) > rank(code) {
-            next
-        } else {
-            code
-        }
-    };
-    // The host first, natively.
-    let mut host_args = args.clone();
-    host_args.all_targets = false;
-    host_args.target = HOST.to_owned();
-    writeln!(out, "==> {HOST} (native)").map_err(write_error)?;
-    let host_code = native(&host_args, out, interrupt)?;
-    code = worse(code, host_code);
-    lines.push(format!("{HOST}: exit {host_code} (native)"));
-    for spec in target::standard() {
-        if interrupt.load(Ordering::SeqCst) != 0 {
-            break;
-        }
-        let mut one = args.clone();
-        one.all_targets = false;
-        one.target = spec.triple.to_owned();
-        writeln!(out, "\n==> {}", spec.triple).map_err(write_error)?;
-        match run_target(&one, spec, out, interrupt)? {
-            TargetResult::Ran(c, summary) => {
-                code = worse(code, c);
-                lines.push(format!(
-                    "{}: exit {c}: {}",
-                    spec.triple,
-                    summary_words(&summary)
-                ));
-            }
-            TargetResult::NotInstalled(missing) => {
-                not_installed_line(out, spec.triple, &missing)?;
-                code = worse(code, exit::INFRASTRUCTURE);
-                lines.push(format!(
-                    "{}: not installed (run `{}`)",
-                    spec.triple, missing.fix
-                ));
-            }
-        }
-    }
-    writeln!(out, "\nall targets:").map_err(write_error)?;
-    for line in lines {
-        writeln!(out, "  {line}").map_err(write_error)?;
-    }
-    if let n @ 1.. = interrupt.load(Ordering::SeqCst) {
-        return Ok(u8::try_from(128 + n).unwrap_or(u8::MAX));
-    }
-    Ok(code)
-}
-
-fn summary_words(s: &Summary) -> String {
-    format!(
-        "{} cells, {} conform, {} deviate, {} known emulator divergences, {} without expectation, {} not observed",
-        s.cells, s.conforms, s.deviates, s.known_divergences, s.no_expectation, s.errors
-    )
-}
-
-fn write_error(e: std::io::Error) -> String {
-    format!("cannot write: {e}")
-}
-
-fn unknown_target(triple: &str) -> String {
-    let known: Vec<&str> = target::KNOWN.iter().map(|t| t.triple).collect();
-    format!(
-        "unknown target `{triple}` (known: {HOST} natively; {} through runners)",
-        known.join(", ")
-    )
-}
-
-fn not_installed_line(out: &mut dyn Write, triple: &str, missing: &Missing) -> Result<(), String> {
-    writeln!(
-        out,
-        "{triple}: not installed: missing {}; install with `{}`",
-        missing.what.join(", "),
-        missing.fix
-    )
-    .map_err(write_error)
-}
-
-/// How one target's run went.
+/// A foreign target, prepared: what settling its cells and blessing its
+/// profile need.
 #[derive(Debug)]
-pub enum TargetResult {
-    /// It ran: the exit code and the counts.
-    Ran(u8, Summary),
-    /// Its toolchain or runner is missing.
-    NotInstalled(Missing),
+pub struct Foreign {
+    spec: &'static TargetSpec,
+    runner: Runner,
+    emulator: Emulator,
+    host_view: HostView,
+    /// Where `--bless` writes the target's own profile.
+    own_profile: PathBuf,
+    /// What the report says about the foreign run.
+    pub info: ForeignInfo,
 }
 
-/// Runs the matrix for one foreign target.
-pub fn run_target(
-    args: &MatrixArgs,
+/// What [`prepare`] hands the pipeline: the foreign part, the profile, the
+/// probes, and the columns (the agent's, then the host's view).
+pub type PreparedForeign = (Foreign, Profile, ProbeSet, Vec<Box<dyn Observer>>);
+
+/// Prepares a foreign target: finds its runner and checks that it is
+/// installed, loads the profile (the target's own, the one asked for, or
+/// with `--bless` the family's) and the emulator notes, leaves out the
+/// behaviours and builds the target cannot carry out, and builds the probes
+/// and the agent.
+pub fn prepare(
+    request: &Request,
     spec: &'static TargetSpec,
-    out: &mut dyn Write,
-    interrupt: &Arc<AtomicUsize>,
-) -> Result<TargetResult, String> {
-    let root = probes::workspace_root();
-    let target_dir = args
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| root.join("target"));
-    let foreign = target::foreign_dir(&root);
-    let runner = target::resolve_runner(
+    root: &Path,
+    selected: &[&Behaviour],
+    mut builds: Vec<Build>,
+) -> Result<PreparedForeign, RunError> {
+    let foreign = runners::foreign_dir(root);
+    let runner = runners::resolve_runner(
         spec,
-        args.runner.as_deref(),
+        request.runner.as_deref(),
         |var| std::env::var(var).ok(),
-        &target::config_dirs(&root),
-        &root,
+        &runners::config_dirs(root),
+        root,
         &foreign,
-    )?;
-    if let Err(missing) = target::check_installed(spec, &runner, &foreign) {
-        return Ok(TargetResult::NotInstalled(missing));
+    )
+    .map_err(RunError::Config)?;
+    // A runner the user chose and that is not there cannot be fixed by
+    // installing the targets: say which runner, and where it came from.
+    if runner.source != RunnerSource::Default {
+        if let Some(program) = runners::program(&runner) {
+            if runners::find_on_path(program).is_none() {
+                return Err(RunError::Runner(format!(
+                    "runner `{program}` (from {}) is not an executable file",
+                    runner.source
+                )));
+            }
+        }
+    }
+    if let Err(missing) = runners::check_installed(spec, &runner, &foreign) {
+        return Err(RunError::NotInstalled {
+            triple: spec.triple.to_owned(),
+            missing,
+        });
     }
 
     // The profile: the target's own, or the one asked for; with --bless,
     // the family's, since the target has none yet.
-    let profiles_dir = args
-        .profiles
-        .clone()
-        .unwrap_or_else(|| root.join("profiles"));
+    let profiles_dir = &request.profiles_dir;
     let own = profiles_dir.join(format!("{}.toml", spec.triple));
-    let profile_name = match (&args.profile, args.bless) {
-        (Some(_), true) => return Err("--bless writes the target's own profile; drop --profile".into()),
+    let profile_name = match (&request.profile, request.bless) {
+        (Some(_), true) => {
+            return Err(RunError::Usage(
+                "--bless writes the target's own profile; drop --profile".into(),
+            ))
+        }
         (_, true) if own.exists() => {
-            return Err(format!(
+            return Err(RunError::Usage(format!(
                 "{} exists: --bless only writes a starting profile for a target that has none (check against it without --bless)",
                 own.display()
-            ))
+            )))
         }
         (_, true) => spec.family.profile().to_owned(),
         (Some(p), false) => p.clone(),
         (None, false) if !own.exists() => {
-            return Err(format!(
+            return Err(RunError::Usage(format!(
                 "no profile for {} in {}: write a starting one with `--bless`, or check against the family with `--profile {}`",
                 spec.triple,
                 profiles_dir.display(),
                 spec.family.profile()
-            ))
+            )))
         }
         (None, false) => spec.triple.to_owned(),
     };
@@ -247,35 +123,21 @@ pub fn run_target(
         SignalTable::by_name(spec.signals).expect("known targets name known tables"),
         WaitConventions::by_name(spec.wait).expect("known targets name known layouts"),
     );
-    let names = observer_names();
-    let profile = Profile::load_with(&profiles_dir, &profile_name, &names, Some(defaults))
-        .map_err(|e| e.to_string())?;
+    let names = observers::all_names();
+    let profile = Profile::load_with(profiles_dir, &profile_name, &names, Some(defaults))?;
     let emulator = Emulator::load(
         &profiles_dir.join("emulators"),
         runner.kind.name(),
         &names,
         profile.signals,
-    )?;
+    )
+    .map_err(RunError::Config)?;
     let host_view = emulator
         .host_view
         .clone()
         .unwrap_or_else(HostView::default_for_native);
 
-    // What runs: applicable behaviours × supported builds × columns.
-    let all = catalogue::catalogue();
-    let selected: Vec<&catalogue::Behaviour> = all
-        .iter()
-        .filter(|b| {
-            args.behaviours.is_empty()
-                || args.behaviours.iter().any(|p| b.name.contains(p.as_str()))
-        })
-        .collect();
-    if selected.is_empty() {
-        return Err(format!(
-            "no behaviour matches {:?} (see `cargo xtask test-matrix --list`)",
-            args.behaviours
-        ));
-    }
+    // What runs: applicable behaviours × supported builds.
     let mut not_applicable = Vec::new();
     let mut behaviours = Vec::new();
     for b in selected {
@@ -286,16 +148,6 @@ pub fn run_target(
             }),
             _ => behaviours.push(b),
         }
-    }
-    let mut builds = Vec::new();
-    for name in &args.builds {
-        builds.push(
-            Build::from_name(name)
-                .ok_or_else(|| format!("unknown build `{name}` (known: unwind, abort, c)"))?,
-        );
-    }
-    if builds.is_empty() {
-        builds = Build::ALL.to_vec();
     }
     let builds_not_made: Vec<Build> = builds
         .iter()
@@ -310,222 +162,108 @@ pub fn run_target(
         .filter(|&b| b != Build::C || spec.c_compiler.is_some())
         .collect();
 
-    let out_dir = args
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| target_dir.join("exitmatrix"));
-    let path = out_dir.join(format!("report-{}.json", spec.triple));
-    std::fs::create_dir_all(&out_dir)
-        .and_then(|()| tempfile::NamedTempFile::new_in(&out_dir).map(drop))
-        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
-
-    let built = crossbuild::build(spec, &foreign, &target_dir.join("foreign"), &needed)
-        .map_err(|e| format!("building for {}: {e}", spec.triple))?;
-    if runner.kind == target::RunnerKind::Wine {
-        prepare_wine(&runner, &foreign)?;
+    let built = crossbuild::build(spec, &foreign, &request.target_dir.join("foreign"), &needed)
+        .map_err(|source| RunError::Build {
+            for_target: format!(" for {}", spec.triple),
+            source,
+        })?;
+    if runner.kind == RunnerKind::Wine {
+        prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
     }
     // WASI's agent is the runner script itself, told to --report.
     let agent_words = match spec.family {
-        Family::Wasi => wasi_agent_words(&runner, &root),
+        Family::Wasi => wasi_agent_words(&runner, root),
         _ => runner.words.clone(),
     };
-    let context = Arc::new(AgentContext::new(
+    let context = std::sync::Arc::new(AgentContext::new(
         spec.family,
         &agent_words,
         built.agent.as_deref(),
         profile.signals,
     ));
-    let mut observers: Vec<Box<dyn Observer>> = context.observers();
-    observers.push(Box::new(HostViaRunner::new(&runner.words)));
-    if !args.observers.is_empty() {
-        for name in &args.observers {
-            if !observers.iter().any(|o| o.name() == name) {
-                let known: Vec<&str> = observers.iter().map(|o| o.name()).collect();
-                return Err(format!(
-                    "observer `{name}` does not run on {} (its columns: {})",
-                    spec.triple,
-                    known.join(", ")
-                ));
-            }
-        }
-        observers.retain(|o| args.observers.iter().any(|n| n == o.name()));
-    }
-
-    let mut cells = Vec::new();
-    for b in &behaviours {
-        for build in b.builds().iter().filter(|b| needed.contains(b)) {
-            for o in &observers {
-                cells.push(Cell {
-                    behaviour: b,
-                    build: *build,
-                    observer: o.as_ref(),
-                });
-            }
-        }
-    }
-    let (jobs, core_pattern, limits) = crate::cli::run_settings(args);
-    let bar = crate::cli::progress_bar(args, cells.len());
-    let mut cells = matrix::run_with_progress(
-        &cells,
-        &profile,
-        &built.probes,
-        jobs,
-        limits,
-        interrupt,
-        &|| bar.inc(1),
-    );
-    bar.finish_and_clear();
-    for cell in &mut cells {
-        settle(cell, spec, &profile, &host_view, &emulator, limits);
-    }
-    let interrupted_by = match interrupt.load(Ordering::SeqCst) {
-        0 => None,
-        n => Some(i32::try_from(n).expect("a signal number")),
-    };
+    let mut columns: Vec<Box<dyn Observer>> = context.observers();
+    columns.push(Box::new(HostViaRunner::new(&runner.words)));
     let tools = tool_versions(spec, &runner);
-    let foreign_info = ForeignInfo {
+    let info = ForeignInfo {
         family: spec.family,
         runner: runner.clone(),
-        tools: tools.clone(),
+        tools,
         not_applicable,
         builds_not_made,
         emulator_notes: emulator.file.clone(),
     };
-    let report = Report {
-        schema: SCHEMA_VERSION,
-        tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
-        target: spec.triple.to_owned(),
-        host: HOST.to_owned(),
-        profile_chain: profile.chain.clone(),
-        unverified: profile.unverified.clone(),
-        signal_table: profile.signals.name.to_owned(),
-        cores_contained: limits.cores_contained,
-        core_pattern,
-        incomplete: interrupted_by.is_some(),
-        interrupted_by: interrupted_by.map(|n| {
-            crate::pure::signal::LINUX_GENERIC
-                .display(Signal(n))
-                .to_string()
-        }),
-        observers: observers.iter().map(|o| o.info()).collect(),
-        summary: Summary::of(&cells),
-        cells,
-        cases: Vec::new(),
-        foreign: Some(foreign_info),
-    };
-    let mut text = crate::cli::write_and_render(&report, &path, args.format, args.color)?;
-    if !matches!(args.format, Format::Json) {
-        text.push_str(&foreign_lines(&report));
+    Ok((
+        Foreign {
+            spec,
+            runner,
+            emulator,
+            host_view,
+            own_profile: own,
+            info,
+        },
+        profile,
+        built.probes,
+        columns,
+    ))
+}
+
+impl Foreign {
+    /// Derives the host's view and marks known emulator divergences (see
+    /// [`settle`]).
+    pub fn settle(&self, cell: &mut Row, profile: &Profile, limits: Limits) {
+        settle(
+            cell,
+            self.spec,
+            profile,
+            &self.host_view,
+            &self.emulator,
+            limits,
+        );
     }
-    writeln!(out, "{text}").map_err(write_error)?;
-    if matches!(args.format, Format::Table | Format::Summary) {
-        writeln!(out, "report: {}", path.display()).map_err(write_error)?;
+
+    /// Writes the target's starting profile (see [`bless`]); returns its
+    /// path and number of rules.
+    pub fn bless(&self, report: &Report, profile: &Profile) -> Result<(PathBuf, usize), RunError> {
+        let n = bless(
+            report,
+            self.spec,
+            profile,
+            &self.runner,
+            &self.info.tools,
+            &self.own_profile,
+        )?;
+        Ok((self.own_profile.clone(), n))
     }
-    if args.bless && interrupted_by.is_none() {
-        let written = bless(&report, spec, &profile, &runner, &tools, &own)?;
-        writeln!(
-            out,
-            "blessed: wrote {} ({written} rules); run again without --bless to check against it",
-            own.display()
-        )
-        .map_err(write_error)?;
-        return Ok(TargetResult::Ran(exit::CONFORMS, report.summary));
-    }
-    if let Some(n) = interrupted_by {
-        writeln!(out, "interrupted: the report is incomplete").map_err(write_error)?;
-        return Ok(TargetResult::Ran(
-            u8::try_from(128 + n).unwrap_or(u8::MAX),
-            report.summary,
-        ));
-    }
-    let s = report.summary;
-    let code = if s.deviates > 0 || s.no_expectation > 0 {
-        exit::DEVIATES
-    } else if s.errors > 0 || s.not_installed > 0 {
-        exit::INFRASTRUCTURE
-    } else {
-        exit::CONFORMS
-    };
-    Ok(TargetResult::Ran(code, s))
 }
 
 /// The runner words that make the WASI runner script report (`--report`
 /// is added by the agent context): the configured runner if it is the
 /// script, else the default script on Node.js.
 fn wasi_agent_words(runner: &Runner, root: &Path) -> Vec<String> {
-    if runner.kind == target::RunnerKind::NodeWasi {
+    if runner.kind == RunnerKind::NodeWasi {
         runner.words.clone()
     } else {
         vec![
-            target::node_path(),
+            runners::node_path(),
             "--no-warnings".into(),
             root.join("runners/wasi.mjs").display().to_string(),
         ]
     }
 }
 
-/// The lines a foreign run adds below the findings: the runner, the tools,
-/// and what did not apply.
-fn foreign_lines(report: &Report) -> String {
-    let Some(f) = &report.foreign else {
-        return String::new();
-    };
-    let mut out = format!(
-        "runner ({}): {}\ntools: {}\n",
-        f.runner.source,
-        if f.runner.words.is_empty() {
-            "none (the host kernel runs the target's binaries)".to_owned()
-        } else {
-            f.runner.words.join(" ")
-        },
-        f.tools.join("; ")
-    );
-    if !f.not_applicable.is_empty() {
-        let mut by_need: Vec<(&str, Vec<&str>)> = Vec::new();
-        for n in &f.not_applicable {
-            match by_need.iter_mut().find(|(k, _)| *k == n.needs) {
-                Some((_, v)) => v.push(&n.behaviour),
-                None => by_need.push((n.needs, vec![&n.behaviour])),
-            }
-        }
-        for (needs, list) in by_need {
-            out.push_str(&format!(
-                "not applicable to {} (need {needs}): {} behaviours: {}\n",
-                f.family,
-                list.len(),
-                list.join(", ")
-            ));
-        }
-    }
-    if !f.builds_not_made.is_empty() {
-        let names: Vec<&str> = f.builds_not_made.iter().map(|b| b.name()).collect();
-        out.push_str(&format!(
-            "builds the target does not support: {}\n",
-            names.join(", ")
-        ));
-    }
-    if report.summary.known_divergences > 0 {
-        out.push_str(&format!(
-            "{} cells are known emulator divergences: the real system is expected to differ (see above)\n",
-            report.summary.known_divergences
-        ));
-    }
-    out
-}
-
 /// Derives the host's view and marks known emulator divergences.
 fn settle(
-    cell: &mut CellReport,
+    cell: &mut Row,
     spec: &TargetSpec,
     profile: &Profile,
     host_view: &HostView,
     emulator: &Emulator,
-    limits: matrix::Limits,
+    limits: Limits,
 ) {
     if matches!(cell.verdict, Verdict::Error | Verdict::NotInstalled) {
         return;
     }
-    let states: Vec<Termination> = cell.observed.iter().map(|o| o.decoded).collect();
+    let states: Vec<StateChange> = cell.observed.iter().map(|o| o.decoded).collect();
     let host = HostViaRunner::signals();
     let table = if cell.observer == HOST_VIA_RUNNER {
         host
@@ -534,7 +272,9 @@ fn settle(
     };
     if cell.observer == HOST_VIA_RUNNER {
         cell.observed_text = outcome::display(&states, host);
-        let base = profile.expectation(&cell.behaviour, cell.build, spec.family.base_observer());
+        let base = cell
+            .build()
+            .and_then(|build| profile.expectation(&cell.name, build, spec.family.base_observer()));
         let Some(base) = base else {
             cell.expected = None;
             cell.verdict = Verdict::NoExpectation;
@@ -542,7 +282,7 @@ fn settle(
                 vec!["no expectation in the profile for this cell's base column".into()];
             return;
         };
-        let mut folded: Vec<Vec<Termination>> = Vec::new();
+        let mut folded: Vec<Vec<StateChange>> = Vec::new();
         for seq in &base.any_of {
             if let Some(f) = host_view.fold(seq, profile.signals, host) {
                 if !folded.contains(&f) {
@@ -566,11 +306,12 @@ fn settle(
         };
         cell.expected = Some(e);
     }
+    let Some(build) = cell.build() else { return };
     if cell.verdict == Verdict::Deviates {
         if let Some(d) = emulator.divergence(
             spec.triple,
-            &cell.behaviour,
-            cell.build,
+            &cell.name,
+            build,
             &cell.observer,
             &states,
             table,
@@ -602,14 +343,8 @@ fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {
             foreign.display()
         )
     })?;
-    // SAFETY: flock(2) on a descriptor this function owns; it is released
-    // when `lock` is dropped at the end of the function.
-    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-        return Err(format!(
-            "cannot lock the Wine prefix: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    // Released when `lock` is dropped at the end of the function.
+    crate::os::lock_exclusive(&lock).map_err(|e| format!("cannot lock the Wine prefix: {e}"))?;
     if prefix.join("system.reg").exists() {
         return Ok(());
     }
@@ -649,7 +384,7 @@ fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {
 
 /// `--version` of the compiler, linker and runner.
 fn tool_versions(spec: &TargetSpec, runner: &Runner) -> Vec<String> {
-    let mut tools = vec![target::DEBIAN_RUSTC.to_owned()];
+    let mut tools = vec![runners::DEBIAN_RUSTC.to_owned()];
     tools.extend(spec.c_compiler.map(str::to_owned));
     let program = runner
         .words
@@ -664,7 +399,7 @@ fn tool_versions(spec: &TargetSpec, runner: &Runner) -> Vec<String> {
                 return None;
             }
             seen.push(t.clone());
-            target::tool_version(&t).map(|v| format!("{t}: {v}"))
+            runners::tool_version(&t).map(|v| format!("{t}: {v}"))
         })
         .collect()
 }
@@ -680,21 +415,19 @@ fn bless(
     runner: &Runner,
     tools: &[String],
     path: &Path,
-) -> Result<usize, String> {
-    let unexplained: Vec<&CellReport> = report
+) -> Result<usize, RunError> {
+    let unexplained: Vec<&Row> = report
         .cells
         .iter()
         .filter(|c| c.observer != HOST_VIA_RUNNER)
         .filter(|c| matches!(c.verdict, Verdict::Deviates | Verdict::NoExpectation))
         .collect();
     if let Some(c) = report.cells.iter().find(|c| c.verdict == Verdict::Error) {
-        return Err(format!(
-            "cannot bless: {} [{} · {}] could not be observed ({})",
-            c.behaviour,
-            c.build,
-            c.observer,
+        return Err(RunError::Usage(format!(
+            "cannot bless: {} could not be observed ({})",
+            c.label(),
             c.problems.join("; ")
-        ));
+        )));
     }
     // One rule per behaviour, build and observed outcome, listing the
     // observers that saw it.
@@ -712,16 +445,17 @@ fn bless(
             .as_ref()
             .and_then(|e| e.stdout.as_ref())
             .map(|_| c.stdout.clone());
+        let Some(build) = c.build() else { continue };
         match rules.iter_mut().find(|r| {
-            r.behaviour == c.behaviour
-                && r.build == c.build
+            r.behaviour == c.name
+                && r.build == build
                 && r.outcome == c.observed_text
                 && r.stdout == stdout
         }) {
             Some(r) => r.observers.push(c.observer.clone()),
             None => rules.push(Blessed {
-                behaviour: c.behaviour.clone(),
-                build: c.build,
+                behaviour: c.name.clone(),
+                build,
                 outcome: c.observed_text.clone(),
                 observers: vec![c.observer.clone()],
                 stdout,
@@ -787,7 +521,10 @@ fn bless(
             }
         ));
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(path, text).map_err(|source| RunError::Report {
+        path: path.to_owned(),
+        source,
+    })?;
     Ok(rules.len())
 }
 

@@ -1,19 +1,27 @@
-//! Running the matrix: every behaviour × build × observer, compared with the
-//! profile of the target being checked.
+//! Running the matrix: every behaviour × build × observer, and every
+//! observer's own case, compared with the profile of the target being
+//! checked, on one pool of worker threads.
+//!
+//! One [`Work`] is one row of the report ([`Row`]): a catalogue cell, whose
+//! probe the observer runs, or an own case, which the observer carries out
+//! itself. Both are observed, compared and counted the same way.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::observers::observe::{Case, Observer};
+use crate::observers::parent::Setting;
 use crate::process::reap::Observed;
 use crate::process::spawn::Invocation;
 use crate::pure::catalogue::{Behaviour, Build};
-use crate::pure::decode::{RawStatus, Termination};
+use crate::pure::decode::StateChange;
+use crate::pure::observers::OwnCase;
 use crate::pure::outcome;
 use crate::pure::profile::{Expectation, Profile};
+use crate::pure::signal::SignalTable;
+use crate::pure::view::{self, Reported};
+use crate::report::model::{ObservedState, Row, RowKind, Verdict};
 use crate::toolchain::probes::ProbeSet;
 
 /// One cell to run.
@@ -27,79 +35,13 @@ pub struct Cell<'a> {
     pub observer: &'a dyn Observer,
 }
 
-/// How a cell compares with its expectation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Observed what the profile expects.
-    Conforms,
-    /// Observed something else: a conformance finding.
-    Deviates,
-    /// The profile says nothing about this cell.
-    NoExpectation,
-    /// The harness could not observe the cell (spawn or wait failed): neither
-    /// a pass nor a deviation.
-    Error,
-    /// The observer's program is not on this machine (a shell that is not
-    /// installed): neither a pass nor a deviation.
-    NotInstalled,
-    /// Deviates from what the real system does, in the way the runner (an
-    /// emulator) is known to: a finding about the emulator, with its own
-    /// citation (`profiles/emulators/`), never counted as conforming.
-    KnownDivergence,
-}
-
-/// One state as reported.
-#[derive(Clone, Debug, Serialize)]
-pub struct ObservedState {
-    /// Exactly what the reaper received.
-    pub raw: RawStatus,
-    /// The raw value in hex or as siginfo fields.
-    pub raw_text: String,
-    /// The decoded state.
-    pub decoded: Termination,
-}
-
-/// Everything known about one cell.
-#[derive(Clone, Debug, Serialize)]
-pub struct CellReport {
-    /// The behaviour's name.
-    pub behaviour: String,
-    /// The build.
-    pub build: Build,
-    /// The observer's name.
-    pub observer: String,
-    /// The command line that ran.
-    pub command: String,
-    /// The states observed, final last.
-    pub observed: Vec<ObservedState>,
-    /// What a view (a shell, Python) reported instead of wait states.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reported: Option<Vec<crate::pure::view::Reported>>,
-    /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`;
-    /// `143` for a view).
-    pub observed_text: String,
-    /// What the profile expects, with its citation.
-    pub expected: Option<Expectation>,
-    /// The comparison.
-    pub verdict: Verdict,
-    /// Why it does not conform (or why it could not be observed).
-    pub problems: Vec<String>,
-    /// What else a reader should know about how the cell was checked.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Standard output (lossy UTF-8, at most 4 KiB).
-    pub stdout: String,
-    /// Standard error (lossy UTF-8, at most 4 KiB).
-    pub stderr: String,
-    /// Core files the probe dumped in its own directory (since removed).
-    pub cores: Vec<String>,
-    /// The signals the watchdog sent because the probe outlived its timeout.
-    pub watchdog: Vec<&'static str>,
-    /// Whether the case ran with core dumps enabled.
-    pub core_enabled: bool,
-    /// Wall time from spawn to reap, in microseconds. Informative only.
-    pub micros: u128,
+/// One row to run: a cell, or an observer's own case.
+#[derive(Clone, Debug)]
+pub enum Work<'a> {
+    /// A catalogue behaviour in one build under one observer.
+    Cell(Cell<'a>),
+    /// A case only this observer has.
+    OwnCase(&'a dyn Observer, OwnCase),
 }
 
 /// The time limits of a run.
@@ -133,35 +75,35 @@ pub fn cores_contained(core_pattern: &str) -> bool {
     !core_pattern.starts_with('|') && !core_pattern.contains('/')
 }
 
-/// Runs `cells` on `jobs` threads and returns their reports in cell order.
+/// Runs `work` on `jobs` threads and returns the rows in `work` order.
 ///
 /// Once `interrupt` is non-zero no new cell starts, and a cell that was
 /// running is reported as not observed ("interrupted"): the caller makes
 /// the watchdog kill the running probes. The reports of the cells that ran
 /// are returned, still in cell order.
 pub fn run(
-    cells: &[Cell<'_>],
+    work: &[Work<'_>],
     profile: &Profile,
     probes: &ProbeSet,
     jobs: usize,
     limits: Limits,
     interrupt: &Arc<AtomicUsize>,
-) -> Vec<CellReport> {
-    run_with_progress(cells, profile, probes, jobs, limits, interrupt, &|| {})
+) -> Vec<Row> {
+    run_with_progress(work, profile, probes, jobs, limits, interrupt, &|| {})
 }
 
 /// [`run`], calling `done` after each cell (for a progress bar).
 pub fn run_with_progress(
-    cells: &[Cell<'_>],
+    work: &[Work<'_>],
     profile: &Profile,
     probes: &ProbeSet,
     jobs: usize,
     limits: Limits,
     interrupt: &Arc<AtomicUsize>,
     done: &(dyn Fn() + Sync),
-) -> Vec<CellReport> {
+) -> Vec<Row> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<CellReport>>> = Mutex::new(vec![None; cells.len()]);
+    let results: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; work.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
@@ -169,13 +111,19 @@ pub fn run_with_progress(
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(cell) = cells.get(i) else { break };
-                let mut report = run_cell(cell, profile, probes, limits, Some(interrupt));
+                let Some(item) = work.get(i) else { break };
+                let mut report = match item {
+                    Work::Cell(cell) => run_cell(cell, profile, probes, limits, Some(interrupt)),
+                    Work::OwnCase(observer, case) => {
+                        run_own_case(*observer, *case, profile, limits, Some(interrupt))
+                    }
+                };
                 if interrupt.load(Ordering::SeqCst) != 0 {
                     report.verdict = Verdict::Error;
-                    report
-                        .problems
-                        .push("interrupted while this cell ran".into());
+                    report.problems.push(match item {
+                        Work::Cell(_) => "interrupted while this cell ran".into(),
+                        Work::OwnCase(..) => "interrupted while this case ran".into(),
+                    });
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
                 done();
@@ -197,31 +145,19 @@ pub fn run_cell(
     probes: &ProbeSet,
     limits: Limits,
     interrupt: Option<&Arc<AtomicUsize>>,
-) -> CellReport {
+) -> Row {
     let observer = cell.observer.name();
     let expected = profile
         .expectation(&cell.behaviour.name, cell.build, observer)
         .cloned();
     let core = limits.cores_contained && expected.as_ref().is_some_and(Expectation::wants_core);
-    let mut report = CellReport {
-        behaviour: cell.behaviour.name.clone(),
-        build: cell.build,
-        observer: observer.to_owned(),
-        command: String::new(),
-        observed: Vec::new(),
-        reported: None,
-        observed_text: String::new(),
+    let mut report = Row::new(
+        RowKind::Cell(cell.build),
+        &cell.behaviour.name,
+        observer,
         expected,
-        verdict: Verdict::Error,
-        problems: Vec::new(),
-        notes: Vec::new(),
-        stdout: String::new(),
-        stderr: String::new(),
-        cores: Vec::new(),
-        watchdog: Vec::new(),
-        core_enabled: core,
-        micros: 0,
-    };
+    );
+    report.core_enabled = core;
     if let Err(why) = cell.observer.available() {
         report.verdict = Verdict::NotInstalled;
         report.problems.push(why);
@@ -277,19 +213,19 @@ pub fn run_cell(
     report.cores = observation.leftovers.cores;
     report.watchdog = observation.watchdog;
     report.notes = observation.notes;
-    let states: Vec<Termination> = observation.states.iter().map(|o| o.termination).collect();
+    let states: Vec<StateChange> = observation.states.iter().map(|o| o.change).collect();
     report.observed_text = match &observation.reported {
-        Some(values) => crate::pure::view::display(values, profile.signals),
+        Some(values) => view::display(values, profile.signals),
         None => outcome::display(&states, profile.signals),
     };
     report.reported = observation.reported;
     report.observed = observation
         .states
         .iter()
-        .map(|&Observed { raw, termination }| ObservedState {
+        .map(|&Observed { raw, change }| ObservedState {
             raw,
             raw_text: raw.to_string(),
-            decoded: termination,
+            decoded: change,
         })
         .collect();
     let Some(expected) = &report.expected else {
@@ -319,20 +255,20 @@ pub fn run_cell(
 /// conform.
 pub(crate) fn compare(
     expected: &Expectation,
-    report: &CellReport,
-    states: &[Termination],
+    report: &Row,
+    states: &[StateChange],
     mask_core: bool,
 ) -> Vec<String> {
     let (stdout, stderr, observed) = (&report.stdout, &report.stderr, &report.observed_text);
     let mut problems = Vec::new();
-    let unflag = |s: &Termination| match *s {
-        Termination::Signaled { signal, .. } if mask_core => Termination::Signaled {
+    let unflag = |s: &StateChange| match *s {
+        StateChange::Signaled { signal, .. } if mask_core => StateChange::Signaled {
             signal,
             core_dumped: false,
         },
         other => other,
     };
-    let seen: Vec<Termination> = states.iter().map(unflag).collect();
+    let seen: Vec<StateChange> = states.iter().map(unflag).collect();
     let matched = match &report.reported {
         Some(values) => expected.reported.contains(values),
         None => expected
@@ -361,6 +297,95 @@ pub(crate) fn compare(
             "watchdog: expected it to send {}, it sent {}",
             show(&want),
             show(&report.watchdog)
+        ));
+    }
+    compare_output(expected, stdout, stderr, &mut problems);
+    problems
+}
+
+/// Runs one own case and compares it with the profile.
+pub fn run_own_case(
+    observer: &dyn Observer,
+    case: OwnCase,
+    profile: &Profile,
+    limits: Limits,
+    interrupt: Option<&Arc<AtomicUsize>>,
+) -> Row {
+    let setting = Setting {
+        wait: &profile.wait,
+        timeout: limits.timeout,
+        grace: limits.grace,
+        interrupt,
+    };
+    let setting = &setting;
+    let expected = profile
+        .own_case_expectation(case.name, observer.name())
+        .cloned();
+    let mut report = Row::new(RowKind::OwnCase, case.name, observer.name(), expected);
+    if let Err(why) = observer.available() {
+        report.verdict = Verdict::NotInstalled;
+        report.problems.push(why);
+        return report;
+    }
+    let started = Instant::now();
+    let observed = observer.observe_own(&case, setting);
+    report.micros = started.elapsed().as_micros();
+    let observation = match observed {
+        Ok(o) => o,
+        Err(e) => {
+            report.problems.push(e);
+            return report;
+        }
+    };
+    report.command = observation.command;
+    report.stdout = lossy_prefix(&observation.leftovers.stdout);
+    report.stderr = lossy_prefix(&observation.leftovers.stderr);
+    report.watchdog = observation.watchdog;
+    report.notes = observation.notes;
+    let reported = observation.reported.unwrap_or_default();
+    report.observed_text = view::display(&reported, profile.signals);
+    report.reported = Some(reported);
+    let Some(expected) = &report.expected else {
+        report.verdict = Verdict::NoExpectation;
+        report
+            .problems
+            .push("no expectation in the profile for this case".into());
+        return report;
+    };
+    report.problems = compare_reported(
+        expected,
+        report.reported.as_deref().unwrap_or_default(),
+        &report.stdout,
+        &report.stderr,
+        profile.signals,
+    );
+    report.verdict = if report.problems.is_empty() {
+        Verdict::Conforms
+    } else {
+        Verdict::Deviates
+    };
+    report
+}
+
+/// The ways reported values and output differ from `expected`; empty if
+/// they conform.
+pub(crate) fn compare_reported(
+    expected: &Expectation,
+    reported: &[Reported],
+    stdout: &str,
+    stderr: &str,
+    table: &SignalTable,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !expected.reported.iter().any(|alt| alt == reported) {
+        let wanted = if expected.outcome.len() == 1 {
+            expected.outcome[0].clone()
+        } else {
+            format!("any of [{}]", expected.outcome.join(" | "))
+        };
+        problems.push(format!(
+            "outcome: expected {wanted}, observed {}",
+            view::display(reported, table)
         ));
     }
     compare_output(expected, stdout, stderr, &mut problems);

@@ -5,6 +5,7 @@
 //! their runners.
 
 pub mod agent;
+pub mod error;
 pub mod foreign;
 pub mod matrix;
-pub mod target;
+pub mod run;

@@ -6,4 +6,5 @@
 pub mod observe;
 pub mod parent;
 pub mod python;
+pub mod registry;
 pub mod shell;

@@ -8,20 +8,21 @@
 //! ([`crate::pure::view`]). Each observer is one column of the matrix.
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::observers::parent::{OwnCase, Setting};
+use crate::observers::parent::Setting;
+use crate::process::probe::Probe;
 use crate::process::reap::{self, Control, Observed, Reapable, Reaper};
-use crate::process::spawn::{self, Invocation, Leftovers};
+use crate::process::spawn::{Invocation, Leftovers};
 use crate::process::watchdog::{signal_group, Sent, Watchdog};
 use crate::pure::catalogue::Behaviour;
 use crate::pure::decode::WaitConventions;
+use crate::pure::observers::ObserverKind;
+use crate::pure::observers::OwnCase;
 use crate::pure::view::Reported;
+pub use crate::report::model::ObserverInfo;
 
 /// What an observer needs to run one case.
 #[derive(Clone, Copy, Debug)]
@@ -61,22 +62,6 @@ pub struct Observation {
     pub notes: Vec<String>,
 }
 
-/// What the report says about one observer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ObserverInfo {
-    /// The column name.
-    pub name: String,
-    /// `reaper`, `shell` or `python`.
-    pub kind: &'static str,
-    /// The program that was found for it, if it runs one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub program: Option<String>,
-    /// Whether it can run here; a column that cannot is "not installed".
-    pub installed: bool,
-    /// How it runs a probe and what it reads.
-    pub how: String,
-}
-
 /// A parent's view of a probe's ending.
 pub trait Observer: fmt::Debug + Send + Sync {
     /// The column name, as profiles and the command line use it.
@@ -104,7 +89,7 @@ pub trait Observer: fmt::Debug + Send + Sync {
     fn info(&self) -> ObserverInfo {
         ObserverInfo {
             name: self.name().to_owned(),
-            kind: "reaper",
+            kind: ObserverKind::Reaper,
             program: None,
             installed: self.available().is_ok(),
             how: String::new(),
@@ -148,7 +133,7 @@ impl<R: Reaper> Observer for Direct<R> {
         };
         ObserverInfo {
             name: self.0.name().to_owned(),
-            kind: "reaper",
+            kind: ObserverKind::Reaper,
             program: None,
             installed: true,
             how: how.to_owned(),
@@ -211,129 +196,4 @@ pub fn reap_watched(
             Err(format!("{} failed: {e}", reaper.name()))
         }
     }
-}
-
-/// A probe started for a direct reaper.
-#[derive(Debug)]
-enum Probe {
-    /// Started through std's `Command` ([`crate::process::spawn::spawn`]).
-    Std(spawn::Spawned),
-    /// Started by the fast path ([`crate::process::fastspawn::spawn`]).
-    #[cfg(target_os = "linux")]
-    Fast(crate::process::fastspawn::FastSpawned),
-}
-
-impl Probe {
-    /// Starts `invocation` through std's `Command` if `std_child`, else by
-    /// the fast path where there is one.
-    fn spawn(std_child: bool, invocation: &Invocation, core: bool) -> io::Result<Probe> {
-        #[cfg(target_os = "linux")]
-        if !std_child {
-            return crate::process::fastspawn::spawn(invocation, core).map(Probe::Fast);
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = std_child;
-        spawn::spawn(invocation, core).map(Probe::Std)
-    }
-
-    fn child(&mut self) -> &mut dyn Reapable {
-        match self {
-            Probe::Std(spawned) => &mut spawned.child,
-            #[cfg(target_os = "linux")]
-            Probe::Fast(spawned) => spawned,
-        }
-    }
-
-    /// The output and core files; call once the probe has been reaped.
-    fn finish(self) -> io::Result<Leftovers> {
-        match self {
-            Probe::Std(spawned) => spawned.finish(),
-            #[cfg(target_os = "linux")]
-            Probe::Fast(spawned) => spawned.finish(),
-        }
-    }
-}
-
-/// The direct reapers as observers, in report order.
-pub fn direct() -> Vec<Box<dyn Observer>> {
-    vec![
-        Box::new(Direct(reap::WaitPid)),
-        Box::new(Direct(reap::WaitId)),
-        Box::new(Direct(reap::StdWait)),
-    ]
-}
-
-/// Every observer name the harness knows, in column order, for checking
-/// profiles: the reapers, the shells, then the Python views.
-pub const NAMES: [&str; 15] = [
-    "waitpid",
-    "waitid",
-    "std",
-    "dash",
-    "bash",
-    "ksh93",
-    "mksh",
-    "zsh",
-    "busybox-sh",
-    "yash",
-    "posh",
-    "py-subprocess",
-    "py-waitstatus",
-    "py-mp-fork",
-    "py-mp-spawn",
-];
-
-/// Every observer, in column order, with the parents' programs looked up on
-/// `search_path` (colon-separated directories; see
-/// [`crate::observers::shell::DEFAULT_SEARCH_PATH`]). A parent whose program is not
-/// there is still listed: it reports itself as not installed.
-pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
-    let mut all = direct();
-    all.extend(
-        crate::observers::shell::Shell::all(search_path)
-            .into_iter()
-            .map(|s| Box::new(s) as Box<dyn Observer>),
-    );
-    all.extend(
-        crate::observers::python::Python::all(search_path)
-            .into_iter()
-            .map(|p| Box::new(p) as Box<dyn Observer>),
-    );
-    all
-}
-
-/// Looks an observer up by name, its program on the default search path.
-pub fn by_name(name: &str) -> Option<Box<dyn Observer>> {
-    by_name_in(name, crate::observers::shell::DEFAULT_SEARCH_PATH)
-}
-
-/// Looks an observer up by name, its program on `search_path`.
-pub fn by_name_in(name: &str, search_path: &str) -> Option<Box<dyn Observer>> {
-    all(search_path).into_iter().find(|o| o.name() == name)
-}
-
-/// Whether `name` is a view: a shell or Python, whose column holds the
-/// values that parent reports (`143`, `-15`) rather than wait states.
-pub fn is_view(name: &str) -> bool {
-    crate::observers::shell::NAMES.contains(&name)
-        || crate::observers::python::NAMES.contains(&name)
-}
-
-/// Whether `name` sees wait states (a direct reaper, or a foreign target's
-/// agent or runner): every observer that is not a view.
-pub fn is_reaper(name: &str) -> bool {
-    !is_view(name)
-}
-
-/// Every observer's own cases (rows without a probe): the shells', then
-/// the `multiprocessing` ones.
-pub fn own_cases() -> Vec<OwnCase> {
-    let mut cases = crate::observers::shell::own_cases();
-    cases.extend(crate::observers::python::MP_CASES);
-    cases
-}
-
-/// The names of every observer's own cases.
-pub fn own_case_names() -> Vec<&'static str> {
-    own_cases().iter().map(|c| c.name).collect()
 }

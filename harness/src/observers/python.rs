@@ -27,66 +27,19 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, OwnCase, ParentEnd, ParentRun, Setting};
+use crate::observers::parent::{self, ParentEnd, ParentRun, Setting};
 use crate::process::spawn::Invocation;
 use crate::pure::catalogue::Behaviour;
+use crate::pure::observers::OwnCase;
 use crate::pure::view::Reported;
 
 /// The file the script writes its report to, in the case directory.
 pub const RESULT_FILE: &str = ".exitmatrix-reported.json";
 
 /// The Python observers' names, in column order.
-pub const NAMES: [&str; 4] = [
-    "py-subprocess",
-    "py-waitstatus",
-    "py-mp-fork",
-    "py-mp-spawn",
-];
+pub use crate::pure::observers::PYTHONS as NAMES;
 
-/// The `multiprocessing` cases, as `python_observer.py list-cases` names
-/// them.
-pub const MP_CASES: [OwnCase; 10] = [
-    OwnCase {
-        name: "mp-returns",
-        summary: "the child function returns",
-    },
-    OwnCase {
-        name: "mp-sys-exit-no-argument",
-        summary: "the child calls sys.exit()",
-    },
-    OwnCase {
-        name: "mp-sys-exit-none",
-        summary: "the child calls sys.exit(None)",
-    },
-    OwnCase {
-        name: "mp-sys-exit-1",
-        summary: "the child calls sys.exit(1)",
-    },
-    OwnCase {
-        name: "mp-sys-exit-256",
-        summary: "the child calls sys.exit(256)",
-    },
-    OwnCase {
-        name: "mp-sys-exit-2-pow-40",
-        summary: "the child calls sys.exit(2**40)",
-    },
-    OwnCase {
-        name: "mp-sys-exit-minus-1",
-        summary: "the child calls sys.exit(-1)",
-    },
-    OwnCase {
-        name: "mp-sys-exit-string",
-        summary: "the child calls sys.exit('Something bad happened')",
-    },
-    OwnCase {
-        name: "mp-raises",
-        summary: "the child raises Exception('Something bad happened')",
-    },
-    OwnCase {
-        name: "mp-killed-by-SIGTERM",
-        summary: "the child sends itself SIGTERM (os.kill(os.getpid(), SIGTERM))",
-    },
-];
+pub use crate::pure::observers::MP_CASES;
 
 /// Which Python view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +115,7 @@ impl Python {
     fn finish(end: ParentEnd, command: String) -> Result<Observation, String> {
         let reported = match end.result.as_deref() {
             None => vec![Reported::Parent {
-                ending: end.ending.termination,
+                ending: end.ending.change,
             }],
             Some(text) => parse_result(text)?,
         };
@@ -230,7 +183,7 @@ impl Observer for Python {
         };
         ObserverInfo {
             name: self.name.to_owned(),
-            kind: "python",
+            kind: crate::pure::observers::ObserverKind::Python,
             program: self.path.as_ref().map(|p| p.display().to_string()),
             installed: self.path.is_some(),
             how,

@@ -30,16 +30,16 @@
 //! [`crate::observers::parent`]), so `$?` tells how the probe ended.
 
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, OwnCase, ParentRun, Setting};
+use crate::observers::parent::{self, ParentRun, Setting};
 use crate::process::spawn::Invocation;
 use crate::pure::catalogue::Behaviour;
+use crate::pure::observers::{OwnCase, SHELL_CASES};
 
 /// Where observers' programs are looked up unless `--observer-path` says
 /// otherwise: the distribution's own directories, so that the columns are
@@ -123,16 +123,7 @@ pub const SHELLS: [ShellKind; 8] = [
 ];
 
 /// The shells' names.
-pub const NAMES: [&str; 8] = [
-    "dash",
-    "bash",
-    "ksh93",
-    "mksh",
-    "zsh",
-    "busybox-sh",
-    "yash",
-    "posh",
-];
+pub use crate::pure::observers::SHELLS as NAMES;
 
 /// What a shell case runs as its positional parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,58 +151,37 @@ const EXEC_FORMAT_ERROR: &str = "exec-format-error";
 
 const CASES: [ShellCase; 7] = [
     ShellCase {
-        case: OwnCase {
-            name: "sh-command-not-found",
-            summary: "runs `exitmatrix-no-such-command`, which no directory of the default PATH holds",
-        },
+        case: SHELL_CASES[0],
         script: SCRIPT,
         args: Args::Words(&["exitmatrix-no-such-command"]),
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-not-executable",
-            summary: "runs a file by its path that has no execute permission (mode 0644)",
-        },
+        case: SHELL_CASES[1],
         script: SCRIPT,
         args: Args::Fixture(NOT_EXECUTABLE),
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-exec-format-error",
-            summary: "runs an executable file holding a 64-byte ELF header for no machine (EM_NONE), which execve refuses with ENOEXEC",
-        },
+        case: SHELL_CASES[2],
         script: SCRIPT,
         args: Args::Fixture(EXEC_FORMAT_ERROR),
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-exit-256",
-            summary: "the script is `exit 256`: the shell's own exit builtin, seen as the shell's exit status",
-        },
+        case: SHELL_CASES[3],
         script: "exit 256",
         args: Args::None,
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-exit-minus-1",
-            summary: "the script is `exit -1`: a negative operand to the shell's own exit builtin",
-        },
+        case: SHELL_CASES[4],
         script: "exit -1",
         args: Args::None,
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-pipefail",
-            summary: "`set -o pipefail; false | true`, then `$?` (a shell without pipefail quits at `set`)",
-        },
+        case: SHELL_CASES[5],
         script: "set -o pipefail; false | true; echo $? > .exitmatrix-status",
         args: Args::None,
     },
     ShellCase {
-        case: OwnCase {
-            name: "sh-lone-command-killed",
-            summary: "the script is only `\"$@\"`, a second shell that kills itself with SIGTERM: the first shell's own ending",
-        },
+        case: SHELL_CASES[6],
         script: r#""$@""#,
         args: Args::OwnShell(&["-c", "kill -TERM $$"]),
     },
@@ -297,7 +267,7 @@ impl Observer for Shell {
     fn info(&self) -> ObserverInfo {
         ObserverInfo {
             name: self.kind.name.to_owned(),
-            kind: "shell",
+            kind: crate::pure::observers::ObserverKind::Shell,
             program: self.path.as_ref().map(|p| p.display().to_string()),
             installed: self.path.is_some(),
             how: format!(
@@ -410,10 +380,10 @@ impl Fixtures {
             .tempdir()?;
         let not_executable = dir.path().join(NOT_EXECUTABLE);
         std::fs::write(&not_executable, "echo this file is not executable\n")?;
-        std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644))?;
+        crate::os::set_mode(&not_executable, 0o644)?;
         let exec_format = dir.path().join(EXEC_FORMAT_ERROR);
         std::fs::write(&exec_format, elf_header_for_no_machine())?;
-        std::fs::set_permissions(&exec_format, std::fs::Permissions::from_mode(0o755))?;
+        crate::os::set_mode(&exec_format, 0o755)?;
         Ok(Fixtures { dir })
     }
 

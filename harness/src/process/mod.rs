@@ -7,6 +7,7 @@
 //! the only layer besides the OS layer that may contain `unsafe`.
 
 pub mod fastspawn;
+pub mod probe;
 pub mod reap;
 pub mod spawn;
 pub mod watchdog;

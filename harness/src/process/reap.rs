@@ -18,7 +18,7 @@ use std::process::Child;
 
 use serde::Serialize;
 
-use crate::pure::decode::{self, RawStatus, Termination, WaitConventions};
+use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
 
 /// One state a reaper observed, raw and decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ pub struct Observed {
     /// Exactly what the reaper received.
     pub raw: RawStatus,
     /// What it means.
-    pub termination: Termination,
+    pub change: StateChange,
 }
 
 /// A stopped probe is continued at most this many times; a probe that keeps
@@ -138,7 +138,7 @@ impl Reaper for WaitPid {
             debug_assert_eq!(r, pid);
             Ok(Observed {
                 raw: RawStatus::WaitStatus { status },
-                termination: decode::decode_wait_status(status, conv),
+                change: decode::decode_wait_status(status, conv),
             })
         })
     }
@@ -169,7 +169,7 @@ impl Reaper for WaitId {
             let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
             Ok(Observed {
                 raw: RawStatus::SigInfo { code, status },
-                termination: decode::decode_siginfo(code, status),
+                change: decode::decode_siginfo(code, status),
             })
         })
     }
@@ -226,12 +226,12 @@ impl Reaper for StdWait {
         let status = child.wait()?;
         // What std's accessors say, read the same way the assertion
         // library reads an ExitStatus.
-        let termination = crate::assert::termination_of(&status);
+        let change = crate::os::state_change_of(&status);
         Ok(vec![Observed {
             raw: RawStatus::WaitStatus {
                 status: status.into_raw(),
             },
-            termination,
+            change,
         }])
     }
 }
@@ -275,14 +275,14 @@ fn collect_states(
         }
         let observed = next()?;
         states.push(observed);
-        match observed.termination {
-            Termination::Stopped { .. } => {
+        match observed.change {
+            StateChange::Stopped { .. } => {
                 stops += 1;
                 if control.continue_stops {
                     stop_or_kill(pid, stops)?;
                 }
             }
-            Termination::Continued => {}
+            StateChange::Continued => {}
             _ => {
                 if !before_reap_done {
                     // Only if the child ended between the peek and the wait.
@@ -331,6 +331,34 @@ fn retry_eintr(mut call: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int>
         let r = call();
         if r != -1 {
             return Ok(r);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Whether `pid`, our child, has ended (`waitid` with `WNOWAIT | WNOHANG`:
+/// the child stays a zombie for its parent to reap).
+pub fn has_ended(pid: libc::pid_t) -> io::Result<bool> {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let id = libc::id_t::try_from(pid).expect("a child's pid is positive");
+    loop {
+        // SAFETY: `info` is a valid out-pointer; `pid` is our child.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                id,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+            )
+        };
+        if r == 0 {
+            // SAFETY: waitid succeeded; with WNOHANG and no state change it
+            // leaves si_pid zero, which the zeroed value already holds.
+            return Ok(unsafe { info.si_pid() } != 0);
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {

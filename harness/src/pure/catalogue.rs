@@ -26,7 +26,7 @@ pub enum ProbeBin {
     MainExitCode,
     /// `fn main() -> Result<(), E>`.
     MainResult,
-    /// `fn main() -> impl Termination` with a custom type.
+    /// `fn main() -> impl std::process::Termination` with a custom type.
     MainTermination,
     /// The multiplexed C probe (`probes/c/cprobe.c`).
     CProbe,
@@ -193,7 +193,7 @@ impl Behaviour {
 
 /// What a behaviour needs of its target beyond ending a process: a
 /// behaviour runs only on targets whose family provides it (see
-/// [`crate::engine::target::Family::provides`]); on the others its cells are "not
+/// [`crate::pure::target::Family::provides`]); on the others its cells are "not
 /// applicable", listed in the report and never counted as conforming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -391,7 +391,7 @@ pub fn catalogue() -> Vec<Behaviour> {
         "termination-custom-3".into(),
         MainTermination,
         &["3"],
-        "main returns a custom Termination reporting ExitCode::from(3)".into(),
+        "main returns a custom StateChange reporting ExitCode::from(3)".into(),
     );
 
     // process::exit(n).

@@ -1,9 +1,9 @@
-//! The pure status decoder: raw values in, a [`Termination`] out.
+//! The pure status decoder: raw values in, a [`StateChange`] out.
 //!
 //! Nothing here makes a system call or looks at the host's `#[cfg]`: the
 //! layout of a wait status is a [`WaitConventions`] value chosen by the
 //! profile of the target being checked. Decoding never fails; a value no
-//! kernel of that family produces comes back as [`Termination::Unrecognised`]
+//! kernel of that family produces comes back as [`StateChange::Unrecognised`]
 //! with the raw value kept, so a report can show it instead of guessing.
 
 use std::fmt;
@@ -209,7 +209,7 @@ impl fmt::Display for RawStatus {
 /// How a process ended, stopped or continued, as one report from a reaper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Termination {
+pub enum StateChange {
     /// Exited normally with this code (`WIFEXITED`, `CLD_EXITED`). `i64`
     /// so that a full-width `si_status` or a Windows `DWORD` fits unchanged.
     #[doc(alias = "WIFEXITED")]
@@ -249,44 +249,44 @@ pub enum Termination {
     },
 }
 
-impl Termination {
+impl StateChange {
     /// Whether this is a final state (the process is gone).
     pub fn is_final(&self) -> bool {
-        !matches!(self, Termination::Stopped { .. } | Termination::Continued)
+        !matches!(self, StateChange::Stopped { .. } | StateChange::Continued)
     }
 
     /// Shows the termination with `table`'s signal names, in the same words
     /// that profiles use (`exit 0`, `signal SIGABRT core`).
     pub fn display<'a>(&'a self, table: &'a SignalTable) -> TerminationDisplay<'a> {
         TerminationDisplay {
-            termination: self,
+            change: self,
             table,
         }
     }
 }
 
-/// See [`Termination::display`].
+/// See [`StateChange::display`].
 #[derive(Debug)]
 pub struct TerminationDisplay<'a> {
-    termination: &'a Termination,
+    change: &'a StateChange,
     table: &'a SignalTable,
 }
 
 impl fmt::Display for TerminationDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.table;
-        match *self.termination {
+        match *self.change {
             // Only a Windows exit code (a `DWORD`) is above `i32::MAX`:
             // shown as the NTSTATUS it names, or in hex.
-            Termination::Exited { code } if code > i64::from(i32::MAX) => {
+            StateChange::Exited { code } if code > i64::from(i32::MAX) => {
                 match u32::try_from(code).ok().and_then(ntstatus_name) {
                     Some(name) => write!(f, "ntstatus {name}"),
                     None => write!(f, "exit 0x{code:08X}"),
                 }
             }
-            Termination::Exited { code } => write!(f, "exit {code}"),
-            Termination::Trapped { trap } => write!(f, "trap {}", trap.name()),
-            Termination::Signaled {
+            StateChange::Exited { code } => write!(f, "exit {code}"),
+            StateChange::Trapped { trap } => write!(f, "trap {}", trap.name()),
+            StateChange::Signaled {
                 signal,
                 core_dumped,
             } => {
@@ -296,9 +296,9 @@ impl fmt::Display for TerminationDisplay<'_> {
                 }
                 Ok(())
             }
-            Termination::Stopped { signal } => write!(f, "stopped {}", t.display(signal)),
-            Termination::Continued => f.write_str("continued"),
-            Termination::Unrecognised { raw } => write!(f, "unrecognised {raw}"),
+            StateChange::Stopped { signal } => write!(f, "stopped {}", t.display(signal)),
+            StateChange::Continued => f.write_str("continued"),
+            StateChange::Unrecognised { raw } => write!(f, "unrecognised {raw}"),
         }
     }
 }
@@ -367,16 +367,16 @@ impl WaitConventions {
 /// Precedence follows the C macros: the "continued" word first, then stopped
 /// (`0x7f` in the low byte), exited (low seven bits zero), signalled. Words a
 /// kernel never stores for a parent that does not trace its child are
-/// [`Termination::Unrecognised`]: bits above the low sixteen (Linux puts
+/// [`StateChange::Unrecognised`]: bits above the low sixteen (Linux puts
 /// ptrace event numbers there, for tracers only), the core flag on a normal
 /// exit, `0xff` in the low byte, a stop with signal 0, and a signal with a
 /// non-zero high byte.
-pub fn decode_wait_status(status: i32, conv: &WaitConventions) -> Termination {
-    let unrecognised = Termination::Unrecognised {
+pub fn decode_wait_status(status: i32, conv: &WaitConventions) -> StateChange {
+    let unrecognised = StateChange::Unrecognised {
         raw: RawStatus::WaitStatus { status },
     };
     if status == conv.continued {
-        return Termination::Continued;
+        return StateChange::Continued;
     }
     if status as u32 > 0xffff {
         return unrecognised;
@@ -387,16 +387,16 @@ pub fn decode_wait_status(status: i32, conv: &WaitConventions) -> Termination {
     match low7 {
         0x7f if core => unrecognised,
         0x7f if high == 0 => unrecognised,
-        0x7f => Termination::Stopped {
+        0x7f => StateChange::Stopped {
             signal: Signal(high),
         },
         0 if core => unrecognised,
-        0 => Termination::Exited {
+        0 => StateChange::Exited {
             code: i64::from(high),
         },
         // A signalled status has nothing in the high byte.
         _ if high != 0 => unrecognised,
-        sig => Termination::Signaled {
+        sig => StateChange::Signaled {
             signal: Signal(sig),
             core_dumped: core,
         },
@@ -413,20 +413,20 @@ pub fn decode_wait_status(status: i32, conv: &WaitConventions) -> Termination {
 /// - waitid(2): "si_status: either the exit status of the child, as given to
 ///   _exit(2) (or exit(3)), or the signal that caused the child to
 ///   terminate, stop, or continue"
-pub fn decode_siginfo(code: i32, status: i32) -> Termination {
+pub fn decode_siginfo(code: i32, status: i32) -> StateChange {
     match code {
-        CLD_EXITED => Termination::Exited {
+        CLD_EXITED => StateChange::Exited {
             code: i64::from(status),
         },
-        CLD_KILLED | CLD_DUMPED => Termination::Signaled {
+        CLD_KILLED | CLD_DUMPED => StateChange::Signaled {
             signal: Signal(status),
             core_dumped: code == CLD_DUMPED,
         },
-        CLD_STOPPED | CLD_TRAPPED => Termination::Stopped {
+        CLD_STOPPED | CLD_TRAPPED => StateChange::Stopped {
             signal: Signal(status),
         },
-        CLD_CONTINUED => Termination::Continued,
-        _ => Termination::Unrecognised {
+        CLD_CONTINUED => StateChange::Continued,
+        _ => StateChange::Unrecognised {
             raw: RawStatus::SigInfo { code, status },
         },
     }
@@ -443,8 +443,8 @@ pub fn decode_siginfo(code: i32, status: i32) -> Termination {
 ///
 /// # References
 /// - Microsoft Learn, ExitProcess (`UINT uExitCode`), GetExitCodeProcess
-pub fn decode_windows_exit_code(code: u32) -> Termination {
-    Termination::Exited {
+pub fn decode_windows_exit_code(code: u32) -> StateChange {
+    StateChange::Exited {
         code: i64::from(code),
     }
 }
@@ -454,10 +454,10 @@ pub fn decode_windows_exit_code(code: u32) -> Termination {
 ///
 /// # References
 /// - WASI preview1 `proc_exit(rval: exitcode)`, `exitcode: u32`
-pub fn decode_wasi(raw: RawStatus) -> Termination {
+pub fn decode_wasi(raw: RawStatus) -> StateChange {
     match raw {
-        RawStatus::WasiExit { code } => Termination::Exited { code },
-        RawStatus::Trap { trap } => Termination::Trapped { trap },
-        other => Termination::Unrecognised { raw: other },
+        RawStatus::WasiExit { code } => StateChange::Exited { code },
+        RawStatus::Trap { trap } => StateChange::Trapped { trap },
+        other => StateChange::Unrecognised { raw: other },
     }
 }

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::pure::catalogue::{self, Build};
-use crate::pure::decode::Termination;
+use crate::pure::decode::StateChange;
 use crate::pure::outcome::{self, Sequence};
 use crate::pure::signal::SignalTable;
 
@@ -137,7 +137,7 @@ impl HostView {
     /// of a runner that says nothing of traps).
     pub fn fold(
         &self,
-        states: &[Termination],
+        states: &[StateChange],
         target: &SignalTable,
         host: &SignalTable,
     ) -> Option<Sequence> {
@@ -147,7 +147,7 @@ impl HostView {
         let mut out = Vec::new();
         for state in states {
             match *state {
-                Termination::Exited { code } => out.push(Termination::Exited {
+                StateChange::Exited { code } => out.push(StateChange::Exited {
                     code: match self.exit {
                         ExitFold::Same => code,
                         ExitFold::Low8 => code & 0xff,
@@ -155,22 +155,22 @@ impl HostView {
                         ExitFold::Low8NonZero => code & 0xff,
                     },
                 }),
-                Termination::Signaled {
+                StateChange::Signaled {
                     signal: s,
                     core_dumped,
-                } => out.push(Termination::Signaled {
+                } => out.push(StateChange::Signaled {
                     signal: signal(s),
                     core_dumped: core_dumped && self.signal == SignalFold::SameName,
                 }),
-                Termination::Stopped { signal: s } => {
-                    out.push(Termination::Stopped { signal: signal(s) })
+                StateChange::Stopped { signal: s } => {
+                    out.push(StateChange::Stopped { signal: signal(s) })
                 }
-                Termination::Continued => out.push(Termination::Continued),
-                Termination::Trapped { .. } => {
+                StateChange::Continued => out.push(StateChange::Continued),
+                StateChange::Trapped { .. } => {
                     let seq = outcome::parse(self.trap.as_deref()?, host).ok()?;
                     out.extend(seq);
                 }
-                Termination::Unrecognised { .. } => out.push(*state),
+                StateChange::Unrecognised { .. } => out.push(*state),
             }
         }
         Some(out)
@@ -207,7 +207,7 @@ impl Divergence {
 
     /// Whether `states` is one of this divergence's outcomes, read with
     /// `table` (the numbering of the column's states).
-    pub fn shows(&self, states: &[Termination], table: &SignalTable) -> bool {
+    pub fn shows(&self, states: &[StateChange], table: &SignalTable) -> bool {
         self.outcome
             .iter()
             .filter_map(|o| outcome::parse(o, table).ok())
@@ -338,7 +338,7 @@ impl Emulator {
                 // the target's.
                 let host_only = d.observers.as_ref().is_some_and(|o| {
                     o.iter()
-                        .all(|o| o == crate::engine::target::HOST_VIA_RUNNER)
+                        .all(|o| o == crate::pure::observers::HOST_VIA_RUNNER)
                 });
                 let t = if host_only {
                     &crate::pure::signal::LINUX_GENERIC
@@ -378,7 +378,7 @@ impl Emulator {
         behaviour: &str,
         build: Build,
         observer: &str,
-        states: &[Termination],
+        states: &[StateChange],
         table: &SignalTable,
     ) -> Option<&Divergence> {
         self.divergences

@@ -9,7 +9,9 @@
 pub mod catalogue;
 pub mod decode;
 pub mod emulator;
+pub mod observers;
 pub mod outcome;
 pub mod profile;
 pub mod signal;
+pub mod target;
 pub mod view;

@@ -23,11 +23,11 @@
 //! words mean SIGSTOP = 19 on x86_64 Linux and 23 on MIPS Linux. A signal the
 //! table does not name is written as its number (`signal 77`).
 
-use crate::pure::decode::Termination;
+use crate::pure::decode::StateChange;
 use crate::pure::signal::SignalTable;
 
 /// An outcome, parsed and resolved for one target.
-pub type Sequence = Vec<Termination>;
+pub type Sequence = Vec<StateChange>;
 
 /// Parses one outcome (`"stopped SIGSTOP, continued, exit 7"`).
 ///
@@ -45,28 +45,28 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Sequence, String> {
             })
         };
         let state = match words.as_slice() {
-            ["exit", code] => Termination::Exited {
+            ["exit", code] => StateChange::Exited {
                 code: exit_code(code).ok_or_else(|| format!("`{code}` is not an exit code (a whole number, or hex with 0x)"))?,
             },
-            ["ntstatus", name] => Termination::Exited {
+            ["ntstatus", name] => StateChange::Exited {
                 code: crate::pure::decode::ntstatus_code(name)
                     .map(i64::from)
                     .ok_or_else(|| format!("unknown NTSTATUS name `{name}`"))?,
             },
-            ["trap", kind] => Termination::Trapped {
+            ["trap", kind] => StateChange::Trapped {
                 trap: crate::pure::decode::Trap::from_name(kind)
                     .ok_or_else(|| format!("unknown trap `{kind}`"))?,
             },
-            ["signal", name] => Termination::Signaled {
+            ["signal", name] => StateChange::Signaled {
                 signal: signal(name)?,
                 core_dumped: false,
             },
-            ["signal", name, "core"] => Termination::Signaled {
+            ["signal", name, "core"] => StateChange::Signaled {
                 signal: signal(name)?,
                 core_dumped: true,
             },
-            ["stopped", name] => Termination::Stopped { signal: signal(name)? },
-            ["continued"] => Termination::Continued,
+            ["stopped", name] => StateChange::Stopped { signal: signal(name)? },
+            ["continued"] => StateChange::Continued,
             [] => return Err(format!("empty state in outcome `{text}`")),
             _ => {
                 return Err(format!(
@@ -95,7 +95,7 @@ fn exit_code(word: &str) -> Option<i64> {
 }
 
 /// Shows a sequence in the words [`parse`] reads.
-pub fn display(states: &[Termination], table: &SignalTable) -> String {
+pub fn display(states: &[StateChange], table: &SignalTable) -> String {
     let parts: Vec<String> = states
         .iter()
         .map(|s| s.display(table).to_string())

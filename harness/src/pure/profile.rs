@@ -67,9 +67,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::observers::observe;
 use crate::pure::catalogue::{self, Build};
 use crate::pure::decode::WaitConventions;
+use crate::pure::observers as observe;
 use crate::pure::outcome::{self, Sequence};
 use crate::pure::signal::SignalTable;
 use crate::pure::view::{self, Effect, Formula, Mapping, Reported};
@@ -284,7 +284,7 @@ impl Expectation {
         self.any_of.iter().any(|seq| {
             matches!(
                 seq.last(),
-                Some(crate::pure::decode::Termination::Signaled {
+                Some(crate::pure::decode::StateChange::Signaled {
                     core_dumped: true,
                     ..
                 })
@@ -378,7 +378,7 @@ impl Profile {
     /// [`Profile::load`], with the signal table and wait layout to use when
     /// the chain says none: a foreign target checked against its family
     /// profile (`posix`) takes them from the target's description
-    /// ([`crate::engine::target::TargetSpec`]).
+    /// ([`crate::pure::target::TargetSpec`]).
     pub fn load_with(
         dir: &Path,
         name: &str,

@@ -28,7 +28,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::pure::decode::Termination;
+use crate::pure::decode::StateChange;
 use crate::pure::outcome;
 use crate::pure::signal::SignalTable;
 
@@ -52,7 +52,7 @@ pub enum Reported {
     /// command): its own ending, as the harness's `waitpid` saw it.
     Parent {
         /// The parent's ending.
-        ending: Termination,
+        ending: StateChange,
     },
 }
 
@@ -259,7 +259,7 @@ impl Mapping {
     ///
     /// The core flag is dropped (`$?` is 128+N with or without a core), and
     /// a state the view does not see leaves no value.
-    pub fn apply(&self, states: &[Termination]) -> Vec<Reported> {
+    pub fn apply(&self, states: &[StateChange]) -> Vec<Reported> {
         let effect = |e: &Effect| match e {
             Effect::Unseen => None,
             Effect::Raises { exception } => Some(Reported::Raised {
@@ -269,20 +269,20 @@ impl Mapping {
         states
             .iter()
             .filter_map(|state| match *state {
-                Termination::Exited { code } => Some(Reported::Code {
+                StateChange::Exited { code } => Some(Reported::Code {
                     value: self.exit.apply(code),
                 }),
-                Termination::Signaled { signal, .. } => Some(Reported::Code {
+                StateChange::Signaled { signal, .. } => Some(Reported::Code {
                     value: self.signal.apply(i64::from(signal.0)),
                 }),
-                Termination::Stopped { .. } => effect(&self.stopped),
-                Termination::Continued => effect(&self.continued),
+                StateChange::Stopped { .. } => effect(&self.stopped),
+                StateChange::Continued => effect(&self.continued),
                 // Profiles cannot name an unrecognised status, so it never
                 // reaches a mapping; a view of one would report it as is.
-                Termination::Unrecognised { .. } => None,
+                StateChange::Unrecognised { .. } => None,
                 // Only a WASI embedding reports a trap, and no shell or
                 // Python parent runs a WebAssembly module.
-                Termination::Trapped { .. } => None,
+                StateChange::Trapped { .. } => None,
             })
             .collect()
     }

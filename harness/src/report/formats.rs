@@ -1,6 +1,6 @@
 //! The report in the formats CI systems and people read besides JSON:
 //! JUnit XML (one test case per cell, via quick-junit), Markdown (the
-//! conformance table, [`crate::report::model::markdown`]) and one self-contained
+//! conformance table, [`crate::report::text::markdown`]) and one self-contained
 //! HTML page (a coloured grid, details on hover).
 //!
 //! [`write_all`] writes all four next to each other, so a CI job uploads one
@@ -12,51 +12,74 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use crate::engine::matrix::{CellReport, Verdict};
-use crate::report::model::{self as report, Report};
+use crate::report::model::{Report, Row, Verdict};
+use crate::report::text;
+
+/// Why a report file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// A file could not be written.
+    #[error("cannot write the report to {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// quick-junit could not serialise the JUnit document.
+    #[error("cannot write JUnit XML: {0}")]
+    Junit(#[source] quick_junit::SerializeError),
+}
 
 /// Writes the report as JSON at `json_path` and, beside it, as JUnit XML
 /// (`.junit.xml`), Markdown (`.md`) and HTML (`.html`). Returns the paths
 /// written, JSON first.
-pub fn write_all(report: &Report, json: &str, json_path: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn write_all(
+    report: &Report,
+    json: &str,
+    json_path: &Path,
+) -> Result<Vec<PathBuf>, FormatError> {
     let stem = json_path.with_extension("");
     let files = [
         (json_path.to_owned(), json.to_owned()),
         (stem.with_extension("junit.xml"), junit(report)?),
-        (stem.with_extension("md"), report::markdown(report)),
+        (stem.with_extension("md"), text::markdown(report)),
         (stem.with_extension("html"), html(report)),
     ];
     let mut written = Vec::new();
     for (path, text) in files {
-        std::fs::write(&path, text)
-            .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+        std::fs::write(&path, text).map_err(|source| FormatError::Write {
+            path: path.clone(),
+            source,
+        })?;
         written.push(path);
     }
     Ok(written)
 }
 
-/// The JUnit document: one test suite per target, one test case per cell.
+/// The JUnit document: one test suite per target, one test case per cell
+/// and per own case.
 /// A deviation or a cell without expectation is a failure, a cell that could
 /// not be observed an error, and a known emulator divergence or an observer
 /// that is not installed is skipped with the reason. Target, build,
 /// observer, raw status, expectation and citation are properties, so a CI
 /// system shows a failed cell with its diff.
-pub fn junit(report: &Report) -> Result<String, String> {
+pub fn junit(report: &Report) -> Result<String, FormatError> {
     let mut suite = TestSuite::new(format!("exitmatrix {}", report.target));
     suite.add_property(Property::new("target", report.target.as_str()));
     suite.add_property(Property::new("host", report.host.as_str()));
     suite.add_property(Property::new("profile", report.profile_chain.join(" → ")));
     suite.add_property(Property::new("incomplete", report.incomplete.to_string()));
-    for cell in &report.cells {
-        suite.add_test_case(junit_case(report, cell));
+    for row in report.cells.iter().chain(&report.cases) {
+        suite.add_test_case(junit_case(report, row));
     }
     let mut doc = quick_junit::Report::new("exitmatrix");
     doc.add_test_suite(suite);
-    doc.to_string()
-        .map_err(|e| format!("cannot write JUnit XML: {e}"))
+    doc.to_string().map_err(FormatError::Junit)
 }
 
-fn junit_case(report: &Report, cell: &CellReport) -> TestCase {
+fn junit_case(report: &Report, cell: &Row) -> TestCase {
     let diff = cell.problems.join("\n");
     let mut status = match cell.verdict {
         Verdict::Conforms => TestCaseStatus::success(),
@@ -88,18 +111,19 @@ fn junit_case(report: &Report, cell: &CellReport) -> TestCase {
         status.set_message(cell.problems.first().cloned().unwrap_or_default());
         status.set_description(diff);
     }
-    let mut case = TestCase::new(
-        format!("{} [{} · {}]", cell.behaviour, cell.build, cell.observer),
-        status,
-    );
-    case.set_classname(format!("{}.{}", report.target, cell.behaviour));
+    let mut case = TestCase::new(cell.label(), status);
+    case.set_classname(format!("{}.{}", report.target, cell.name));
     case.set_time(Duration::from_micros(
         u64::try_from(cell.micros).unwrap_or(u64::MAX),
     ));
     let raw: Vec<&str> = cell.observed.iter().map(|o| o.raw_text.as_str()).collect();
     let mut props = vec![
         ("target", report.target.clone()),
-        ("build", cell.build.to_string()),
+        (
+            "build",
+            cell.build()
+                .map_or_else(|| "own case".to_owned(), |b| b.to_string()),
+        ),
         ("observer", cell.observer.clone()),
         ("command", cell.command.clone()),
         ("observed", cell.observed_text.clone()),
@@ -150,11 +174,8 @@ fn verdict_class(v: Verdict) -> &'static str {
 }
 
 /// The details a cell shows on hover.
-fn details(cell: &CellReport) -> String {
-    let mut d = format!(
-        "{} [{} · {}]\nobserved: {}",
-        cell.behaviour, cell.build, cell.observer, cell.observed_text
-    );
+fn details(cell: &Row) -> String {
+    let mut d = format!("{}\nobserved: {}", cell.label(), cell.observed_text);
     let raw: Vec<&str> = cell.observed.iter().map(|o| o.raw_text.as_str()).collect();
     if !raw.is_empty() {
         let _ = write!(d, "\nraw: {}", raw.join(", "));
@@ -179,33 +200,26 @@ fn details(cell: &CellReport) -> String {
 }
 
 /// One self-contained HTML page: the conformance matrix as a coloured grid
-/// (rows behaviour · build, columns observers), each cell's details in a
-/// tooltip on hover. No script, no external resource.
+/// (rows behaviour · build, then the observers' own cases; columns
+/// observers), each cell's details in a tooltip on hover. No script, no
+/// external resource.
 pub fn html(report: &Report) -> String {
     let mut observers: Vec<&str> = Vec::new();
     let mut rows: Vec<(String, String)> = Vec::new();
-    for c in &report.cells {
+    for c in report.cells.iter().chain(&report.cases) {
         if !observers.contains(&c.observer.as_str()) {
             observers.push(&c.observer);
         }
-        let row = (c.behaviour.clone(), c.build.to_string());
+        let row = (c.name.clone(), build_text(c));
         if !rows.contains(&row) {
             rows.push(row);
         }
     }
-    let index: std::collections::HashMap<(&str, String, &str), &CellReport> = report
+    let index: std::collections::HashMap<(&str, String, &str), &Row> = report
         .cells
         .iter()
-        .map(|c| {
-            (
-                (
-                    c.behaviour.as_str(),
-                    c.build.to_string(),
-                    c.observer.as_str(),
-                ),
-                c,
-            )
-        })
+        .chain(&report.cases)
+        .map(|c| ((c.name.as_str(), build_text(c), c.observer.as_str()), c))
         .collect();
     let s = report.summary;
     let mut page = String::new();
@@ -289,4 +303,10 @@ td.cell:hover .tip {{ display: block; }}
     }
     page.push_str("</tbody></table>\n</body></html>\n");
     page
+}
+
+/// The build column of the HTML grid: the build, or `own case`.
+fn build_text(row: &Row) -> String {
+    row.build()
+        .map_or_else(|| "own case".to_owned(), |b| b.to_string())
 }

@@ -2,3 +2,4 @@
 
 pub mod formats;
 pub mod model;
+pub mod text;

@@ -1,19 +1,206 @@
-//! Reports: the machine-readable JSON document, the tables a person scans,
-//! and the Markdown conformance table the README holds.
+//! The report of a run, as data: what renderers read.
+//!
+//! A [`Report`] holds one [`Row`] per cell (behaviour × build × observer)
+//! and per observer's own case, each with what was observed, what was
+//! expected and the verdict. The engine fills it; the renderers
+//! ([`crate::report::text`], [`crate::report::formats`]) read it without
+//! knowing the engine. The JSON shape is documented in
+//! `docs/report-schema.md` (schema [`SCHEMA_VERSION`]).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
-use comfy_table::{presets, Cell, ContentArrangement, Table};
-use serde::Serialize;
-
-use crate::engine::matrix::{CellReport, Verdict};
-use crate::observers::observe::{self, ObserverInfo};
-use crate::observers::parent::CaseReport;
 use crate::pure::catalogue::Build;
+use crate::pure::decode::{RawStatus, StateChange};
+use crate::pure::observers::ObserverKind;
+use crate::pure::profile::Expectation;
+use crate::pure::target::{Family, Runner};
+use crate::pure::view::Reported;
 
 /// The version of the JSON report's shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a cell compares with its expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Observed what the profile expects.
+    Conforms,
+    /// Observed something else: a conformance finding.
+    Deviates,
+    /// The profile says nothing about this cell.
+    NoExpectation,
+    /// The harness could not observe the cell (spawn or wait failed): neither
+    /// a pass nor a deviation.
+    Error,
+    /// The observer's program is not on this machine (a shell that is not
+    /// installed): neither a pass nor a deviation.
+    NotInstalled,
+    /// Deviates from what the real system does, in the way the runner (an
+    /// emulator) is known to: a finding about the emulator, with its own
+    /// citation (`profiles/emulators/`), never counted as conforming.
+    KnownDivergence,
+}
+
+/// One state as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObservedState {
+    /// Exactly what the reaper received.
+    pub raw: RawStatus,
+    /// The raw value in hex or as siginfo fields.
+    pub raw_text: String,
+    /// The decoded state.
+    pub decoded: StateChange,
+}
+
+/// What a row is: a catalogue cell, or an observer's own case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    /// A behaviour of the catalogue, run in this build.
+    Cell(Build),
+    /// A case only this observer has (no probe, no build).
+    OwnCase,
+}
+
+/// Everything known about one row of the matrix: a cell or an own case.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// A cell or an own case.
+    pub kind: RowKind,
+    /// The behaviour's name, or the own case's.
+    pub name: String,
+    /// The observer's name.
+    pub observer: String,
+    /// The command line that ran.
+    pub command: String,
+    /// The wait states observed, final last (empty for a view).
+    pub observed: Vec<ObservedState>,
+    /// What a view (a shell, Python) reported instead of wait states.
+    pub reported: Option<Vec<Reported>>,
+    /// The same in profile words (`exit 0`, `stopped SIGSTOP, continued, exit 7`;
+    /// `143` for a view).
+    pub observed_text: String,
+    /// What the profile expects, with its citation.
+    pub expected: Option<Expectation>,
+    /// The comparison.
+    pub verdict: Verdict,
+    /// Why it does not conform (or why it could not be observed).
+    pub problems: Vec<String>,
+    /// What else a reader should know about how the row was checked.
+    pub notes: Vec<String>,
+    /// Standard output (lossy UTF-8, at most 4 KiB).
+    pub stdout: String,
+    /// Standard error (lossy UTF-8, at most 4 KiB).
+    pub stderr: String,
+    /// Core files the probe dumped in its own directory (since removed).
+    pub cores: Vec<String>,
+    /// The signals the watchdog sent because the probe outlived its timeout.
+    pub watchdog: Vec<&'static str>,
+    /// Whether the case ran with core dumps enabled.
+    pub core_enabled: bool,
+    /// Wall time from spawn to reap, in microseconds. Informative only.
+    pub micros: u128,
+}
+
+impl Row {
+    /// An empty row of `kind` for `observer`, not yet observed (verdict
+    /// [`Verdict::Error`] until the engine says otherwise).
+    pub fn new(kind: RowKind, name: &str, observer: &str, expected: Option<Expectation>) -> Row {
+        Row {
+            kind,
+            name: name.to_owned(),
+            observer: observer.to_owned(),
+            command: String::new(),
+            observed: Vec::new(),
+            reported: None,
+            observed_text: String::new(),
+            expected,
+            verdict: Verdict::Error,
+            problems: Vec::new(),
+            notes: Vec::new(),
+            stdout: String::new(),
+            stderr: String::new(),
+            cores: Vec::new(),
+            watchdog: Vec::new(),
+            core_enabled: false,
+            micros: 0,
+        }
+    }
+
+    /// The build of a cell; `None` for an own case.
+    pub fn build(&self) -> Option<Build> {
+        match self.kind {
+            RowKind::Cell(build) => Some(build),
+            RowKind::OwnCase => None,
+        }
+    }
+
+    /// How the row is named in findings: `exit-3 [unwind · waitpid]` for a
+    /// cell, `sh-exit-256 [dash]` for an own case.
+    pub fn label(&self) -> String {
+        match self.kind {
+            RowKind::Cell(build) => format!("{} [{build} · {}]", self.name, self.observer),
+            RowKind::OwnCase => format!("{} [{}]", self.name, self.observer),
+        }
+    }
+}
+
+/// The JSON shape of schema 1: a cell names its `behaviour` and `build`; an
+/// own case its `case`, with `reported` always present and no wait states
+/// or core fields.
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.kind {
+            RowKind::Cell(build) => {
+                let fields =
+                    15 + usize::from(self.reported.is_some()) + usize::from(!self.notes.is_empty());
+                let mut s = serializer.serialize_struct("CellReport", fields)?;
+                s.serialize_field("behaviour", &self.name)?;
+                s.serialize_field("build", &build)?;
+                s.serialize_field("observer", &self.observer)?;
+                s.serialize_field("command", &self.command)?;
+                s.serialize_field("observed", &self.observed)?;
+                if let Some(reported) = &self.reported {
+                    s.serialize_field("reported", reported)?;
+                }
+                s.serialize_field("observed_text", &self.observed_text)?;
+                s.serialize_field("expected", &self.expected)?;
+                s.serialize_field("verdict", &self.verdict)?;
+                s.serialize_field("problems", &self.problems)?;
+                if !self.notes.is_empty() {
+                    s.serialize_field("notes", &self.notes)?;
+                }
+                s.serialize_field("stdout", &self.stdout)?;
+                s.serialize_field("stderr", &self.stderr)?;
+                s.serialize_field("cores", &self.cores)?;
+                s.serialize_field("watchdog", &self.watchdog)?;
+                s.serialize_field("core_enabled", &self.core_enabled)?;
+                s.serialize_field("micros", &self.micros)?;
+                s.end()
+            }
+            RowKind::OwnCase => {
+                let fields = 12 + usize::from(!self.notes.is_empty());
+                let mut s = serializer.serialize_struct("CaseReport", fields)?;
+                s.serialize_field("case", &self.name)?;
+                s.serialize_field("observer", &self.observer)?;
+                s.serialize_field("command", &self.command)?;
+                s.serialize_field("reported", self.reported.as_deref().unwrap_or_default())?;
+                s.serialize_field("observed_text", &self.observed_text)?;
+                s.serialize_field("expected", &self.expected)?;
+                s.serialize_field("verdict", &self.verdict)?;
+                s.serialize_field("problems", &self.problems)?;
+                if !self.notes.is_empty() {
+                    s.serialize_field("notes", &self.notes)?;
+                }
+                s.serialize_field("stdout", &self.stdout)?;
+                s.serialize_field("stderr", &self.stderr)?;
+                s.serialize_field("watchdog", &self.watchdog)?;
+                s.serialize_field("micros", &self.micros)?;
+                s.end()
+            }
+        }
+    }
+}
 
 /// Counts of verdicts, over the cells and the observers' own cases.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -35,21 +222,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Counts `cells`.
-    pub fn of(cells: &[CellReport]) -> Summary {
+    /// Counts `rows`.
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Summary {
         let mut s = Summary::default();
-        for c in cells {
-            s.count(c.verdict);
+        for r in rows {
+            s.count(r.verdict);
         }
         s
-    }
-
-    /// Adds the observers' own cases to the counts.
-    pub fn with_cases(mut self, cases: &[CaseReport]) -> Summary {
-        for c in cases {
-            self.count(c.verdict);
-        }
-        self
     }
 
     fn count(&mut self, verdict: Verdict) {
@@ -63,6 +242,50 @@ impl Summary {
             Verdict::KnownDivergence => self.known_divergences += 1,
         }
     }
+}
+
+/// What the report says about one observer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObserverInfo {
+    /// The column name.
+    pub name: String,
+    /// `reaper`, `shell` or `python`.
+    pub kind: ObserverKind,
+    /// The program that was found for it, if it runs one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// Whether it can run here; a column that cannot is "not installed".
+    pub installed: bool,
+    /// How it runs a probe and what it reads.
+    pub how: String,
+}
+
+/// What a foreign run adds to the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct ForeignInfo {
+    /// The target's family.
+    pub family: Family,
+    /// The runner, and where it came from.
+    pub runner: Runner,
+    /// `--version` of the tools the results depend on.
+    pub tools: Vec<String>,
+    /// Behaviours that do not apply to the family, with what they need.
+    pub not_applicable: Vec<NotApplicable>,
+    /// Builds that the target does not support (wasm32: only `abort`).
+    pub builds_not_made: Vec<Build>,
+    /// The emulator notes in force, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emulator_notes: Option<std::path::PathBuf>,
+}
+
+/// A behaviour that was not run because the target's family lacks what it
+/// needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotApplicable {
+    /// The behaviour.
+    pub behaviour: String,
+    /// What it needs.
+    pub needs: &'static str,
 }
 
 /// The whole report of one run.
@@ -100,479 +323,10 @@ pub struct Report {
     /// Verdict counts, cells and own cases together.
     pub summary: Summary,
     /// Every cell, in catalogue order.
-    pub cells: Vec<CellReport>,
+    pub cells: Vec<Row>,
     /// The observers' own cases (rows without a probe), observer by observer.
-    pub cases: Vec<CaseReport>,
+    pub cases: Vec<Row>,
     /// For a foreign target: its runner, tools, and what did not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign: Option<crate::engine::foreign::ForeignInfo>,
-}
-
-/// The mark a verdict gets in the table.
-fn mark(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conforms => "✓",
-        Verdict::Deviates => "✗",
-        Verdict::NoExpectation => "?",
-        Verdict::Error => "!",
-        Verdict::NotInstalled => "-",
-        Verdict::KnownDivergence => "≈",
-    }
-}
-
-/// Whether the terminal table should be coloured: only when standard
-/// output is a terminal, `NO_COLOR` is unset or empty (no-color.org), and
-/// `CI` is unset.
-pub fn color_wanted() -> bool {
-    use std::io::IsTerminal;
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    std::io::stdout().is_terminal() && !set("NO_COLOR") && !set("CI")
-}
-
-/// A data cell, coloured by the verdict mark it starts with.
-fn data_cell(text: String, color: bool) -> Cell {
-    use comfy_table::Color;
-    let cell = Cell::new(&text);
-    if !color {
-        return cell;
-    }
-    match text.chars().next() {
-        Some('✓') => cell.fg(Color::Green),
-        Some('✗') => cell.fg(Color::Red),
-        Some('≈') | Some('?') => cell.fg(Color::Yellow),
-        Some('!') => cell.fg(Color::Magenta),
-        _ if text == "not installed" => cell.fg(Color::DarkGrey),
-        _ => cell,
-    }
-}
-
-/// What a terminal cell shows.
-fn terminal_text(verdict: Verdict, observed: &str, watchdog: &[&str]) -> String {
-    match verdict {
-        Verdict::Error => format!("{} error", mark(verdict)),
-        Verdict::NotInstalled => "not installed".into(),
-        _ if !watchdog.is_empty() => format!(
-            "{} {} (timed out: {})",
-            mark(verdict),
-            observed,
-            watchdog.join(", ")
-        ),
-        _ => format!("{} {}", mark(verdict), observed),
-    }
-}
-
-/// The column order: the run's observers, or, for a report without that
-/// list, the order in which cells name them.
-fn columns(report: &Report) -> Vec<&str> {
-    let mut names: Vec<&str> = report.observers.iter().map(|o| o.name.as_str()).collect();
-    for name in report
-        .cells
-        .iter()
-        .map(|c| c.observer.as_str())
-        .chain(report.cases.iter().map(|c| c.observer.as_str()))
-    {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// The behaviours of the cells, in catalogue order, each with its builds.
-fn behaviours(report: &Report) -> Vec<(&str, Vec<Build>)> {
-    let mut rows: Vec<(&str, Vec<Build>)> = Vec::new();
-    for c in &report.cells {
-        match rows.iter_mut().find(|(name, _)| *name == c.behaviour) {
-            Some((_, builds)) => {
-                if !builds.contains(&c.build) {
-                    builds.push(c.build);
-                }
-            }
-            None => rows.push((&c.behaviour, vec![c.build])),
-        }
-    }
-    rows
-}
-
-type Index<'a> = BTreeMap<(&'a str, Build, &'a str), &'a CellReport>;
-
-fn index(report: &Report) -> Index<'_> {
-    report
-        .cells
-        .iter()
-        .map(|c| ((c.behaviour.as_str(), c.build, c.observer.as_str()), c))
-        .collect()
-}
-
-/// Renders the terminal tables. First the reapers: one table per group of
-/// builds (Rust probes run as `unwind` and `abort`, C probes as `c`), rows
-/// are behaviours and columns are build × reaper. Then the views (shells,
-/// Python): rows are behaviours (one per build where the builds differ),
-/// columns are views. Then the observers' own cases.
-pub fn table(report: &Report) -> String {
-    styled_table(report, false)
-}
-
-/// [`table`], with each cell coloured by its verdict when `color` is true
-/// (for a terminal; see [`color_wanted`]).
-pub fn styled_table(report: &Report, color: bool) -> String {
-    let all = columns(report);
-    let reapers: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|o| observe::is_reaper(o))
-        .collect();
-    let views: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|o| !observe::is_reaper(o))
-        .collect();
-    let index = index(report);
-    let rows = behaviours(report);
-    let mut out = String::new();
-
-    // Group rows by the builds they run in, keeping catalogue order.
-    let mut groups: Vec<(Vec<Build>, Vec<&str>)> = Vec::new();
-    for (name, builds) in &rows {
-        match groups.iter_mut().find(|(b, _)| b == builds) {
-            Some((_, names)) => names.push(name),
-            None => groups.push((builds.clone(), vec![name])),
-        }
-    }
-    if !reapers.is_empty() {
-        for (builds, names) in &groups {
-            let mut header = vec![Cell::new("behaviour")];
-            for b in builds {
-                for r in &reapers {
-                    header.push(Cell::new(format!("{b} · {r}")));
-                }
-            }
-            let mut table = new_table(header, color);
-            for &name in names {
-                let mut row = vec![Cell::new(name)];
-                for &b in builds {
-                    for &r in &reapers {
-                        row.push(data_cell(
-                            match index.get(&(name, b, r)) {
-                                Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
-                                None => "—".into(),
-                            },
-                            color,
-                        ));
-                    }
-                }
-                table.add_row(row);
-            }
-            let _ = writeln!(out, "{table}");
-        }
-    }
-
-    let ran_views: Vec<&str> = views
-        .iter()
-        .copied()
-        .filter(|v| report.cells.iter().any(|c| c.observer == *v))
-        .collect();
-    if !ran_views.is_empty() {
-        let mut header = vec![Cell::new("behaviour")];
-        header.extend(ran_views.iter().map(Cell::new));
-        let mut table = new_table(header, color);
-        for (label, texts) in merged_rows(&rows, &ran_views, |name, build, o| {
-            index
-                .get(&(name, build, o))
-                .map(|c| terminal_text(c.verdict, &c.observed_text, &c.watchdog))
-        }) {
-            let mut row = vec![Cell::new(label)];
-            row.extend(
-                texts
-                    .into_iter()
-                    .map(|t| data_cell(t.unwrap_or_else(|| "—".into()), color)),
-            );
-            table.add_row(row);
-        }
-        let _ = writeln!(out, "{table}");
-    }
-
-    if !report.cases.is_empty() {
-        let case_columns: Vec<&str> = all
-            .iter()
-            .copied()
-            .filter(|o| report.cases.iter().any(|c| c.observer == *o))
-            .collect();
-        let mut header = vec![Cell::new("own case")];
-        header.extend(case_columns.iter().map(Cell::new));
-        let mut table = new_table(header, color);
-        for name in case_names(report) {
-            let mut row = vec![Cell::new(name)];
-            for &o in &case_columns {
-                row.push(data_cell(
-                    match report
-                        .cases
-                        .iter()
-                        .find(|c| c.case == name && c.observer == o)
-                    {
-                        Some(c) => terminal_text(c.verdict, &c.observed_text, &c.watchdog),
-                        None => "—".into(),
-                    },
-                    color,
-                ));
-            }
-            table.add_row(row);
-        }
-        let _ = writeln!(out, "{table}");
-    }
-    out
-}
-
-fn new_table(header: Vec<Cell>, color: bool) -> Table {
-    let mut table = Table::new();
-    if !color {
-        table.force_no_tty();
-    } else {
-        table.enforce_styling();
-    }
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    table
-}
-
-fn case_names(report: &Report) -> Vec<&str> {
-    let mut names: Vec<&str> = Vec::new();
-    for c in &report.cases {
-        if !names.contains(&c.case.as_str()) {
-            names.push(&c.case);
-        }
-    }
-    names
-}
-
-/// Rows for `columns`: one per behaviour when its builds show the same text
-/// in every column, else one per build (`panic-main · abort`).
-fn merged_rows<'a>(
-    rows: &[(&'a str, Vec<Build>)],
-    columns: &[&'a str],
-    text: impl Fn(&'a str, Build, &'a str) -> Option<String>,
-) -> Vec<(String, Vec<Option<String>>)> {
-    let mut out = Vec::new();
-    for (name, builds) in rows {
-        let per_build: Vec<Vec<Option<String>>> = builds
-            .iter()
-            .map(|&b| columns.iter().map(|&o| text(name, b, o)).collect())
-            .collect();
-        if per_build.windows(2).all(|w| w[0] == w[1]) {
-            out.push((
-                (*name).to_owned(),
-                per_build.into_iter().next().unwrap_or_default(),
-            ));
-        } else {
-            for (b, texts) in builds.iter().zip(per_build) {
-                out.push((format!("{name} · {b}"), texts));
-            }
-        }
-    }
-    out
-}
-
-/// The conformance table as Markdown, one row per behaviour (one per build
-/// where the builds differ) and one per own case, one column per observer.
-/// This is what the README holds between its markers.
-///
-/// A cell shows what the observer saw, in profile words: wait states for a
-/// reaper, the reported value for a shell or Python. A "continued" report
-/// is left out, because whether a reaper sees it before the exit that
-/// follows is a race POSIX leaves open. A cell that does not conform is
-/// marked (`✗ 143 (expected 142)`, `? 143` for no expectation); one whose
-/// observer is missing says `not installed`; `—` means the observer does
-/// not run that row.
-pub fn markdown(report: &Report) -> String {
-    let columns = columns(report);
-    let index = index(report);
-    let rows = behaviours(report);
-    let mut out = String::new();
-    let _ = writeln!(out, "| behaviour | {} |", columns.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---|".repeat(columns.len()));
-    let line = |out: &mut String, label: &str, texts: Vec<Option<String>>| {
-        let cells: Vec<String> = texts
-            .into_iter()
-            .map(|t| t.unwrap_or_else(|| "—".into()).replace('|', "\\|"))
-            .collect();
-        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
-    };
-    for (label, texts) in merged_rows(&rows, &columns, |name, build, o| {
-        index.get(&(name, build, o)).map(|c| {
-            markdown_text(
-                c.verdict,
-                &c.observed_text.replace(", continued", ""),
-                &c.watchdog,
-                c.expected.as_ref().map(|e| e.outcome.as_slice()),
-            )
-        })
-    }) {
-        line(&mut out, &label, texts);
-    }
-    for name in case_names(report) {
-        let texts = columns
-            .iter()
-            .map(|&o| {
-                report
-                    .cases
-                    .iter()
-                    .find(|c| c.case == name && c.observer == o)
-                    .map(|c| {
-                        markdown_text(
-                            c.verdict,
-                            &c.observed_text,
-                            &c.watchdog,
-                            c.expected.as_ref().map(|e| e.outcome.as_slice()),
-                        )
-                    })
-            })
-            .collect();
-        line(&mut out, name, texts);
-    }
-    out
-}
-
-fn markdown_text(
-    verdict: Verdict,
-    observed: &str,
-    watchdog: &[&str],
-    expected: Option<&[String]>,
-) -> String {
-    let observed = if watchdog.is_empty() {
-        observed.to_owned()
-    } else {
-        format!("{observed} (timed out: {})", watchdog.join(", "))
-    };
-    match verdict {
-        Verdict::Conforms => observed,
-        Verdict::Deviates => format!(
-            "✗ {observed} (expected {})",
-            expected.unwrap_or_default().join(" or ")
-        ),
-        Verdict::NoExpectation => format!("? {observed}"),
-        Verdict::Error => "error".into(),
-        Verdict::NotInstalled => "not installed".into(),
-        Verdict::KnownDivergence => format!(
-            "≈ {observed} (emulator; real: {})",
-            expected.unwrap_or_default().join(" or ")
-        ),
-    }
-}
-
-/// Lists every cell and own case that does not conform, with its
-/// expected-vs-observed lines and the expectation's location and citation,
-/// then a summary line. An observer that is not installed gets one line,
-/// not one per cell.
-pub fn findings(report: &Report) -> String {
-    let mut out = String::new();
-    let s = report.summary;
-    struct Finding<'a> {
-        verdict: Verdict,
-        row: String,
-        command: &'a str,
-        problems: &'a [String],
-        expected: Option<&'a crate::pure::profile::Expectation>,
-    }
-    let mut findings: Vec<Finding<'_>> = report
-        .cells
-        .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Conforms | Verdict::NotInstalled))
-        .map(|c| Finding {
-            verdict: c.verdict,
-            row: format!("{} [{} · {}]", c.behaviour, c.build, c.observer),
-            command: &c.command,
-            problems: &c.problems,
-            expected: c.expected.as_ref(),
-        })
-        .chain(
-            report
-                .cases
-                .iter()
-                .filter(|c| !matches!(c.verdict, Verdict::Conforms | Verdict::NotInstalled))
-                .map(|c| Finding {
-                    verdict: c.verdict,
-                    row: format!("{} [{}]", c.case, c.observer),
-                    command: &c.command,
-                    problems: &c.problems,
-                    expected: c.expected.as_ref(),
-                }),
-        )
-        .collect();
-    findings.sort_by_key(|f| f.verdict != Verdict::Deviates);
-    for f in findings {
-        let label = match f.verdict {
-            Verdict::Deviates => "deviation",
-            Verdict::NoExpectation => "no expectation",
-            Verdict::KnownDivergence => "known emulator divergence",
-            _ => "error",
-        };
-        let _ = writeln!(out, "{label}: {}: {}", f.row, f.command);
-        for p in f.problems {
-            let _ = writeln!(out, "    {p}");
-        }
-        if let Some(e) = f.expected {
-            let _ = writeln!(out, "    expectation: {} ({})", e.location, e.cite);
-            if let Some(from) = &e.derived_from {
-                let _ = writeln!(
-                    out,
-                    "    derived from the {} expectation at {} ({})",
-                    from.observer, from.location, from.cite
-                );
-            }
-        }
-    }
-    for o in report.observers.iter().filter(|o| !o.installed) {
-        let count = report
-            .cells
-            .iter()
-            .filter(|c| c.observer == o.name && c.verdict == Verdict::NotInstalled)
-            .count()
-            + report
-                .cases
-                .iter()
-                .filter(|c| c.observer == o.name && c.verdict == Verdict::NotInstalled)
-                .count();
-        let why = report
-            .cells
-            .iter()
-            .filter(|c| c.observer == o.name)
-            .map(|c| &c.problems)
-            .chain(
-                report
-                    .cases
-                    .iter()
-                    .filter(|c| c.observer == o.name)
-                    .map(|c| &c.problems),
-            )
-            .find_map(|p| p.first())
-            .map_or("", String::as_str);
-        let why = why.strip_prefix("not installed: ").unwrap_or(why);
-        let _ = writeln!(out, "not installed: {} ({count} cells): {why}", o.name);
-    }
-    let _ = writeln!(
-        out,
-        "{}: {} cells, {} conform, {} deviate, {} without expectation, {} not observed, {} not installed (profile {})",
-        report.target,
-        s.cells,
-        s.conforms,
-        s.deviates,
-        s.no_expectation,
-        s.errors,
-        s.not_installed,
-        report.profile_chain.join(" → ")
-    );
-    if let Some(u) = &report.unverified {
-        let _ = writeln!(out, "the profile is {u}");
-    }
-    if s.known_divergences > 0 {
-        // Never folded into "conform": the real system is expected to differ.
-        let _ = writeln!(
-            out,
-            "{}: {} known emulator divergences (not counted as conforming)",
-            report.target, s.known_divergences
-        );
-    }
-    out
+    pub foreign: Option<ForeignInfo>,
 }

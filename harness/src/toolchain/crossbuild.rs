@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use crate::engine::target::{self, TargetSpec};
 use crate::pure::catalogue::{Build, ProbeBin};
+use crate::pure::target::TargetSpec;
 use crate::toolchain::probes::{BuildError, ProbeSet};
+use crate::toolchain::runners;
 
 /// The agent's file stem.
 pub const AGENT_STEM: &str = "exitmatrix-agent";
@@ -57,7 +58,7 @@ pub fn build_dir(foreign: &Path, triple: &str) -> PathBuf {
 
 /// Builds what `builds` need of the probes, and the agent, for `spec` into
 /// `out/builds/<triple>`, with the std found under `foreign` (see
-/// [`target::foreign_dir`]). `builds` the target does not support are left
+/// [`runners::foreign_dir`]). `builds` the target does not support are left
 /// out of the returned set (a wasm32 `unwind` build, say).
 pub fn build(
     spec: &TargetSpec,
@@ -69,7 +70,7 @@ pub fn build(
     let dir = build_dir(out, spec.triple);
     let mut jobs = Vec::new();
     let mut dirs = BTreeMap::new();
-    let sysroot = target::sysroot(spec, foreign);
+    let sysroot = runners::sysroot(spec, foreign);
     let rustc = |name: &str, source: PathBuf, panic: &str, out: PathBuf| {
         let mut args: Vec<String> = [
             "--edition",
@@ -106,7 +107,7 @@ pub fn build(
         args.push(source.display().to_string());
         Job {
             what: format!("{} for {} ({panic})", name, spec.triple),
-            program: target::DEBIAN_RUSTC.to_owned(),
+            program: runners::DEBIAN_RUSTC.to_owned(),
             args,
             source,
             out,
@@ -156,7 +157,7 @@ pub fn build(
         }
         dirs.insert(b, sub);
     }
-    let agent = if spec.family == target::Family::Wasi {
+    let agent = if spec.family == crate::pure::target::Family::Wasi {
         None
     } else {
         let out = dir

@@ -3,3 +3,4 @@
 
 pub mod crossbuild;
 pub mod probes;
+pub mod runners;

@@ -45,12 +45,11 @@ impl ProbeSet {
 
     /// Checks that `bin` of `build` exists and is an executable file.
     pub fn check(&self, build: Build, bin: ProbeBin) -> Result<(), BuildError> {
-        use std::os::unix::fs::PermissionsExt;
         let path = self
             .path(build, bin)
             .ok_or(BuildError::NotBuilt { build })?;
         match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+            Ok(_) if crate::os::is_executable(&path) => Ok(()),
             Ok(_) => Err(BuildError::BadProbe {
                 path,
                 why: "is not an executable file",
@@ -60,6 +59,11 @@ impl ProbeSet {
                 why: "is missing",
             }),
         }
+    }
+
+    /// Whether `build` was made (or asked for, with `--no-build`).
+    pub fn has(&self, build: Build) -> bool {
+        self.dirs.contains_key(&build)
     }
 
     /// The path of `bin` in `build`, or `None` if that build was not made.

@@ -16,8 +16,10 @@
 //! - **121**: the verb cannot be carried out here: signal and pipe verbs on a
 //!   target that is not Unix (Windows, WASI), `illegal-instruction` on an
 //!   architecture without a known undefined instruction (see
-//!   [`illegal_instruction`]), or a thread or pipe that could not be created.
-//!   One line `probe: <verb>: ...` on stderr.
+//!   [`illegal_instruction`]), a thread, pipe or child process that could not
+//!   be created, or a signal number the C library refuses (`raise` of 32 or
+//!   33, which glibc keeps for itself, or of a number the system lacks). One
+//!   line `probe: <verb>: ...` on stderr.
 //!
 //! This file must build with rustc 1.63 and no dependencies: the few C
 //! functions it needs are declared in [`os`].
@@ -25,6 +27,7 @@
 use std::alloc::{self, Layout};
 use std::env;
 use std::fmt::Display;
+use std::panic;
 use std::process;
 use std::ptr;
 use std::thread;
@@ -36,22 +39,33 @@ const USAGE_ERROR: i32 = 120;
 const CANNOT: i32 = 121;
 
 /// Every verb with the synopsis of its arguments, in `--list` order.
-const VERBS: [(&str, &str); 24] = [
+const VERBS: [(&str, &str); 35] = [
     ("exit", " <i32>"),
     ("panic-main", ""),
     ("panic-thread", ""),
     ("panic-thread-unwrap", ""),
     ("panic-in-drop", ""),
+    ("panic-payload-drop-panics", ""),
+    ("join-payload-drop-panics", ""),
+    ("panic-extern-c", ""),
     ("abort", ""),
     ("alloc-failure", ""),
     ("stack-overflow", ""),
+    ("stack-overflow-thread", ""),
     ("null-write", ""),
     ("illegal-instruction", ""),
     ("raise", " <signum>"),
     ("kill", " <signum>"),
     ("raise-then-exit", " <signum> <i32>"),
+    ("raise-rt", " min|min+<n>|max|max-<n>"),
+    ("sigrt-range", ""),
     ("sigpipe-ignored", ""),
     ("sigpipe-default", ""),
+    ("println-closed-pipe", ""),
+    ("print-closed-pipe", ""),
+    ("sigpipe-at-start", ""),
+    ("sigpipe-to-child", ""),
+    ("sigpipe-blocked-to-child", ""),
     ("exit-from-thread", " <i32>"),
     ("exit-after-print", ""),
     ("abort-after-print", ""),
@@ -84,9 +98,13 @@ fn main() {
         ("panic-thread", []) => panic_thread(verb, false),
         ("panic-thread-unwrap", []) => panic_thread(verb, true),
         ("panic-in-drop", []) => panic_in_drop(),
+        ("panic-payload-drop-panics", []) => panic::panic_any(PanicOnDrop),
+        ("join-payload-drop-panics", []) => join_payload_drop_panics(verb),
+        ("panic-extern-c", []) => panic_extern_c(),
         ("abort", []) => process::abort(),
         ("alloc-failure", []) => alloc::handle_alloc_error(Layout::new::<[u64; 512]>()),
         ("stack-overflow", []) => stack_overflow(),
+        ("stack-overflow-thread", []) => stack_overflow_thread(verb),
         ("null-write", []) => null_write(),
         ("illegal-instruction", []) => illegal_instruction(verb),
         ("raise", [sig]) => os::raise(verb, int_arg(verb, sig)),
@@ -96,8 +114,24 @@ fn main() {
             os::raise(verb, sig);
             process::exit(code)
         }
+        ("raise-rt", [which]) => os::raise_rt(verb, rt_arg(verb, which)),
+        ("sigrt-range", []) => {
+            let (min, max) = os::sigrt_range(verb);
+            println!("{min} {max}");
+        }
         ("sigpipe-ignored", []) => os::sigpipe(verb, false),
         ("sigpipe-default", []) => os::sigpipe(verb, true),
+        ("println-closed-pipe", []) => {
+            os::widow_stdout(verb);
+            println!("probe");
+        }
+        ("print-closed-pipe", []) => {
+            os::widow_stdout(verb);
+            print!("probe");
+        }
+        ("sigpipe-at-start", []) => process::exit(os::sigpipe_at_start(verb)),
+        ("sigpipe-to-child", []) => sigpipe_to_child(verb, false),
+        ("sigpipe-blocked-to-child", []) => sigpipe_to_child(verb, true),
         ("exit-from-thread", [code]) => exit_from_thread(verb, int_arg(verb, code)),
         ("exit-after-print", []) => {
             print!("partial line");
@@ -143,6 +177,49 @@ fn int_arg(verb: &str, arg: &str) -> i32 {
     }
 }
 
+/// A real-time signal named relative to the C library's `SIGRTMIN` or
+/// `SIGRTMAX`, as signal(7) writes them: `SIGRTMIN+n` or `SIGRTMAX-n`.
+///
+/// `pub` only because rustc 1.63 rejects a private type in the signature of
+/// the public `os::raise_rt` (E0446).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtSignal {
+    /// `SIGRTMIN+n`.
+    MinPlus(i32),
+    /// `SIGRTMAX-n`.
+    MaxMinus(i32),
+}
+
+impl Display for RtSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RtSignal::MinPlus(n) => write!(f, "SIGRTMIN+{n}"),
+            RtSignal::MaxMinus(n) => write!(f, "SIGRTMAX-{n}"),
+        }
+    }
+}
+
+/// Parses the argument of `raise-rt` (`min`, `min+<n>`, `max`, `max-<n>`
+/// with `n >= 0`), or ends with a usage error.
+fn rt_arg(verb: &str, arg: &str) -> RtSignal {
+    let offset = |rest: &str, sign: char| -> i32 {
+        if rest.is_empty() {
+            return 0;
+        }
+        match rest.strip_prefix(sign).map(str::parse::<i32>) {
+            Some(Ok(n)) if n >= 0 => n,
+            _ => usage(Some(verb)),
+        }
+    };
+    if let Some(rest) = arg.strip_prefix("min") {
+        RtSignal::MinPlus(offset(rest, '+'))
+    } else if let Some(rest) = arg.strip_prefix("max") {
+        RtSignal::MaxMinus(offset(rest, '-'))
+    } else {
+        usage(Some(verb))
+    }
+}
+
 /// `--list`: every verb, one per line.
 fn list() {
     for (verb, _) in VERBS {
@@ -181,6 +258,49 @@ impl Drop for PanicOnDrop {
 fn panic_in_drop() {
     let _live = PanicOnDrop;
     panic!("probe panic in main");
+}
+
+/// `join-payload-drop-panics`: a spawned thread panics with a
+/// [`PanicOnDrop`] as its payload (`panic_any`); main joins it and drops the
+/// `Err`, so the payload's destructor panics in main, outside any unwinding.
+/// Compare `panic-payload-drop-panics`, where std's runtime drops main's own
+/// payload.
+fn join_payload_drop_panics(verb: &str) {
+    let spawned = thread::Builder::new()
+        .name("probe-thread".to_owned())
+        .spawn(|| panic::panic_any(PanicOnDrop));
+    let handle = match spawned {
+        Ok(handle) => handle,
+        Err(e) => cannot(verb, format_args!("cannot spawn a thread: {e}")),
+    };
+    let joined: thread::Result<()> = handle.join();
+    drop(joined);
+}
+
+/// A function with the C ABI that panics. Since Rust 1.81 a panic cannot
+/// leave an `extern "C"` function: it becomes an abort. Before, with
+/// `panic=unwind`, it was undefined behaviour, and rustc let it unwind.
+#[inline(never)]
+extern "C" fn panics_with_c_abi() {
+    panic!("probe panic in an extern \"C\" function");
+}
+
+/// `panic-extern-c`: main calls [`panics_with_c_abi`].
+fn panic_extern_c() {
+    panics_with_c_abi();
+}
+
+/// `stack-overflow-thread`: [`stack_overflow`] in a spawned thread (std
+/// gives each thread it spawns a guard page and a signal stack); main joins
+/// it and returns if it ever ends.
+fn stack_overflow_thread(verb: &str) {
+    let spawned = thread::Builder::new()
+        .name("probe-thread".to_owned())
+        .spawn(stack_overflow);
+    match spawned {
+        Ok(handle) => drop(handle.join()),
+        Err(e) => cannot(verb, format_args!("cannot spawn a thread: {e}")),
+    }
 }
 
 /// `stack-overflow`: recursion without end that the optimiser can neither
@@ -349,16 +469,45 @@ fn grandchild_holds_stdout(verb: &str) {
     }
 }
 
+/// `sigpipe-to-child` and `sigpipe-blocked-to-child`: starts a copy of
+/// itself with `sigpipe-at-start` through std's `Command` (so std decides
+/// what the child gets), waits for it and exits with its status: 0 means the
+/// child began with SIGPIPE at `SIG_DFL` and unblocked, bit 0 that it was
+/// ignored, bit 1 that it was blocked. With `block`, the probe first blocks
+/// SIGPIPE in itself (std has already set it to ignored).
+fn sigpipe_to_child(verb: &str, block: bool) {
+    if !cfg!(unix) {
+        cannot(verb, "unsupported on this target");
+    }
+    if block {
+        os::block_sigpipe(verb);
+    }
+    let exe = match env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => cannot(verb, format_args!("cannot find my own executable: {e}")),
+    };
+    let status = match process::Command::new(exe).arg("sigpipe-at-start").status() {
+        Ok(status) => status,
+        Err(e) => cannot(verb, format_args!("cannot start the child: {e}")),
+    };
+    match status.code() {
+        Some(code) => process::exit(code),
+        None => cannot(verb, format_args!("the child did not exit: {status}")),
+    }
+}
+
 /// Signals and pipes through the C library, declared here by hand.
 ///
 /// # References
-/// - POSIX `signal`, `sigprocmask`, `raise`, `kill`, `pipe`.
+/// - POSIX `signal`, `sigprocmask`, `sigismember`, `raise`, `kill`, `pipe`,
+///   `dup2`.
 #[cfg(unix)]
 mod os {
     use std::fs::File;
     use std::io::{self, Write};
     use std::os::raw::c_int;
     use std::os::unix::io::FromRawFd;
+    use std::sync::atomic::{AtomicI32, Ordering};
 
     /// `sighandler_t`: a function pointer, or one of the special values.
     type SigHandler = usize;
@@ -373,8 +522,12 @@ mod os {
     /// architecture, the BSDs, Apple, illumos).
     const SIGPIPE: c_int = 13;
 
-    /// `SIG_UNBLOCK`: 1 on Linux and Android except MIPS and SPARC, where it
-    /// is 2, as it is on the BSDs, Apple and illumos.
+    /// `STDOUT_FILENO`.
+    const STDOUT: c_int = 1;
+
+    /// `SIG_BLOCK` and `SIG_UNBLOCK`: 0 and 1 on Linux and Android except
+    /// MIPS and SPARC, where they are 1 and 2, as they are on the BSDs, Apple
+    /// and illumos.
     #[cfg(all(
         any(target_os = "linux", target_os = "android"),
         not(any(
@@ -386,7 +539,7 @@ mod os {
             target_arch = "sparc64",
         ))
     ))]
-    const SIG_UNBLOCK: c_int = 1;
+    const SIG_BLOCK: c_int = 0;
     #[cfg(not(all(
         any(target_os = "linux", target_os = "android"),
         not(any(
@@ -398,7 +551,8 @@ mod os {
             target_arch = "sparc64",
         ))
     )))]
-    const SIG_UNBLOCK: c_int = 2;
+    const SIG_BLOCK: c_int = 1;
+    const SIG_UNBLOCK: c_int = SIG_BLOCK + 1;
 
     /// Storage for a `sigset_t`, which is never larger than 128 bytes
     /// (glibc and musl use 128, Apple 4, the BSDs 16). Only the C library
@@ -418,18 +572,30 @@ mod os {
             pub fn signal(signum: c_int, handler: SigHandler) -> SigHandler;
             pub fn sigemptyset(set: *mut SigSet) -> c_int;
             pub fn sigaddset(set: *mut SigSet, signum: c_int) -> c_int;
+            pub fn sigismember(set: *const SigSet, signum: c_int) -> c_int;
             pub fn sigprocmask(how: c_int, set: *const SigSet, oldset: *mut SigSet) -> c_int;
             pub fn raise(sig: c_int) -> c_int;
             pub fn kill(pid: c_int, sig: c_int) -> c_int;
             pub fn getpid() -> c_int;
             pub fn pipe(fds: *mut c_int) -> c_int;
+            pub fn dup2(old: c_int, new: c_int) -> c_int;
             pub fn close(fd: c_int) -> c_int;
+        }
+
+        // The C library's SIGRTMIN and SIGRTMAX are these calls, not
+        // constants: the C library keeps the first real-time signals for
+        // itself (glibc 32 and 33, so its SIGRTMIN is 34; musl 32 to 34).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        extern "C" {
+            pub fn __libc_current_sigrtmin() -> c_int;
+            pub fn __libc_current_sigrtmax() -> c_int;
         }
     }
 
     /// Gives `sig` its default disposition and unblocks it. Failures are
-    /// ignored: SIGKILL and SIGSTOP cannot be caught, and an unknown number
-    /// is for `raise` itself to refuse.
+    /// ignored: SIGKILL and SIGSTOP cannot be caught, glibc refuses to touch
+    /// the two real-time signals it keeps for itself (32 and 33), and an
+    /// unknown number is for `raise` itself to refuse.
     ///
     /// This matters for more than SIGPIPE: std installs handlers for SIGSEGV
     /// and SIGBUS (to report stack overflows), and a blocked signal mask is
@@ -447,6 +613,17 @@ mod os {
         }
     }
 
+    /// Ends with 121 if a C library call returned `result` (non-zero) for
+    /// failure.
+    fn check(verb: &str, call: impl std::fmt::Display, result: c_int) {
+        if result != 0 {
+            crate::cannot(
+                verb,
+                format_args!("{call} failed: {}", io::Error::last_os_error()),
+            );
+        }
+    }
+
     /// `ignore-then-sleep <signum>`: sets `sig` to SIG_IGN.
     pub fn ignore(_verb: &str, sig: c_int) {
         // SAFETY: `signal` with SIG_IGN installs no code of ours.
@@ -454,19 +631,66 @@ mod os {
     }
 
     /// `raise <signum>`: `raise(sig)` with the signal reset and unblocked.
-    pub fn raise(_verb: &str, sig: c_int) {
+    /// A number the C library refuses ends with 121.
+    pub fn raise(verb: &str, sig: c_int) {
         reset_and_unblock(sig);
         // SAFETY: `raise` takes any number and has no memory effects.
-        unsafe { c::raise(sig) };
+        let result = unsafe { c::raise(sig) };
+        check(verb, format_args!("raise({sig})"), result);
     }
 
     /// `kill <signum>`: `kill(getpid(), sig)` with the signal reset and
-    /// unblocked.
-    pub fn kill(_verb: &str, sig: c_int) {
+    /// unblocked. A number the kernel refuses ends with 121.
+    pub fn kill(verb: &str, sig: c_int) {
         reset_and_unblock(sig);
         // SAFETY: `getpid` and `kill` take plain numbers and have no memory
         // effects.
-        unsafe { c::kill(c::getpid(), sig) };
+        let result = unsafe { c::kill(c::getpid(), sig) };
+        check(verb, format_args!("kill(getpid(), {sig})"), result);
+    }
+
+    /// The C library's `SIGRTMIN` and `SIGRTMAX`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn sigrt_range(_verb: &str) -> (c_int, c_int) {
+        // SAFETY: both take nothing and return a number.
+        unsafe { (c::__libc_current_sigrtmin(), c::__libc_current_sigrtmax()) }
+    }
+
+    /// No real-time signals are known here (Apple has none; the BSDs'
+    /// are constants this probe does not carry): ends with 121.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub fn sigrt_range(verb: &str) -> (c_int, c_int) {
+        crate::cannot(verb, "no real-time signals are known on this target")
+    }
+
+    /// `raise-rt min|min+<n>|max|max-<n>`: [`raise`] of that real-time
+    /// signal. One beyond the range ends with 121.
+    pub fn raise_rt(verb: &str, which: crate::RtSignal) {
+        let (min, max) = sigrt_range(verb);
+        let sig = match which {
+            crate::RtSignal::MinPlus(n) => min.checked_add(n),
+            crate::RtSignal::MaxMinus(n) => max.checked_sub(n),
+        };
+        match sig {
+            Some(sig) if (min..=max).contains(&sig) => raise(verb, sig),
+            _ => crate::cannot(
+                verb,
+                format_args!("{which} is outside SIGRTMIN..=SIGRTMAX ({min}..={max})"),
+            ),
+        }
+    }
+
+    /// A pipe with its read end already closed: returns the write end.
+    fn widowed_pipe(verb: &str) -> c_int {
+        let mut fds: [c_int; 2] = [-1; 2];
+        // SAFETY: `fds` is a live, writable array of two `c_int`, as
+        // `pipe(2)` requires.
+        let result = unsafe { c::pipe(fds.as_mut_ptr()) };
+        check(verb, "pipe(2)", result);
+        // SAFETY: `fds[0]` is the read end just created, owned by nothing
+        // else and never used again.
+        unsafe { c::close(fds[0]) };
+        fds[1]
     }
 
     /// `sigpipe-ignored` and `sigpipe-default`: writes to a pipe whose read
@@ -476,25 +700,120 @@ mod os {
         if reset {
             reset_and_unblock(SIGPIPE);
         }
-        let mut fds: [c_int; 2] = [-1; 2];
-        // SAFETY: `fds` is a live, writable array of two `c_int`, as
-        // `pipe(2)` requires.
-        if unsafe { c::pipe(fds.as_mut_ptr()) } != 0 {
-            crate::cannot(
-                verb,
-                format_args!("pipe(2) failed: {}", io::Error::last_os_error()),
-            );
-        }
-        // SAFETY: `fds[0]` is the read end just created, owned by nothing
-        // else and never used again.
-        unsafe { c::close(fds[0]) };
-        // SAFETY: `fds[1]` is the write end just created; the `File` becomes
-        // its only owner.
-        let mut writer = unsafe { File::from_raw_fd(fds[1]) };
+        let write_end = widowed_pipe(verb);
+        // SAFETY: `write_end` was just created; the `File` becomes its only
+        // owner.
+        let mut writer = unsafe { File::from_raw_fd(write_end) };
         match writer.write_all(b"probe") {
             Ok(()) => println!("written"),
             Err(e) => println!("{:?}", e.kind()),
         }
+    }
+
+    /// `println-closed-pipe` and `print-closed-pipe`: makes standard output
+    /// the write end of a pipe whose read end is closed, SIGPIPE left as std
+    /// set it (ignored), so that writing to it fails with `EPIPE`.
+    pub fn widow_stdout(verb: &str) {
+        let write_end = widowed_pipe(verb);
+        // SAFETY: both are open descriptors; `dup2` replaces standard
+        // output, which std's `Stdout` reaches only by its number, and
+        // nothing has been printed yet.
+        if unsafe { c::dup2(write_end, STDOUT) } != STDOUT {
+            crate::cannot(
+                verb,
+                format_args!("dup2(2) failed: {}", io::Error::last_os_error()),
+            );
+        }
+        // SAFETY: `write_end` is ours and now duplicated as fd 1.
+        unsafe { c::close(write_end) };
+    }
+
+    /// SIGPIPE as the process found it when it was loaded, recorded by
+    /// [`record_sigpipe_at_start`] before std's runtime sets it to
+    /// ignored: bit 0 ignored, bit 1 blocked; -1 if nothing was recorded.
+    static SIGPIPE_AT_START: AtomicI32 = AtomicI32::new(-1);
+
+    /// Registers [`record_sigpipe_at_start`] as a constructor (ELF
+    /// `.init_array`), which the C library's start-up code runs before
+    /// `main`, so before std's runtime (called from `main`) sets SIGPIPE to
+    /// ignored.
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly",
+        target_os = "illumos",
+        target_os = "solaris",
+    ))]
+    #[used]
+    #[link_section = ".init_array"]
+    static RECORD_SIGPIPE_AT_START: extern "C" fn() = record_sigpipe_at_start;
+
+    /// The same for Mach-O (`__mod_init_func`), on Apple's systems.
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    #[used]
+    #[link_section = "__DATA,__mod_init_func"]
+    static RECORD_SIGPIPE_AT_START: extern "C" fn() = record_sigpipe_at_start;
+
+    /// Records SIGPIPE's disposition and mask bit in [`SIGPIPE_AT_START`].
+    /// The disposition is read by swapping in SIG_IGN and putting the old
+    /// one back, which needs no `struct sigaction` (whose layout differs
+    /// between C libraries and architectures); across `exec` it can only be
+    /// SIG_DFL or SIG_IGN.
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly",
+        target_os = "illumos",
+        target_os = "solaris",
+        target_os = "macos",
+        target_os = "ios",
+    ))]
+    extern "C" fn record_sigpipe_at_start() {
+        let mut mask = SigSet([0; 128]);
+        // SAFETY: `signal` with SIG_IGN, then with the previous value (SIG_DFL
+        // or SIG_IGN after an exec), installs no code of ours. `mask` is a
+        // live, writable buffer at least as large as `sigset_t`; with a null
+        // `set`, `sigprocmask` only stores the current mask and `how` is not
+        // looked at.
+        let (ignored, blocked) = unsafe {
+            let previous = c::signal(SIGPIPE, SIG_IGN);
+            c::signal(SIGPIPE, previous);
+            let queried = c::sigprocmask(SIG_BLOCK, std::ptr::null(), &mut mask);
+            (
+                previous == SIG_IGN,
+                queried == 0 && c::sigismember(&mask, SIGPIPE) == 1,
+            )
+        };
+        let code = i32::from(ignored) | i32::from(blocked) << 1;
+        SIGPIPE_AT_START.store(code, Ordering::SeqCst);
+    }
+
+    /// `sigpipe-at-start`: the recorded SIGPIPE state (0 to 3), or 121 if
+    /// no constructor ran on this target.
+    pub fn sigpipe_at_start(verb: &str) -> i32 {
+        match SIGPIPE_AT_START.load(Ordering::SeqCst) {
+            -1 => crate::cannot(verb, "no constructor ran before main on this target"),
+            code => code,
+        }
+    }
+
+    /// Blocks SIGPIPE in this process (`sigpipe-blocked-to-child`).
+    pub fn block_sigpipe(verb: &str) {
+        let mut set = SigSet([0; 128]);
+        // SAFETY: the set is a live, writable buffer at least as large as
+        // `sigset_t`, and a null `oldset` is allowed.
+        let result = unsafe {
+            c::sigemptyset(&mut set);
+            c::sigaddset(&mut set, SIGPIPE);
+            c::sigprocmask(SIG_BLOCK, &set, std::ptr::null_mut())
+        };
+        check(verb, "sigprocmask(SIG_BLOCK, {SIGPIPE})", result);
     }
 }
 
@@ -502,23 +821,53 @@ mod os {
 /// and exits with 121.
 #[cfg(not(unix))]
 mod os {
+    /// Says that `verb` is not supported here, and exits with 121.
+    fn unsupported(verb: &str) -> ! {
+        crate::cannot(verb, "unsupported on this target")
+    }
+
     /// `raise <signum>`: unsupported here.
     pub fn raise(verb: &str, _sig: i32) {
-        crate::cannot(verb, "unsupported on this target");
+        unsupported(verb)
     }
 
     /// `ignore-then-sleep <signum>`: unsupported here.
     pub fn ignore(verb: &str, _sig: i32) {
-        crate::cannot(verb, "unsupported on this target");
+        unsupported(verb)
     }
 
     /// `kill <signum>`: unsupported here.
     pub fn kill(verb: &str, _sig: i32) {
-        crate::cannot(verb, "unsupported on this target");
+        unsupported(verb)
+    }
+
+    /// `sigrt-range`: unsupported here.
+    pub fn sigrt_range(verb: &str) -> (i32, i32) {
+        unsupported(verb)
+    }
+
+    /// `raise-rt`: unsupported here.
+    pub fn raise_rt(verb: &str, _which: crate::RtSignal) {
+        unsupported(verb)
     }
 
     /// `sigpipe-ignored` and `sigpipe-default`: unsupported here.
     pub fn sigpipe(verb: &str, _reset: bool) {
-        crate::cannot(verb, "unsupported on this target");
+        unsupported(verb)
+    }
+
+    /// `println-closed-pipe` and `print-closed-pipe`: unsupported here.
+    pub fn widow_stdout(verb: &str) {
+        unsupported(verb)
+    }
+
+    /// `sigpipe-at-start`: unsupported here.
+    pub fn sigpipe_at_start(verb: &str) -> i32 {
+        unsupported(verb)
+    }
+
+    /// `sigpipe-blocked-to-child`: unsupported here.
+    pub fn block_sigpipe(verb: &str) {
+        unsupported(verb)
     }
 }

@@ -3,8 +3,8 @@
 use std::panic;
 
 use assert_cmd::Command;
-use exitmatrix::assert::{ends, termination_of, AssertEnd};
-use exitmatrix::pure::decode::Termination;
+use exitmatrix::assert::{ends, state_change_of, AssertEnd};
+use exitmatrix::pure::decode::StateChange;
 use exitmatrix::pure::signal::Signal;
 use predicates_core::Predicate;
 use predicates_tree::CaseTreeExt;
@@ -79,8 +79,8 @@ fn predicates_work_on_exit_status_and_termination() {
     let status = sh("kill -SEGV $$").output().unwrap().status;
     assert!(ends::signaled(Signal::SEGV).eval(&status));
     assert!(!ends::exited(0).eval(&status));
-    let t = termination_of(&status);
-    assert!(matches!(t, Termination::Signaled { signal, .. } if signal == Signal::SEGV));
+    let t = state_change_of(&status);
+    assert!(matches!(t, StateChange::Signaled { signal, .. } if signal == Signal::SEGV));
     let exited_0 = ends::exited(0);
     let case = exited_0.find_case(false, &status).unwrap();
     let tree = case.tree().to_string();

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use exitmatrix::cli::exit;
+use exitmatrix::cli::ExitCode;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -46,7 +46,13 @@ fn a_conforming_run_exits_0_and_reports_every_cell() {
         out.path(),
         &[&["-b", "exit-25", "-b", "c-abort", "-j", "2"][..], &reapers].concat(),
     );
-    assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Conforms.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     // Every matching behaviour × its builds × 3 observers.
     let cells: usize = exitmatrix::pure::catalogue::catalogue()
         .iter()
@@ -101,7 +107,13 @@ fn a_wrong_expectation_exits_1_with_a_diff() {
             "unwind",
         ],
     );
-    assert_eq!(run.code, exit::DEVIATES, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Deviates.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stdout.contains("deviation: exit-256 [unwind · waitid]")
             && run
@@ -115,7 +127,7 @@ fn a_wrong_expectation_exits_1_with_a_diff() {
 }
 
 #[test]
-fn a_malformed_profile_exits_2_with_file_and_line() {
+fn a_malformed_profile_exits_4_with_file_and_line() {
     let profiles = profiles_copy();
     let posix = profiles.path().join("posix.toml");
     let text = fs::read_to_string(&posix).unwrap();
@@ -129,7 +141,7 @@ fn a_malformed_profile_exits_2_with_file_and_line() {
         out.path(),
         &["--profiles", profiles.path().to_str().unwrap()],
     );
-    assert_eq!(run.code, exit::USAGE);
+    assert_eq!(run.code, ExitCode::Config.code());
     let line = text
         .lines()
         .position(|l| l == "outcome = \"exit 1\"")
@@ -167,7 +179,13 @@ fn a_cell_without_expectation_exits_1() {
             "exitcode-from-42",
         ],
     );
-    assert_eq!(run.code, exit::DEVIATES, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Deviates.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stdout.contains("no expectation: exitcode-from-42"),
         "{}",
@@ -180,11 +198,16 @@ fn a_cell_without_expectation_exits_1() {
 #[case::unknown_observer(&["--reaper", "wait3"], "unknown observer `wait3`")]
 #[case::unknown_build(&["--build", "debug"], "unknown build `debug`")]
 #[case::no_behaviour(&["-b", "no-such-behaviour"], "no behaviour matches")]
-#[case::unknown_profile(&["--profile", "plan9"], "no profile `plan9`")]
 fn usage_errors_exit_2_with_one_line(#[case] args: &[&str], #[case] needle: &str) {
     let out = TempDir::new().unwrap();
     let run = matrix(out.path(), args);
-    assert_eq!(run.code, exit::USAGE, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Usage.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stderr.starts_with("error: ") && run.stderr.contains(needle),
         "{}",
@@ -194,12 +217,18 @@ fn usage_errors_exit_2_with_one_line(#[case] args: &[&str], #[case] needle: &str
 }
 
 #[test]
-fn an_unwritable_report_directory_exits_2() {
+fn an_unwritable_report_directory_exits_6() {
     let out = TempDir::new().unwrap();
     let file = out.path().join("not-a-dir");
     fs::write(&file, "").unwrap();
     let run = matrix(&file, &["-b", "exit-0", "--build", "c"]);
-    assert_eq!(run.code, exit::USAGE, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Output.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stderr.contains("cannot write the report"),
         "{}",
@@ -211,12 +240,12 @@ fn an_unwritable_report_directory_exits_2() {
 fn list_names_every_behaviour() {
     let out = TempDir::new().unwrap();
     let run = matrix(out.path(), &["--list"]);
-    assert_eq!(run.code, exit::CONFORMS);
+    assert_eq!(run.code, ExitCode::Conforms.code());
     // The catalogue, then the observers' own cases (rows without a probe).
     assert_eq!(
         run.stdout.lines().count(),
         exitmatrix::pure::catalogue::catalogue().len()
-            + exitmatrix::observers::observe::own_cases().len()
+            + exitmatrix::pure::observers::own_cases().count()
     );
     assert!(run.stdout.contains("stop-then-exit-7"));
     assert!(run.stdout.contains("sh-command-not-found"));
@@ -226,7 +255,32 @@ fn list_names_every_behaviour() {
 fn json_format_prints_the_report() {
     let out = TempDir::new().unwrap();
     let run = matrix(out.path(), &["-b", "sigpipe", "--format", "json"]);
-    assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Conforms.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     let printed: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(printed, report(out.path()));
+}
+
+#[test]
+fn an_unknown_profile_exits_4_with_one_line() {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), &["--profile", "plan9"]);
+    assert_eq!(
+        run.code,
+        ExitCode::Config.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.contains("no profile `plan9`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use exitmatrix::pure::catalogue::POSIX_SIGNALS;
 use exitmatrix::pure::decode::{
-    decode_siginfo, decode_wait_status, RawStatus, Termination, WaitConventions, CLD_CONTINUED,
+    decode_siginfo, decode_wait_status, RawStatus, StateChange, WaitConventions, CLD_CONTINUED,
     CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_TRAPPED,
 };
 use exitmatrix::pure::signal::{Signal, SignalTable, DARWIN, LINUX_GENERIC, LINUX_MIPS};
@@ -126,12 +126,12 @@ mod c {
 /// - `wait_task_stopped`: `(sig << 8) | 0x7f`, with the stop signal as wide as
 ///   a byte (ptrace's `PTRACE_O_TRACESYSGOOD` reports `SIGTRAP | 0x80`);
 /// - `wait_task_continued`: `0xffff`.
-fn kernel_words() -> Vec<(i32, Termination)> {
+fn kernel_words() -> Vec<(i32, StateChange)> {
     let mut words = Vec::new();
     for code in 0..=0xff {
         words.push((
             code << 8,
-            Termination::Exited {
+            StateChange::Exited {
                 code: i64::from(code),
             },
         ));
@@ -141,7 +141,7 @@ fn kernel_words() -> Vec<(i32, Termination)> {
             let signal = Signal(sig);
             words.push((
                 sig | core_flag,
-                Termination::Signaled {
+                StateChange::Signaled {
                     signal,
                     core_dumped,
                 },
@@ -151,12 +151,12 @@ fn kernel_words() -> Vec<(i32, Termination)> {
     for sig in 1..=0xff {
         words.push((
             (sig << 8) | 0x7f,
-            Termination::Stopped {
+            StateChange::Stopped {
                 signal: Signal(sig),
             },
         ));
     }
-    words.push((0xffff, Termination::Continued));
+    words.push((0xffff, StateChange::Continued));
     words
 }
 
@@ -246,7 +246,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
         }
     };
     match decoded {
-        Termination::Exited { code } => {
+        StateChange::Exited { code } => {
             check("WIFEXITED", m.wifexited);
             check("WEXITSTATUS == code", i64::from(m.wexitstatus) == code);
             check("!WIFSIGNALED", !m.wifsignaled);
@@ -260,7 +260,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
             check("std stopped_signal() == None", s.stopped_signal.is_none());
             check("!std continued()", !s.continued);
         }
-        Termination::Signaled {
+        StateChange::Signaled {
             signal,
             core_dumped,
         } => {
@@ -285,7 +285,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
             check("std stopped_signal() == None", s.stopped_signal.is_none());
             check("!std continued()", !s.continued);
         }
-        Termination::Stopped { signal } => {
+        StateChange::Stopped { signal } => {
             check("WIFSTOPPED", m.wifstopped);
             check("WSTOPSIG == signal", m.wstopsig == signal.number());
             check("!WIFEXITED", !m.wifexited);
@@ -299,7 +299,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
             check("std signal() == None", s.signal.is_none());
             check("!std continued()", !s.continued);
         }
-        Termination::Continued => {
+        StateChange::Continued => {
             check("WIFCONTINUED", m.wifcontinued);
             check("!WIFEXITED", !m.wifexited);
             check("!WIFSIGNALED", !m.wifsignaled);
@@ -309,7 +309,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
             check("std signal() == None", s.signal.is_none());
             check("std stopped_signal() == None", s.stopped_signal.is_none());
         }
-        Termination::Unrecognised { raw: kept } => {
+        StateChange::Unrecognised { raw: kept } => {
             check(
                 "the raw word is kept",
                 kept == RawStatus::WaitStatus { status: raw },
@@ -323,7 +323,7 @@ fn check_against_c_and_std(raw: i32) -> Result<(), String> {
                 why_unrecognised(raw).is_some(),
             );
         }
-        Termination::Trapped { .. } => check("a wait status never decodes to a trap", false),
+        StateChange::Trapped { .. } => check("a wait status never decodes to a trap", false),
     }
     if failed.is_empty() {
         Ok(())
@@ -419,17 +419,17 @@ fn every_kernel_word_decodes_to_its_meaning() {
 }
 
 #[rstest]
-#[case::exit_0(0x0000, Termination::Exited { code: 0 })]
-#[case::exit_1(0x0100, Termination::Exited { code: 1 })]
-#[case::exit_255(0xff00, Termination::Exited { code: 255 })]
+#[case::exit_0(0x0000, StateChange::Exited { code: 0 })]
+#[case::exit_1(0x0100, StateChange::Exited { code: 1 })]
+#[case::exit_255(0xff00, StateChange::Exited { code: 255 })]
 #[case::sighup(0x0001, signaled(1, false))]
 #[case::sigabrt_core(0x0086, signaled(6, true))]
 #[case::sigkill(0x0009, signaled(9, false))]
 #[case::sigsegv_core(0x008b, signaled(11, true))]
 #[case::signal_0x7e_core(0x00fe, signaled(0x7e, true))]
-#[case::stopped_sigstop(0x137f, Termination::Stopped { signal: Signal(19) })]
-#[case::stopped_sigtrap_sysgood(0x857f, Termination::Stopped { signal: Signal(0x85) })]
-#[case::continued(0xffff, Termination::Continued)]
+#[case::stopped_sigstop(0x137f, StateChange::Stopped { signal: Signal(19) })]
+#[case::stopped_sigtrap_sysgood(0x857f, StateChange::Stopped { signal: Signal(0x85) })]
+#[case::continued(0xffff, StateChange::Continued)]
 #[case::unrecognised_core_on_exit_0(0x0080, unrecognised(0x0080))]
 #[case::unrecognised_core_on_exit_1(0x0180, unrecognised(0x0180))]
 #[case::unrecognised_stop_with_signal_0(0x007f, unrecognised(0x007f))]
@@ -442,7 +442,7 @@ fn every_kernel_word_decodes_to_its_meaning() {
 // tracer. The decoder's doc says "bits above the low sixteen" are never
 // stored, which holds for the untraced children the harness reaps.
 #[case::unrecognised_ptrace_event_exec(0x4_057f, unrecognised(0x4_057f))]
-fn wait_status_decodes(#[case] raw: i32, #[case] expected: Termination) {
+fn wait_status_decodes(#[case] raw: i32, #[case] expected: StateChange) {
     assert_eq!(
         decode_wait_status(raw, &WaitConventions::LINUX),
         expected,
@@ -450,15 +450,15 @@ fn wait_status_decodes(#[case] raw: i32, #[case] expected: Termination) {
     );
 }
 
-fn signaled(sig: i32, core_dumped: bool) -> Termination {
-    Termination::Signaled {
+fn signaled(sig: i32, core_dumped: bool) -> StateChange {
+    StateChange::Signaled {
         signal: Signal(sig),
         core_dumped,
     }
 }
 
-fn unrecognised(status: i32) -> Termination {
-    Termination::Unrecognised {
+fn unrecognised(status: i32) -> StateChange {
+    StateChange::Unrecognised {
         raw: RawStatus::WaitStatus { status },
     }
 }
@@ -479,7 +479,7 @@ fn only_the_continued_word_is_continued(#[case] conv: WaitConventions, #[case] w
     for raw in (0..=0xffff).chain(sparse_words()) {
         let decoded = decode_wait_status(raw, &conv);
         let expected = if raw == word {
-            Termination::Continued
+            StateChange::Continued
         } else if raw == 0xffff {
             unrecognised(0xffff)
         } else {
@@ -506,20 +506,20 @@ fn only_the_continued_word_is_continued(#[case] conv: WaitConventions, #[case] w
 ///
 /// so 0x137f is "continued", never "stopped by signal 19".
 #[rstest]
-#[case::freebsd_0x13_is_continued(WaitConventions::FREEBSD, 0x13, Termination::Continued)]
-#[case::freebsd_0x137f_is_stopped(WaitConventions::FREEBSD, 0x137f, Termination::Stopped { signal: Signal(0x13) })]
+#[case::freebsd_0x13_is_continued(WaitConventions::FREEBSD, 0x13, StateChange::Continued)]
+#[case::freebsd_0x137f_is_stopped(WaitConventions::FREEBSD, 0x137f, StateChange::Stopped { signal: Signal(0x13) })]
 #[case::freebsd_0xffff_is_unrecognised(WaitConventions::FREEBSD, 0xffff, unrecognised(0xffff))]
 #[case::freebsd_sigkill(WaitConventions::FREEBSD, 0x09, signaled(9, false))]
-#[case::macos_0x137f_is_continued(WaitConventions::MACOS, 0x137f, Termination::Continued)]
+#[case::macos_0x137f_is_continued(WaitConventions::MACOS, 0x137f, StateChange::Continued)]
 #[case::macos_0x13_is_signal_19(WaitConventions::MACOS, 0x13, signaled(0x13, false))]
 #[case::macos_0xffff_is_unrecognised(WaitConventions::MACOS, 0xffff, unrecognised(0xffff))]
-#[case::macos_stopped_sigstop(WaitConventions::MACOS, 0x117f, Termination::Stopped { signal: Signal(0x11) })]
+#[case::macos_stopped_sigstop(WaitConventions::MACOS, 0x117f, StateChange::Stopped { signal: Signal(0x11) })]
 #[case::linux_0x13_is_signal_19(WaitConventions::LINUX, 0x13, signaled(0x13, false))]
-#[case::linux_0x137f_is_stopped(WaitConventions::LINUX, 0x137f, Termination::Stopped { signal: Signal(0x13) })]
+#[case::linux_0x137f_is_stopped(WaitConventions::LINUX, 0x137f, StateChange::Stopped { signal: Signal(0x13) })]
 fn continued_word_does_not_collide(
     #[case] conv: WaitConventions,
     #[case] raw: i32,
-    #[case] expected: Termination,
+    #[case] expected: StateChange,
 ) {
     assert_eq!(
         decode_wait_status(raw, &conv),
@@ -561,15 +561,15 @@ fn cld_constants_match_signal_h() {
 /// decodes with `si_status` kept at full width.
 #[cfg(unix)]
 #[rstest]
-#[case::cld_exited("CLD_EXITED", |s: i32| Termination::Exited { code: i64::from(s) })]
+#[case::cld_exited("CLD_EXITED", |s: i32| StateChange::Exited { code: i64::from(s) })]
 #[case::cld_killed("CLD_KILLED", |s: i32| signaled(s, false))]
 #[case::cld_dumped("CLD_DUMPED", |s: i32| signaled(s, true))]
-#[case::cld_trapped("CLD_TRAPPED", |s: i32| Termination::Stopped { signal: Signal(s) })]
-#[case::cld_stopped("CLD_STOPPED", |s: i32| Termination::Stopped { signal: Signal(s) })]
-#[case::cld_continued("CLD_CONTINUED", |_: i32| Termination::Continued)]
+#[case::cld_trapped("CLD_TRAPPED", |s: i32| StateChange::Stopped { signal: Signal(s) })]
+#[case::cld_stopped("CLD_STOPPED", |s: i32| StateChange::Stopped { signal: Signal(s) })]
+#[case::cld_continued("CLD_CONTINUED", |_: i32| StateChange::Continued)]
 fn siginfo_decodes_each_cld_code(
     #[case] name: &str,
-    #[case] expected: fn(i32) -> Termination,
+    #[case] expected: fn(i32) -> StateChange,
     #[values(0, 1, 6, 19, 255, 256, 0x1_0000, i32::MAX, -1, i32::MIN)] status: i32,
 ) {
     let code = c::cld(name);
@@ -589,7 +589,7 @@ fn siginfo_with_an_unknown_code_is_unrecognised() {
         .filter(|c| !known.contains(c));
     for code in codes {
         for status in [0, 1, -1, 256, i32::MAX, i32::MIN] {
-            let expected = Termination::Unrecognised {
+            let expected = StateChange::Unrecognised {
                 raw: RawStatus::SigInfo { code, status },
             };
             assert_eq!(
@@ -608,11 +608,11 @@ proptest! {
     #[test]
     fn siginfo_keeps_si_status(code in prop_oneof![1..=6, any::<i32>()], status in any::<i32>()) {
         let kept = match decode_siginfo(code, status) {
-            Termination::Exited { code: c } => c == i64::from(status),
-            Termination::Signaled { signal, .. } | Termination::Stopped { signal } => signal == Signal(status),
-            Termination::Continued => code == CLD_CONTINUED,
-            Termination::Trapped { .. } => false,
-            Termination::Unrecognised { raw } => {
+            StateChange::Exited { code: c } => c == i64::from(status),
+            StateChange::Signaled { signal, .. } | StateChange::Stopped { signal } => signal == Signal(status),
+            StateChange::Continued => code == CLD_CONTINUED,
+            StateChange::Trapped { .. } => false,
+            StateChange::Unrecognised { raw } => {
                 !(CLD_EXITED..=CLD_CONTINUED).contains(&code) && raw == RawStatus::SigInfo { code, status }
             }
         };
@@ -1033,58 +1033,54 @@ fn signal_table_by_name(#[case] name: &str, #[case] expected: Option<&SignalTabl
 // ---------------------------------------------------------------------------
 
 #[rstest]
-#[case::exit_0(Termination::Exited { code: 0 }, "exit 0")]
-#[case::exit_255(Termination::Exited { code: 255 }, "exit 255")]
-#[case::exit_minus_1(Termination::Exited { code: -1 }, "exit -1")]
-#[case::exit_i32_max(Termination::Exited { code: i64::from(i32::MAX) }, "exit 2147483647")]
+#[case::exit_0(StateChange::Exited { code: 0 }, "exit 0")]
+#[case::exit_255(StateChange::Exited { code: 255 }, "exit 255")]
+#[case::exit_minus_1(StateChange::Exited { code: -1 }, "exit -1")]
+#[case::exit_i32_max(StateChange::Exited { code: i64::from(i32::MAX) }, "exit 2147483647")]
 #[case::signal_sigabrt_core(signaled(6, true), "signal SIGABRT core")]
 #[case::signal_sigkill(signaled(9, false), "signal SIGKILL")]
 #[case::signal_sigpoll_not_sigio(signaled(29, false), "signal SIGPOLL")]
-#[case::stopped_sigstop(Termination::Stopped { signal: Signal(19) }, "stopped SIGSTOP")]
-#[case::continued(Termination::Continued, "continued")]
+#[case::stopped_sigstop(StateChange::Stopped { signal: Signal(19) }, "stopped SIGSTOP")]
+#[case::continued(StateChange::Continued, "continued")]
 #[case::signal_unknown_77(signaled(77, false), "signal 77")]
 #[case::signal_unknown_77_core(signaled(77, true), "signal 77 core")]
 #[case::unrecognised_core_on_exit(unrecognised(0x80), "unrecognised 0x0080")]
 #[case::unrecognised_bit_16(unrecognised(0x1_0000), "unrecognised 0x10000")]
 #[case::unrecognised_minus_1(unrecognised(-1), "unrecognised 0xffffffff")]
 #[case::unrecognised_siginfo(
-    Termination::Unrecognised { raw: RawStatus::SigInfo { code: 7, status: -1 } },
+    StateChange::Unrecognised { raw: RawStatus::SigInfo { code: 7, status: -1 } },
     "unrecognised si_code=7 si_status=-1"
 )]
-fn termination_display_generic(#[case] termination: Termination, #[case] expected: &str) {
+fn termination_display_generic(#[case] change: StateChange, #[case] expected: &str) {
     assert_eq!(
-        termination.display(&LINUX_GENERIC).to_string(),
+        change.display(&LINUX_GENERIC).to_string(),
         expected,
-        "{termination:?}"
+        "{change:?}"
     );
 }
 
 #[rstest]
 #[case::signal_sigpwr(signaled(19, false), "signal SIGPWR")]
-#[case::stopped_sigstop(Termination::Stopped { signal: Signal(23) }, "stopped SIGSTOP")]
+#[case::stopped_sigstop(StateChange::Stopped { signal: Signal(23) }, "stopped SIGSTOP")]
 #[case::signal_sigchld_not_sigcld(signaled(18, false), "signal SIGCHLD")]
 #[case::signal_sigemt_core(signaled(7, true), "signal SIGEMT core")]
-fn termination_display_mips(#[case] termination: Termination, #[case] expected: &str) {
+fn termination_display_mips(#[case] change: StateChange, #[case] expected: &str) {
     assert_eq!(
-        termination.display(&LINUX_MIPS).to_string(),
+        change.display(&LINUX_MIPS).to_string(),
         expected,
-        "{termination:?}"
+        "{change:?}"
     );
 }
 
 #[rstest]
-#[case::stopped_sigstop(Termination::Stopped { signal: Signal(17) }, "stopped SIGSTOP")]
+#[case::stopped_sigstop(StateChange::Stopped { signal: Signal(17) }, "stopped SIGSTOP")]
 #[case::signal_sigbus_core(signaled(10, true), "signal SIGBUS core")]
 #[case::signal_sigemt_not_sigpoll(signaled(7, true), "signal SIGEMT core")]
 #[case::signal_sigio(signaled(23, false), "signal SIGIO")]
 #[case::signal_sigusr1(signaled(30, false), "signal SIGUSR1")]
 #[case::signal_unknown_32(signaled(32, false), "signal 32")]
-fn termination_display_darwin(#[case] termination: Termination, #[case] expected: &str) {
-    assert_eq!(
-        termination.display(&DARWIN).to_string(),
-        expected,
-        "{termination:?}"
-    );
+fn termination_display_darwin(#[case] change: StateChange, #[case] expected: &str) {
+    assert_eq!(change.display(&DARWIN).to_string(), expected, "{change:?}");
 }
 
 #[rstest]

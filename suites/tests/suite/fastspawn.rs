@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use exitmatrix::observers::observe::{self, Case};
+use exitmatrix::observers::observe::Case;
 use exitmatrix::process::fastspawn::{spawn, FastSpawned};
 use exitmatrix::process::reap::{self, Observed, Pid, Reapable, Reaper};
 use exitmatrix::process::spawn::{Invocation, Leftovers};
-use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::decode::{StateChange, WaitConventions};
 use exitmatrix::pure::signal::Signal;
 use rstest::rstest;
 
@@ -439,13 +439,13 @@ fn pid_reapers_follow_a_stop_to_the_exit(#[case] reaper: &dyn Reaper, #[case] ba
         .reap(child, &WaitConventions::LINUX, &mut control)
         .unwrap();
     spawned.finish().unwrap();
-    let seq: Vec<Termination> = states.iter().map(|o| o.termination).collect();
-    let stop = Termination::Stopped {
+    let seq: Vec<StateChange> = states.iter().map(|o| o.change).collect();
+    let stop = StateChange::Stopped {
         signal: Signal(libc::SIGSTOP),
     };
-    let exit = Termination::Exited { code: 3 };
+    let exit = StateChange::Exited { code: 3 };
     assert!(
-        seq == [stop, Termination::Continued, exit] || seq == [stop, exit],
+        seq == [stop, StateChange::Continued, exit] || seq == [stop, exit],
         "{}: {seq:?}",
         reaper.name()
     );
@@ -461,8 +461,8 @@ fn pid_reapers_see_a_signal_death(#[case] reaper: &dyn Reaper) {
     spawned.finish().unwrap();
     assert_eq!(calls, 1);
     assert_eq!(
-        states.iter().map(|o| o.termination).collect::<Vec<_>>(),
-        [Termination::Signaled {
+        states.iter().map(|o| o.change).collect::<Vec<_>>(),
+        [StateChange::Signaled {
             signal: Signal(libc::SIGTERM),
             core_dumped: false
         }]
@@ -520,15 +520,15 @@ fn direct_observers_spawn_by_their_reapers_path(#[case] name: &str, #[case] list
         grep '^SigIgn' /proc/$$/status; \
         [ $$ = $(cut -d' ' -f5 /proc/$$/stat) ] && echo leader; cat; echo err >&2; exit 4";
     let invocation = sh(script);
-    let observer = observe::by_name(name).unwrap();
+    let observer = exitmatrix::observers::registry::by_name(name).unwrap();
     let seen = observer.observe(&case(&invocation)).unwrap();
     let out = String::from_utf8_lossy(&seen.leftovers.stdout);
     let want = format!("{listing}\n\n0\nSigIgn:\t0000000000000000\nleader\n");
     assert_eq!(out, want, "{name}: {seen:?}");
     assert_eq!(seen.leftovers.stderr, b"err\n", "{name}: {seen:?}");
     assert_eq!(
-        seen.states.last().map(|o| o.termination),
-        Some(Termination::Exited { code: 4 }),
+        seen.states.last().map(|o| o.change),
+        Some(StateChange::Exited { code: 4 }),
         "{name}: {seen:?}"
     );
     assert!(seen.watchdog.is_empty(), "{name}: {seen:?}");
@@ -542,7 +542,7 @@ fn direct_observers_spawn_by_their_reapers_path(#[case] name: &str, #[case] list
 #[case::std("std")]
 fn a_direct_observer_reports_a_missing_probe(#[case] name: &str) {
     let invocation = program("/nonexistent/probe");
-    let observer = observe::by_name(name).unwrap();
+    let observer = exitmatrix::observers::registry::by_name(name).unwrap();
     let err = observer.observe(&case(&invocation)).unwrap_err();
     assert!(
         err.starts_with("cannot spawn /nonexistent/probe: ") && err.contains("No such file"),

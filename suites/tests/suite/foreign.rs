@@ -10,15 +10,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use exitmatrix::cli::{self, exit, MatrixArgs};
+use exitmatrix::cli::{self, ExitCode, MatrixArgs};
 use exitmatrix::engine::agent::{self, AgentReport, StdView, View, WasiEnd};
-use exitmatrix::engine::target::{self, Family, RunnerKind, RunnerSource};
 use exitmatrix::pure::catalogue::{self, Capability};
-use exitmatrix::pure::decode::{self, RawStatus, Termination, Trap, WaitConventions};
+use exitmatrix::pure::decode::{self, RawStatus, StateChange, Trap, WaitConventions};
 use exitmatrix::pure::emulator::{Emulator, ExitFold, HostView, SignalFold};
 use exitmatrix::pure::outcome;
 use exitmatrix::pure::profile::Profile;
 use exitmatrix::pure::signal::{SignalTable, LINUX_GENERIC, LINUX_MIPS};
+use exitmatrix::pure::target::{self, Family, RunnerKind, RunnerSource};
+use exitmatrix::toolchain::runners;
 use proptest::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -49,7 +50,7 @@ fn a_unix_report_gives_three_views_of_one_run() {
     assert_eq!(r.std, Some(StdView::Exit { code: 7 }));
     let show = |view| {
         let states = agent::states(&r, view, &WaitConventions::LINUX).unwrap();
-        let t: Vec<Termination> = states.iter().map(|o| o.termination).collect();
+        let t: Vec<StateChange> = states.iter().map(|o| o.change).collect();
         outcome::display(&t, &LINUX_GENERIC)
     };
     assert_eq!(show(View::WaitPid), "stopped SIGSTOP, continued, exit 7");
@@ -64,7 +65,7 @@ fn a_windows_report_keeps_all_32_bits() {
     let states = agent::states(&r, View::ExitCode, &WaitConventions::NONE).unwrap();
     assert_eq!(states[0].raw, RawStatus::ExitCode { code: 0xC000_0409 });
     assert_eq!(
-        states[0].termination.display(&LINUX_GENERIC).to_string(),
+        states[0].change.display(&LINUX_GENERIC).to_string(),
         "ntstatus STATUS_STACK_BUFFER_OVERRUN"
     );
 }
@@ -83,8 +84,8 @@ fn a_wasi_report_gives_a_code_or_a_trap() {
     );
     let states = agent::states(&trap, View::Wasi, &WaitConventions::NONE).unwrap();
     assert_eq!(
-        states[0].termination,
-        Termination::Trapped {
+        states[0].change,
+        StateChange::Trapped {
             trap: Trap::Unreachable
         }
     );
@@ -187,9 +188,9 @@ proptest! {
     fn windows_codes_round_trip(code in any::<u32>()) {
         let r = agent::parse(&format!("exitmatrix-agent 1 windows\nexit-code {code:#010x}\nend\n")).unwrap();
         let states = agent::states(&r, View::ExitCode, &WaitConventions::NONE).unwrap();
-        let shown = states[0].termination.display(&LINUX_GENERIC).to_string();
+        let shown = states[0].change.display(&LINUX_GENERIC).to_string();
         let back = outcome::parse(&shown, &LINUX_GENERIC).unwrap();
-        prop_assert_eq!(back, vec![Termination::Exited { code: i64::from(code) }]);
+        prop_assert_eq!(back, vec![StateChange::Exited { code: i64::from(code) }]);
     }
 }
 
@@ -210,7 +211,7 @@ fn windows_codes_are_shown_by_name_or_in_hex(#[case] code: u32, #[case] shown: &
     let t = decode::decode_windows_exit_code(code);
     assert_eq!(
         t,
-        Termination::Exited {
+        StateChange::Exited {
             code: i64::from(code)
         }
     );
@@ -223,7 +224,7 @@ fn every_ntstatus_name_parses_to_its_code() {
         let parsed = outcome::parse(&format!("ntstatus {name}"), &LINUX_GENERIC).unwrap();
         assert_eq!(
             parsed,
-            [Termination::Exited {
+            [StateChange::Exited {
                 code: i64::from(code)
             }],
             "{name}"
@@ -248,12 +249,12 @@ fn every_ntstatus_name_parses_to_its_code() {
 fn wasi_decoding_is_total() {
     assert_eq!(
         decode::decode_wasi(RawStatus::WasiExit { code: 256 }),
-        Termination::Exited { code: 256 }
+        StateChange::Exited { code: 256 }
     );
     let odd = RawStatus::WaitStatus { status: 0 };
     assert_eq!(
         decode::decode_wasi(odd),
-        Termination::Unrecognised { raw: odd }
+        StateChange::Unrecognised { raw: odd }
     );
 }
 
@@ -301,7 +302,7 @@ fn runner_for(
         fs::write(cargo.join("config.toml"), config).unwrap();
     }
     let var = target::runner_env_var(triple);
-    let runner = target::resolve_runner(
+    let runner = runners::resolve_runner(
         target::spec(triple).unwrap(),
         cli,
         |name| (name == var).then(|| env.map(str::to_owned)).flatten(),
@@ -377,7 +378,7 @@ fn a_bad_runner_in_config_is_an_error() {
         "[target.wasm32-wasi]\nrunner = 3\n",
     )
     .unwrap();
-    let e = target::resolve_runner(
+    let e = runners::resolve_runner(
         target::spec("wasm32-wasi").unwrap(),
         None,
         |_| None,
@@ -391,14 +392,14 @@ fn a_bad_runner_in_config_is_an_error() {
 
 #[test]
 fn host_views_fold_as_their_runners_do() {
-    let exit = |code| vec![Termination::Exited { code }];
+    let exit = |code| vec![StateChange::Exited { code }];
     let wine = HostView {
         exit: ExitFold::Low8NonZero,
         signal: SignalFold::SameName,
         trap: None,
         cite: String::new(),
     };
-    let fold = |v: &HostView, t: Vec<Termination>, table: &SignalTable| {
+    let fold = |v: &HostView, t: Vec<StateChange>, table: &SignalTable| {
         v.fold(&t, table, &LINUX_GENERIC).unwrap()
     };
     assert_eq!(fold(&wine, exit(0xC000_0409), &LINUX_GENERIC), exit(9));
@@ -428,7 +429,7 @@ fn host_views_fold_as_their_runners_do() {
     assert_eq!(
         fold(
             &node,
-            vec![Termination::Trapped {
+            vec![StateChange::Trapped {
                 trap: Trap::Unreachable
             }],
             &LINUX_GENERIC
@@ -437,7 +438,7 @@ fn host_views_fold_as_their_runners_do() {
     );
     assert_eq!(
         qemu.fold(
-            &[Termination::Trapped { trap: Trap::Other }],
+            &[StateChange::Trapped { trap: Trap::Other }],
             &LINUX_GENERIC,
             &LINUX_GENERIC
         ),
@@ -448,7 +449,7 @@ fn host_views_fold_as_their_runners_do() {
 #[test]
 fn every_emulator_note_loads_and_cites() {
     let dir = root().join("profiles/emulators");
-    let names = exitmatrix::engine::foreign::observer_names();
+    let names = exitmatrix::pure::observers::all_names();
     for kind in ["qemu-user", "wine", "node-wasi"] {
         let e = Emulator::load(&dir, kind, &names, &LINUX_GENERIC).unwrap();
         let view = e
@@ -486,7 +487,7 @@ fn a_divergence_naming_an_unknown_behaviour_does_not_load() {
 #[test]
 fn every_foreign_profile_covers_every_applicable_cell() {
     let dir = root().join("profiles");
-    let names = exitmatrix::engine::foreign::observer_names();
+    let names = exitmatrix::pure::observers::all_names();
     for spec in target::standard() {
         let defaults = (
             SignalTable::by_name(spec.signals).unwrap(),
@@ -508,7 +509,7 @@ fn every_foreign_profile_covers_every_applicable_cell() {
                     .family
                     .observers()
                     .iter()
-                    .filter(|o| **o != target::HOST_VIA_RUNNER)
+                    .filter(|o| **o != exitmatrix::pure::observers::HOST_VIA_RUNNER)
                 {
                     if p.expectation(&b.name, *build, column).is_none() {
                         missing.push(format!("{} {} [{build} · {column}]", spec.triple, b.name));
@@ -571,9 +572,9 @@ impl Run {
 /// test returns (CI installs everything).
 fn installed(triple: &str) -> bool {
     let spec = target::spec(triple).unwrap();
-    let foreign = target::foreign_dir(&root());
-    let runner = target::resolve_runner(spec, None, |_| None, &[], &root(), &foreign).unwrap();
-    match target::check_installed(spec, &runner, &foreign) {
+    let foreign = runners::foreign_dir(&root());
+    let runner = runners::resolve_runner(spec, None, |_| None, &[], &root(), &foreign).unwrap();
+    match runners::check_installed(spec, &runner, &foreign) {
         Ok(()) => true,
         Err(m) => {
             eprintln!(
@@ -653,7 +654,7 @@ fn aarch64_under_qemu_reports_the_agents_and_the_hosts_view() {
         "-j",
         "2",
     ]);
-    assert_eq!(run.code, exit::CONFORMS, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
     let r = run.report(t);
     assert_eq!(r["foreign"]["runner"]["kind"], "qemu-user");
     let exit256 = cells(&r, "exit-256");
@@ -702,7 +703,7 @@ fn mips64el_shows_its_own_signal_numbers_inside_and_the_hosts_outside() {
         "-j",
         "2",
     ]);
-    assert_eq!(run.code, exit::CONFORMS, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
     let r = run.report(t);
     assert_eq!(r["signal_table"], "linux-mips");
     let stop = cells(&r, "raise-SIGSTOP");
@@ -758,7 +759,7 @@ fn windows_under_wine_shows_full_codes_next_to_the_hosts_folded_view() {
         "-j",
         "2",
     ]);
-    assert_eq!(run.code, exit::CONFORMS, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
     let r = run.report(t);
     let still = cells(&r, "exit-259");
     assert!(
@@ -827,7 +828,7 @@ fn wasm32_wasi_reports_proc_exit_codes_and_traps() {
         "-b",
         "stack-overflow",
     ]);
-    assert_eq!(run.code, exit::CONFORMS, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
     let r = run.report(t);
     let e256 = cells(&r, "exit-256");
     assert!(
@@ -892,7 +893,7 @@ fn a_broken_foreign_expectation_fails_with_a_diff() {
     fs::write(&path, text).unwrap();
     let dir = profiles.path().display().to_string();
     let run = matrix(&["--target", t, "--profiles", &dir, "-b", "exit-256"]);
-    assert_eq!(run.code, exit::DEVIATES, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Deviates.code(), "{}", run.story());
     assert!(
         run.stdout.contains("deviation: exit-256 [unwind · waitid]"),
         "{}",
@@ -935,7 +936,7 @@ fn bless_writes_a_profile_the_next_run_passes_and_the_family_run_lists_departure
     let mut args = vec!["--target", t, "--profiles", &dir];
     args.extend(filter);
     let without = matrix(&args);
-    assert_eq!(without.code, exit::USAGE, "{}", without.story());
+    assert_eq!(without.code, ExitCode::Usage.code(), "{}", without.story());
     assert!(without.stderr.contains("--bless"), "{}", without.story());
 
     // Against the family: the departures are listed (Linux's 8-bit waitid,
@@ -943,7 +944,7 @@ fn bless_writes_a_profile_the_next_run_passes_and_the_family_run_lists_departure
     let mut family = args.clone();
     family.extend(["--profile", "posix"]);
     let run = matrix(&family);
-    assert_eq!(run.code, exit::DEVIATES, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Deviates.code(), "{}", run.story());
     assert!(
         run.stdout.contains("deviation: exit-256 [unwind · waitid]"),
         "{}",
@@ -959,7 +960,12 @@ fn bless_writes_a_profile_the_next_run_passes_and_the_family_run_lists_departure
     let mut bless = args.clone();
     bless.push("--bless");
     let blessed = matrix(&bless);
-    assert_eq!(blessed.code, exit::CONFORMS, "{}", blessed.story());
+    assert_eq!(
+        blessed.code,
+        ExitCode::Conforms.code(),
+        "{}",
+        blessed.story()
+    );
     let text = fs::read_to_string(&own).unwrap();
     assert!(text.contains("inherits = \"posix\""), "{text}");
     assert!(
@@ -970,13 +976,20 @@ fn bless_writes_a_profile_the_next_run_passes_and_the_family_run_lists_departure
     assert!(text.contains("behaviours = [\"exit-256\"]"), "{text}");
 
     let again = matrix(&args);
-    assert_eq!(again.code, exit::CONFORMS, "{}", again.story());
+    assert_eq!(again.code, ExitCode::Conforms.code(), "{}", again.story());
     let bless_twice = matrix(&bless);
-    assert_eq!(bless_twice.code, exit::USAGE, "{}", bless_twice.story());
+    assert_eq!(
+        bless_twice.code,
+        ExitCode::Usage.code(),
+        "{}",
+        bless_twice.story()
+    );
 }
 
 #[test]
-fn a_missing_runner_is_not_installed_with_the_fix() {
+fn a_missing_runner_given_by_the_user_is_a_runner_error_naming_it() {
+    // `cargo xtask install-targets` cannot fix a runner the user chose: the
+    // error names the runner and where it came from instead.
     let run = matrix(&[
         "--target",
         "aarch64-unknown-linux-gnu",
@@ -985,25 +998,26 @@ fn a_missing_runner_is_not_installed_with_the_fix() {
         "-b",
         "exit-0",
     ]);
-    assert_eq!(run.code, exit::INFRASTRUCTURE, "{}", run.story());
-    assert!(run.stdout.contains("not installed"), "{}", run.story());
+    assert_eq!(run.code, ExitCode::Runner.code(), "{}", run.story());
     assert!(
-        run.stdout
-            .contains("the runner `/nonexistent/qemu-aarch64`"),
+        run.stderr.contains(
+            "runner `/nonexistent/qemu-aarch64` (from --runner) is not an executable file"
+        ),
         "{}",
         run.story()
     );
     assert!(
-        run.stdout.contains(target::INSTALL_COMMAND),
+        !run.stderr.contains(runners::INSTALL_COMMAND),
         "{}",
         run.story()
     );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.story());
 }
 
 #[test]
 fn an_unknown_target_is_a_usage_error_listing_the_known_ones() {
     let run = matrix(&["--target", "sparc-sun-solaris", "-b", "exit-0"]);
-    assert_eq!(run.code, exit::USAGE, "{}", run.story());
+    assert_eq!(run.code, ExitCode::Usage.code(), "{}", run.story());
     assert!(run.stderr.contains("wasm32-wasi"), "{}", run.story());
 }
 

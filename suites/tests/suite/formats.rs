@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use exitmatrix::cli::exit;
+use exitmatrix::cli::ExitCode;
 use exitmatrix::toolchain::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -73,7 +73,7 @@ fn junit_has_a_case_per_cell_and_a_failure_per_deviation() {
             "waitid",
         ],
     );
-    assert_eq!(code, exit::DEVIATES, "{text}");
+    assert_eq!(code, ExitCode::Deviates.code(), "{text}");
     let json: Value = serde_json::from_str(&read(out.path(), "json")).unwrap();
     let cells = json["cells"].as_array().unwrap().len();
     let xml = read(out.path(), "junit.xml");
@@ -119,7 +119,7 @@ fn html_page_renders_every_cell_in_headless_chromium() {
             "bash",
         ],
     );
-    assert_eq!(code, exit::CONFORMS, "{text}");
+    assert_eq!(code, ExitCode::Conforms.code(), "{text}");
     let json: Value = serde_json::from_str(&read(out.path(), "json")).unwrap();
     let cells = json["cells"].as_array().unwrap().len();
     assert!(cells > 10, "{cells}");
@@ -179,7 +179,7 @@ fn colour_only_when_asked() {
         );
         args.color = color;
         let run = run_args(&args);
-        assert_eq!(run.code, exit::CONFORMS);
+        assert_eq!(run.code, ExitCode::Conforms.code());
         run.stdout
     };
     let plain = render(false);

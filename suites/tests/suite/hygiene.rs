@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use exitmatrix::cli::{self, exit, MatrixArgs};
-use exitmatrix::engine::matrix::{self, Cell, Limits, Verdict};
-use exitmatrix::observers::observe;
+use exitmatrix::cli::{self, ExitCode, MatrixArgs};
+use exitmatrix::engine::matrix::{self, Cell, Limits, Work};
 use exitmatrix::pure::catalogue::{self, Build};
 use exitmatrix::pure::profile::Profile;
+use exitmatrix::report::model::Verdict;
 use exitmatrix::toolchain::probes::{ProbeSet, HOST};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -142,9 +142,14 @@ fn cores_are_contained_only_for_a_relative_core_pattern() {
 /// without one, conforms on the signal alone, and says so in a note.
 #[test]
 fn uncontained_cores_are_disabled_and_noted() {
-    let profile = Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap();
+    let profile = Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap();
     let abort = catalogue::find("abort").unwrap();
-    let waitpid = observe::by_name("waitpid").unwrap();
+    let waitpid = exitmatrix::observers::registry::by_name("waitpid").unwrap();
     let cell = Cell {
         behaviour: &abort,
         build: Build::Unwind,
@@ -216,7 +221,12 @@ fn an_interrupt_writes_a_partial_report_and_leaves_no_probe() {
 fn thousands_of_probes_leave_no_zombie_and_no_orphan() {
     let target = private_probes();
     let set = ProbeSet::in_target_dir(target.path(), &Build::ALL);
-    let profile = Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap();
+    let profile = Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap();
     let behaviours: Vec<_> = [
         "exit-0",
         "hostile-grandchild-holds-stdout",
@@ -227,17 +237,17 @@ fn thousands_of_probes_leave_no_zombie_and_no_orphan() {
     .iter()
     .map(|n| catalogue::find(n).unwrap())
     .collect();
-    let observers = observe::direct();
+    let observers = exitmatrix::observers::registry::direct();
     let mut cells = Vec::new();
     for round in 0..70 {
         for b in &behaviours {
             for &build in b.builds() {
                 let o = &observers[round % observers.len()];
-                cells.push(Cell {
+                cells.push(Work::Cell(Cell {
                     behaviour: b,
                     build,
                     observer: o.as_ref(),
-                });
+                }));
             }
         }
     }
@@ -283,7 +293,7 @@ fn reports_at_j1_and_j2_are_identical_but_for_timings_and_leave_no_core() {
             ],
             Arc::new(AtomicUsize::new(0)),
         );
-        assert_eq!(code, exit::CONFORMS, "{stdout}{stderr}");
+        assert_eq!(code, ExitCode::Conforms.code(), "{stdout}{stderr}");
         let mut r: Value = serde_json::from_str(
             &fs::read_to_string(out.path().join(format!("report-{HOST}.json"))).unwrap(),
         )
@@ -393,7 +403,7 @@ fn core_files(dir: &Path) -> Vec<PathBuf> {
 /// A probe that is missing or not executable is a configuration error:
 /// exit 2 and one line naming the file.
 #[test]
-fn missing_or_unexecutable_probes_exit_2() {
+fn missing_or_unexecutable_probes_exit_5() {
     let target = private_probes();
     let out = TempDir::new().unwrap();
     let probe = target.path().join("probe-unwind").join("probe");
@@ -406,7 +416,7 @@ fn missing_or_unexecutable_probes_exit_2() {
         &["-b", "exit-0"],
         Arc::new(AtomicUsize::new(0)),
     );
-    assert_eq!(code, exit::USAGE, "{stderr}");
+    assert_eq!(code, ExitCode::Build.code(), "{stderr}");
     assert!(
         stderr.contains("probe-unwind/probe is not an executable file"),
         "{stderr}"
@@ -420,7 +430,7 @@ fn missing_or_unexecutable_probes_exit_2() {
         &["-b", "exit-0"],
         Arc::new(AtomicUsize::new(0)),
     );
-    assert_eq!(code, exit::USAGE, "{stderr}");
+    assert_eq!(code, ExitCode::Build.code(), "{stderr}");
     assert!(stderr.contains("probe-unwind/probe is missing"), "{stderr}");
 }
 
@@ -429,14 +439,19 @@ fn missing_or_unexecutable_probes_exit_2() {
 fn hostile_probes_end_within_their_bound() {
     let target = private_probes();
     let set = ProbeSet::in_target_dir(target.path(), &Build::ALL);
-    let profile = Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap();
+    let profile = Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap();
     let limits = Limits::default();
     let hostile: Vec<_> = catalogue::catalogue()
         .into_iter()
         .filter(|b| b.name.starts_with("hostile-"))
         .collect();
     assert_eq!(hostile.len(), 5);
-    for o in observe::direct() {
+    for o in exitmatrix::observers::registry::direct() {
         for b in &hostile {
             let cell = Cell {
                 behaviour: b,

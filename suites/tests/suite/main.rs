@@ -15,3 +15,5 @@ mod outcome; // profile outcome words
 mod profile; // profile loading and errors
 mod report_schema; // the JSON report against docs/report-schema.md
 mod spawn; // the spawn path's guarantees and the reapers
+mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos
+mod tidy; // the layers of the harness, its docs and its code map

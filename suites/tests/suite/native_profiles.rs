@@ -5,12 +5,13 @@
 
 use std::fs;
 
-use exitmatrix::engine::target::{Family, AGENT};
 use exitmatrix::observers::observe;
 use exitmatrix::pure::catalogue::{self, Build};
-use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::decode::{StateChange, WaitConventions};
+use exitmatrix::pure::observers::AGENT;
 use exitmatrix::pure::profile::{Profile, ProfileError};
 use exitmatrix::pure::signal::{Signal, DARWIN, WINDOWS_CRT};
+use exitmatrix::pure::target::Family;
 use exitmatrix::toolchain::probes::HOST;
 use rstest::rstest;
 use serde_json::Value;
@@ -62,7 +63,7 @@ const NATIVE: [Native; 4] = [
 ];
 
 fn load(native: &Native) -> Profile {
-    let names = exitmatrix::engine::foreign::observer_names();
+    let names = exitmatrix::pure::observers::all_names();
     let defaults = (&DARWIN, WaitConventions::MACOS);
     let dir = root().join("profiles");
     // `macos` leaves the numbering to its targets, as `linux` does.
@@ -82,7 +83,9 @@ fn native(name: &str) -> Profile {
 /// Python). A Windows run has the one column [`AGENT`] instead.
 fn columns(family: Family) -> Vec<Box<dyn observe::Observer>> {
     match family {
-        Family::Unix => observe::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH),
+        Family::Unix => {
+            exitmatrix::observers::registry::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH)
+        }
         Family::Windows | Family::Wasi => Vec::new(),
     }
 }
@@ -99,7 +102,7 @@ fn each_native_profile_loads_with_its_chain_and_conventions() {
     let err = Profile::load(
         &root().join("profiles"),
         "macos",
-        &exitmatrix::engine::foreign::observer_names(),
+        &exitmatrix::pure::observers::all_names(),
     )
     .unwrap_err();
     assert!(
@@ -181,7 +184,12 @@ fn the_unverified_note_names_its_profile() {
         );
         assert!(u.to_string().starts_with("unverified here ("), "{u}");
     }
-    let host = Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap();
+    let host = Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap();
     assert_eq!(host.unverified, None);
     assert!(host
         .expectation("exit-256", Build::Unwind, "waitid")
@@ -244,7 +252,7 @@ fn an_empty_unverified_note_is_an_error_with_its_line() {
         "signals = \"darwin\"\nwait = \"macos\"\nunverified = \" \"\n",
     )
     .unwrap();
-    let err = Profile::load(dir.path(), "t", &observe::NAMES).unwrap_err();
+    let err = Profile::load(dir.path(), "t", &exitmatrix::pure::observers::NATIVE).unwrap_err();
     let ProfileError::Invalid { location, message } = &err else {
         panic!("expected a located error, got {err}");
     };
@@ -259,19 +267,19 @@ fn an_empty_unverified_note_is_an_error_with_its_line() {
 /// The words of the rules resolve with Darwin's numbers, not the host's:
 /// `stopped SIGSTOP` is 17 on macOS (19 on x86_64 Linux).
 #[rstest]
-#[case::raise_sigstop("raise-SIGSTOP", "waitpid", Termination::Stopped { signal: Signal(17) })]
-#[case::stop_then_exit("stop-then-exit-7", "waitid", Termination::Stopped { signal: Signal(17) })]
-#[case::abort("abort", "waitpid", Termination::Signaled { signal: Signal(6), core_dumped: true })]
-#[case::raise_sigbus("raise-SIGBUS", "waitpid", Termination::Signaled { signal: Signal(10), core_dumped: true })]
-#[case::raise_sigusr1("raise-SIGUSR1", "waitid", Termination::Signaled { signal: Signal(30), core_dumped: false })]
-#[case::raise_sigsys("raise-SIGSYS", "waitpid", Termination::Signaled { signal: Signal(12), core_dumped: true })]
-#[case::sigxcpu_without_core("kill-SIGXCPU", "waitpid", Termination::Signaled { signal: Signal(24), core_dumped: false })]
-#[case::sigpoll_is_sigemt("raise-SIGPOLL", "waitpid", Termination::Signaled { signal: Signal(7), core_dumped: true })]
-#[case::null_write("null-write", "std", Termination::Signaled { signal: Signal(11), core_dumped: true })]
+#[case::raise_sigstop("raise-SIGSTOP", "waitpid", StateChange::Stopped { signal: Signal(17) })]
+#[case::stop_then_exit("stop-then-exit-7", "waitid", StateChange::Stopped { signal: Signal(17) })]
+#[case::abort("abort", "waitpid", StateChange::Signaled { signal: Signal(6), core_dumped: true })]
+#[case::raise_sigbus("raise-SIGBUS", "waitpid", StateChange::Signaled { signal: Signal(10), core_dumped: true })]
+#[case::raise_sigusr1("raise-SIGUSR1", "waitid", StateChange::Signaled { signal: Signal(30), core_dumped: false })]
+#[case::raise_sigsys("raise-SIGSYS", "waitpid", StateChange::Signaled { signal: Signal(12), core_dumped: true })]
+#[case::sigxcpu_without_core("kill-SIGXCPU", "waitpid", StateChange::Signaled { signal: Signal(24), core_dumped: false })]
+#[case::sigpoll_is_sigemt("raise-SIGPOLL", "waitpid", StateChange::Signaled { signal: Signal(7), core_dumped: true })]
+#[case::null_write("null-write", "std", StateChange::Signaled { signal: Signal(11), core_dumped: true })]
 fn darwin_rules_use_darwin_numbers(
     #[case] behaviour: &str,
     #[case] observer: &str,
-    #[case] first: Termination,
+    #[case] first: StateChange,
 ) {
     for name in ["x86_64-apple-darwin", "aarch64-apple-darwin"] {
         let p = native(name);
@@ -319,15 +327,20 @@ fn macos_waitid_sees_the_full_exit_value(#[case] behaviour: &str, #[case] full: 
     let build = catalogue::find(behaviour).unwrap().builds()[0];
     let p = native("x86_64-apple-darwin");
     let waitid = p.expectation(behaviour, build, "waitid").unwrap();
-    assert_eq!(waitid.any_of, [[Termination::Exited { code: full }]]);
+    assert_eq!(waitid.any_of, [[StateChange::Exited { code: full }]]);
     assert_eq!(waitid.profile, "macos");
     for reaper in ["waitpid", "std"] {
         let e = p.expectation(behaviour, build, reaper).unwrap();
-        assert_eq!(e.any_of, [[Termination::Exited { code: full & 0xff }]]);
+        assert_eq!(e.any_of, [[StateChange::Exited { code: full & 0xff }]]);
     }
-    let host = Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap();
+    let host = Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap();
     let linux = host.expectation(behaviour, build, "waitid").unwrap();
-    assert_eq!(linux.any_of, [[Termination::Exited { code: full & 0xff }]]);
+    assert_eq!(linux.any_of, [[StateChange::Exited { code: full & 0xff }]]);
 }
 
 /// The UCRT's abort() fails fast where mingw's msvcrt exits 3; raise()
@@ -346,13 +359,13 @@ fn msvc_departs_from_the_windows_family_where_the_ucrt_does(
     let build = catalogue::find(behaviour).unwrap().builds()[0];
     let p = native("x86_64-pc-windows-msvc");
     let e = p.expectation(behaviour, build, AGENT).unwrap();
-    assert_eq!(e.any_of, [[Termination::Exited { code: msvc }]]);
+    assert_eq!(e.any_of, [[StateChange::Exited { code: msvc }]]);
     assert_eq!(e.profile, written_in);
     assert!(e.unverified.is_some());
-    let names = exitmatrix::engine::foreign::observer_names();
+    let names = exitmatrix::pure::observers::all_names();
     let gnu = Profile::load(&root().join("profiles"), "x86_64-pc-windows-gnu", &names).unwrap();
     let e = gnu.expectation(behaviour, build, AGENT).unwrap();
-    assert_eq!(e.any_of, [[Termination::Exited { code: family }]]);
+    assert_eq!(e.any_of, [[StateChange::Exited { code: family }]]);
     assert_eq!(p.signals.name, WINDOWS_CRT.name);
 }
 

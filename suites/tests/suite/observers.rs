@@ -7,12 +7,11 @@ use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 
 use clap::Parser;
-use exitmatrix::cli::{self, exit, MatrixArgs};
-use exitmatrix::observers::observe;
+use exitmatrix::cli::{self, ExitCode, MatrixArgs};
 use exitmatrix::observers::shell::{self, DEFAULT_SEARCH_PATH, SHELLS};
 use exitmatrix::process::spawn::{self, Invocation};
 use exitmatrix::pure::catalogue::Build;
-use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::decode::StateChange;
 use exitmatrix::pure::profile::{Profile, ProfileError};
 use exitmatrix::pure::signal::{Signal, SignalTable};
 use exitmatrix::pure::view::{self, Effect, Formula, Mapping, Reported};
@@ -76,12 +75,12 @@ fn a_mapping_reports_the_final_state_and_drops_the_core_flag() {
     let sigabrt = Signal(6);
     let bash = shell_mapping("128+N");
     assert_eq!(
-        bash.apply(&[Termination::Exited { code: 255 }]),
+        bash.apply(&[StateChange::Exited { code: 255 }]),
         [code(255)]
     );
     for core_dumped in [false, true] {
         assert_eq!(
-            bash.apply(&[Termination::Signaled {
+            bash.apply(&[StateChange::Signaled {
                 signal: sigabrt,
                 core_dumped
             }]),
@@ -90,9 +89,9 @@ fn a_mapping_reports_the_final_state_and_drops_the_core_flag() {
     }
     // A shell without job control never hears of the stop.
     let stop = [
-        Termination::Stopped { signal: Signal(19) },
-        Termination::Continued,
-        Termination::Exited { code: 7 },
+        StateChange::Stopped { signal: Signal(19) },
+        StateChange::Continued,
+        StateChange::Exited { code: 7 },
     ];
     assert_eq!(bash.apply(&stop), [code(7)]);
     // os.waitstatus_to_exitcode raises for the stop; no WCONTINUED.
@@ -109,10 +108,10 @@ fn a_mapping_reports_the_final_state_and_drops_the_core_flag() {
 #[case::number("143", vec![code(143)])]
 #[case::negative("-15", vec![code(-15)])]
 #[case::sequence("ValueError, 7", vec![raised("ValueError"), code(7)])]
-#[case::parent_exit("parent exit 2", vec![Reported::Parent { ending: Termination::Exited { code: 2 } }])]
+#[case::parent_exit("parent exit 2", vec![Reported::Parent { ending: StateChange::Exited { code: 2 } }])]
 #[case::parent_signal(
     "parent signal SIGTERM",
-    vec![Reported::Parent { ending: Termination::Signaled { signal: Signal(15), core_dumped: false } }]
+    vec![Reported::Parent { ending: StateChange::Signaled { signal: Signal(15), core_dumped: false } }]
 )]
 fn reported_words_round_trip(#[case] text: &str, #[case] values: Vec<Reported>) {
     assert!(view::is_reported_words(text));
@@ -144,7 +143,12 @@ fn wait_words_are_not_reported_words() {
 // ---------------------------------------------------------------- derived expectations
 
 fn native() -> Profile {
-    Profile::load(&root().join("profiles"), HOST, &observe::NAMES).unwrap()
+    Profile::load(
+        &root().join("profiles"),
+        HOST,
+        &exitmatrix::pure::observers::NATIVE,
+    )
+    .unwrap()
 }
 
 /// Every view's expectation of raise-SIGTERM is its mapping of the waitpid
@@ -212,7 +216,7 @@ fn changing_the_reaper_rule_changes_the_views() {
     );
     assert_ne!(text, changed);
     fs::write(&posix, changed).unwrap();
-    let p = Profile::load(dir.path(), HOST, &observe::NAMES).unwrap();
+    let p = Profile::load(dir.path(), HOST, &exitmatrix::pure::observers::NATIVE).unwrap();
     let value = |o| {
         p.expectation("raise-SIGTERM", Build::Abort, o)
             .unwrap()
@@ -233,7 +237,7 @@ fn an_explicit_rule_for_a_view_wins_over_the_derivation() {
         "\n[[expect]]\nbehaviours = [\"raise-SIGTERM\"]\nobservers = [\"mksh\"]\noutcome = \"255\"\ncite = \"a test override\"\n",
     );
     fs::write(&host, text).unwrap();
-    let p = Profile::load(dir.path(), HOST, &observe::NAMES).unwrap();
+    let p = Profile::load(dir.path(), HOST, &exitmatrix::pure::observers::NATIVE).unwrap();
     let e = p
         .expectation("raise-SIGTERM", Build::Unwind, "mksh")
         .unwrap();
@@ -257,10 +261,12 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
     assert!(p
         .expectation("exit-0", Build::Unwind, "py-mp-spawn")
         .is_none());
-    let bash = observe::by_name("bash").unwrap();
+    let bash = exitmatrix::observers::registry::by_name("bash").unwrap();
     let hostile = exitmatrix::pure::catalogue::find("hostile-spins").unwrap();
     assert!(!bash.runs(&hostile));
-    assert!(observe::by_name("waitpid").unwrap().runs(&hostile));
+    assert!(exitmatrix::observers::registry::by_name("waitpid")
+        .unwrap()
+        .runs(&hostile));
 }
 
 /// Every own case of every observer has an expectation, and a cite that
@@ -269,7 +275,7 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
 fn every_own_case_has_a_cited_expectation() {
     let p = native();
     let mut checked = 0;
-    for o in observe::all(DEFAULT_SEARCH_PATH) {
+    for o in exitmatrix::observers::registry::all(DEFAULT_SEARCH_PATH) {
         for case in o.own_cases() {
             let e = p
                 .own_case_expectation(case.name, o.name())
@@ -286,11 +292,11 @@ fn every_own_case_has_a_cited_expectation() {
     }
     assert_eq!(checked, 8 * 7 + 2 * 10);
     // Every view that runs probes has a mapping.
-    for o in observe::all(DEFAULT_SEARCH_PATH) {
+    for o in exitmatrix::observers::registry::all(DEFAULT_SEARCH_PATH) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()
             .iter()
             .any(|b| o.runs(b));
-        if !observe::is_reaper(o.name()) && runs_probes {
+        if !exitmatrix::pure::observers::is_reaper(o.name()) && runs_probes {
             assert!(
                 p.view(o.name()).is_some(),
                 "{} has no [[observer]] table",
@@ -342,7 +348,7 @@ fn load_error(file: &str, append: &str) -> String {
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str(append);
     fs::write(&path, text).unwrap();
-    match Profile::load(dir.path(), HOST, &observe::NAMES) {
+    match Profile::load(dir.path(), HOST, &exitmatrix::pure::observers::NATIVE) {
         Err(e @ ProfileError::Invalid { .. }) => e.to_string(),
         other => panic!("expected an invalid profile, got {other:?}"),
     }
@@ -483,7 +489,7 @@ fn a_shell_taken_away_is_not_installed() {
         "2",
     ]);
     let all = format!("{}{}", run.stdout, run.stderr);
-    assert_eq!(run.code, exit::INFRASTRUCTURE, "{all}");
+    assert_eq!(run.code, ExitCode::NotObserved.code(), "{all}");
     assert!(
         run.stdout
             .contains("not installed: zsh (2 cells): no executable `zsh` in"),
@@ -539,7 +545,7 @@ fn an_empty_search_path_leaves_only_the_reapers() {
     ]);
     assert_eq!(
         run.code,
-        exit::INFRASTRUCTURE,
+        ExitCode::NotObserved.code(),
         "{}{}",
         run.stdout,
         run.stderr
@@ -555,9 +561,13 @@ fn an_empty_search_path_leaves_only_the_reapers() {
             )
         })
         .collect();
-    assert_eq!(installed.len(), observe::NAMES.len());
+    assert_eq!(installed.len(), exitmatrix::pure::observers::NATIVE.len());
     for (name, installed) in installed {
-        assert_eq!(installed, observe::is_reaper(name), "{name}");
+        assert_eq!(
+            installed,
+            exitmatrix::pure::observers::is_reaper(name),
+            "{name}"
+        );
     }
     let markdown = matrix(&[
         "--observer-path",
@@ -596,7 +606,13 @@ fn parents_see_a_stopped_probe_end() {
         "-j",
         "3",
     ]);
-    assert_eq!(run.code, exit::CONFORMS, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Conforms.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     let cells = run.report["cells"].as_array().unwrap();
     let get = |o: &str| cells.iter().find(|c| c["observer"] == o).unwrap();
     assert_eq!(get("dash")["observed_text"], "7");
@@ -714,7 +730,7 @@ fn the_readme_conformance_table_matches_a_fresh_run() {
     let run = matrix(&["--format", "markdown", "-j", "2"]);
     assert_eq!(
         run.code,
-        exit::CONFORMS,
+        ExitCode::Conforms.code(),
         "the full matrix must conform before its table goes into the README:\n{}{}",
         run.stdout,
         run.stderr
@@ -771,7 +787,13 @@ fn a_deviation_shows_in_the_markdown_table() {
         "--format",
         "markdown",
     ]);
-    assert_eq!(run.code, exit::DEVIATES, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code,
+        ExitCode::Deviates.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(
         run.stdout
             .contains("| c-raise-SIGKILL | ✗ 265 (expected 137) |"),

@@ -1,23 +1,23 @@
 //! The outcome words of profiles: parsing, display, and their round trip.
 
-use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::decode::StateChange;
 use exitmatrix::pure::outcome;
 use exitmatrix::pure::signal::{Signal, LINUX_GENERIC, LINUX_MIPS};
 use proptest::prelude::*;
 use rstest::rstest;
 
 #[rstest]
-#[case::exit("exit 0", vec![Termination::Exited { code: 0 }])]
-#[case::exit_negative("exit -1", vec![Termination::Exited { code: -1 }])]
-#[case::signal("signal SIGTERM", vec![Termination::Signaled { signal: Signal(15), core_dumped: false }])]
-#[case::signal_core("signal SIGABRT core", vec![Termination::Signaled { signal: Signal(6), core_dumped: true }])]
-#[case::alias("signal SIGIOT", vec![Termination::Signaled { signal: Signal(6), core_dumped: false }])]
-#[case::number("signal 77", vec![Termination::Signaled { signal: Signal(77), core_dumped: false }])]
+#[case::exit("exit 0", vec![StateChange::Exited { code: 0 }])]
+#[case::exit_negative("exit -1", vec![StateChange::Exited { code: -1 }])]
+#[case::signal("signal SIGTERM", vec![StateChange::Signaled { signal: Signal(15), core_dumped: false }])]
+#[case::signal_core("signal SIGABRT core", vec![StateChange::Signaled { signal: Signal(6), core_dumped: true }])]
+#[case::alias("signal SIGIOT", vec![StateChange::Signaled { signal: Signal(6), core_dumped: false }])]
+#[case::number("signal 77", vec![StateChange::Signaled { signal: Signal(77), core_dumped: false }])]
 #[case::sequence(
     "stopped SIGSTOP, continued, exit 7",
-    vec![Termination::Stopped { signal: Signal(19) }, Termination::Continued, Termination::Exited { code: 7 }]
+    vec![StateChange::Stopped { signal: Signal(19) }, StateChange::Continued, StateChange::Exited { code: 7 }]
 )]
-fn parses(#[case] text: &str, #[case] expected: Vec<Termination>) {
+fn parses(#[case] text: &str, #[case] expected: Vec<StateChange>) {
     assert_eq!(outcome::parse(text, &LINUX_GENERIC).unwrap(), expected);
 }
 
@@ -25,7 +25,7 @@ fn parses(#[case] text: &str, #[case] expected: Vec<Termination>) {
 #[test]
 fn names_resolve_with_the_targets_table() {
     let mips = outcome::parse("stopped SIGSTOP, exit 0", &LINUX_MIPS).unwrap();
-    assert_eq!(mips[0], Termination::Stopped { signal: Signal(23) });
+    assert_eq!(mips[0], StateChange::Stopped { signal: Signal(23) });
 }
 
 #[rstest]
@@ -41,17 +41,17 @@ fn rejects(#[case] text: &str, #[case] needle: &str) {
     assert!(err.contains(needle), "{err}");
 }
 
-fn state() -> impl Strategy<Value = Termination> {
+fn state() -> impl Strategy<Value = StateChange> {
     prop_oneof![
-        (1..=64i32).prop_map(|s| Termination::Stopped { signal: Signal(s) }),
-        Just(Termination::Continued),
+        (1..=64i32).prop_map(|s| StateChange::Stopped { signal: Signal(s) }),
+        Just(StateChange::Continued),
     ]
 }
 
-fn final_state() -> impl Strategy<Value = Termination> {
+fn final_state() -> impl Strategy<Value = StateChange> {
     prop_oneof![
-        any::<i64>().prop_map(|code| Termination::Exited { code }),
-        (1..=127i32, any::<bool>()).prop_map(|(s, core_dumped)| Termination::Signaled {
+        any::<i64>().prop_map(|code| StateChange::Exited { code }),
+        (1..=127i32, any::<bool>()).prop_map(|(s, core_dumped)| StateChange::Signaled {
             signal: Signal(s),
             core_dumped
         }),

@@ -4,9 +4,8 @@
 use std::fs;
 use std::path::Path;
 
-use exitmatrix::observers::observe;
 use exitmatrix::pure::catalogue::{self, Build};
-use exitmatrix::pure::decode::Termination;
+use exitmatrix::pure::decode::StateChange;
 use exitmatrix::pure::profile::{Profile, ProfileError};
 use exitmatrix::toolchain::probes::HOST;
 use rstest::rstest;
@@ -15,7 +14,7 @@ use tempfile::TempDir;
 use crate::common::root;
 
 fn load(dir: &Path, name: &str) -> Result<Profile, ProfileError> {
-    Profile::load(dir, name, &observe::NAMES)
+    Profile::load(dir, name, &exitmatrix::pure::observers::NATIVE)
 }
 
 /// A profile directory holding `files`, plus a minimal valid base.
@@ -40,7 +39,8 @@ fn dir_with(files: &[(&str, &str)]) -> TempDir {
 #[test]
 fn every_catalogue_cell_has_an_expectation_in_the_native_profile() {
     let profile = load(&root().join("profiles"), HOST).unwrap();
-    let observers = observe::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH);
+    let observers =
+        exitmatrix::observers::registry::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH);
     let mut missing = Vec::new();
     for b in catalogue::catalogue() {
         for &build in b.builds() {
@@ -69,7 +69,7 @@ fn every_shipped_profile_loads_and_every_rule_cites() {
             Ok(p) => {
                 for b in catalogue::catalogue() {
                     for &build in b.builds() {
-                        for reaper in observe::NAMES {
+                        for reaper in exitmatrix::pure::observers::NATIVE {
                             if let Some(e) = p.expectation(&b.name, build, reaper) {
                                 assert!(
                                     e.cite.len() > 10,
@@ -104,7 +104,7 @@ fn derived_profile_overrides_base_for_the_same_filters() {
     let p = load(&root().join("profiles"), HOST).unwrap();
     let waitid = p.expectation("exit-256", Build::Unwind, "waitid").unwrap();
     assert_eq!(waitid.profile, "linux");
-    assert_eq!(waitid.any_of, vec![vec![Termination::Exited { code: 0 }]]);
+    assert_eq!(waitid.any_of, vec![vec![StateChange::Exited { code: 0 }]]);
     let waitpid = p.expectation("exit-256", Build::Unwind, "waitpid").unwrap();
     assert_eq!(waitpid.profile, "posix");
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use exitmatrix::process::reap::{self, Observed};
 use exitmatrix::process::spawn::{spawn, Invocation, Leftovers};
-use exitmatrix::pure::decode::{Termination, WaitConventions};
+use exitmatrix::pure::decode::{StateChange, WaitConventions};
 use exitmatrix::pure::signal::Signal;
 use rstest::rstest;
 
@@ -62,8 +62,8 @@ fn environment_is_empty() {
 fn stdin_is_null_and_output_is_captured_apart() {
     let (states, left) = run("cat; echo out; echo err >&2", false);
     assert_eq!(
-        states.last().unwrap().termination,
-        Termination::Exited { code: 0 }
+        states.last().unwrap().change,
+        StateChange::Exited { code: 0 }
     );
     assert_eq!(stdout(&left), "out\n");
     assert_eq!(String::from_utf8_lossy(&left.stderr), "err\n");
@@ -163,15 +163,15 @@ fn reapers_follow_a_stop_to_the_exit(
     let mut spawned = spawn(&sh("kill -STOP $$; exit 3"), false).unwrap();
     let states = reaper.reap_child(&mut spawned.child);
     spawned.finish().unwrap();
-    let seq: Vec<Termination> = states.iter().map(|o| o.termination).collect();
-    let stop = Termination::Stopped {
+    let seq: Vec<StateChange> = states.iter().map(|o| o.change).collect();
+    let stop = StateChange::Stopped {
         signal: Signal(libc::SIGSTOP),
     };
-    let exit = Termination::Exited { code: 3 };
+    let exit = StateChange::Exited { code: 3 };
     match reaper.name() {
         "std" => assert_eq!(seq, [exit]),
         _ => assert!(
-            seq == [stop, Termination::Continued, exit] || seq == [stop, exit],
+            seq == [stop, StateChange::Continued, exit] || seq == [stop, exit],
             "{}: {seq:?}",
             reaper.name()
         ),
@@ -192,8 +192,8 @@ fn reapers_agree_on_a_signal_death(#[case] reaper: &dyn reap::Reaper) {
     let states = reaper.reap_child(&mut spawned.child);
     spawned.finish().unwrap();
     assert_eq!(
-        states.iter().map(|o| o.termination).collect::<Vec<_>>(),
-        [Termination::Signaled {
+        states.iter().map(|o| o.change).collect::<Vec<_>>(),
+        [StateChange::Signaled {
             signal: Signal(libc::SIGTERM),
             core_dumped: false
         }]

@@ -1,0 +1,331 @@
+//! One run of one target, native or foreign: select, build, observe,
+//! compare, and assemble the report.
+//!
+//! A foreign target is the same pipeline as the native one, with three
+//! differences that [`Target`] carries: its probes are cross-built, its
+//! columns are an in-target agent and the host's view through a runner,
+//! and its cells are *settled* afterwards (the host's view is derived, and
+//! known emulator divergences are marked; see [`crate::engine::foreign`]).
+//! Everything else (selection, the pool, the report) is written once, here.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::engine::error::RunError;
+use crate::engine::foreign::{self, Foreign};
+use crate::engine::matrix::{self, Cell, Limits, Work};
+use crate::observers::observe::Observer;
+use crate::observers::registry;
+use crate::pure::catalogue::{self, Behaviour, Build};
+use crate::pure::observers::{self, OwnCase};
+use crate::pure::profile::Profile;
+use crate::pure::target::TargetSpec;
+use crate::report::model::{Report, Summary, SCHEMA_VERSION};
+use crate::toolchain::probes::{self, ProbeSet, HOST};
+
+/// What a run asks for, whatever the target: the command line's choices,
+/// already parsed.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Keep behaviours (and own cases) whose name contains one of these
+    /// (all when empty).
+    pub behaviours: Vec<String>,
+    /// The builds to run (all when empty).
+    pub builds: Vec<Build>,
+    /// The observers (columns) to run, by name (all when empty).
+    pub observers: Vec<String>,
+    /// Where the parents' programs (shells, python3) are looked up.
+    pub observer_path: String,
+    /// The profile to check against, if not the target's own.
+    pub profile: Option<String>,
+    /// The profile directory.
+    pub profiles_dir: PathBuf,
+    /// The cargo target directory the probes are built in.
+    pub target_dir: PathBuf,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Time limits and whether cores are contained.
+    pub limits: Limits,
+    /// The kernel's `core_pattern`, for the report.
+    pub core_pattern: Option<String>,
+    /// Use the probes already built instead of building them (native only).
+    pub no_build: bool,
+    /// The runner words given on the command line (foreign only).
+    pub runner: Option<String>,
+    /// Write a starting profile from what the target did (foreign only).
+    pub bless: bool,
+}
+
+impl Request {
+    /// Whether `name` (a behaviour or own case) is selected.
+    pub fn selects(&self, name: &str) -> bool {
+        self.behaviours.is_empty() || self.behaviours.iter().any(|p| name.contains(p.as_str()))
+    }
+}
+
+/// Which target a run checks.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The host, its probes built by cargo and run directly.
+    Native,
+    /// A foreign target, through its runner and in-target agent.
+    Foreign(&'static TargetSpec),
+}
+
+impl Target {
+    /// The target's triple.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Target::Native => HOST,
+            Target::Foreign(spec) => spec.triple,
+        }
+    }
+}
+
+/// What one target's run produced.
+#[derive(Debug)]
+pub struct TargetRun {
+    /// The report.
+    pub report: Report,
+    /// For `--bless`: the profile written and its number of rules.
+    pub blessed: Option<(PathBuf, usize)>,
+}
+
+/// Reports progress: called once per row that finished.
+pub type Progress<'a> = &'a (dyn Fn() + Sync);
+
+/// What the pipeline needs of a target, once it is prepared.
+struct Prepared {
+    profile: Profile,
+    probes: ProbeSet,
+    observers: Vec<Box<dyn Observer>>,
+    /// Whether the observers' own cases run (native only: they need the
+    /// host's shells and Python).
+    own_cases: bool,
+    /// The foreign part: runner, emulator notes, what did not apply.
+    foreign: Option<Foreign>,
+}
+
+/// Runs the matrix of one target and returns its report. `total` is told
+/// how many rows will run, before the first starts (for a progress bar).
+pub fn run_target(
+    request: &Request,
+    target: Target,
+    interrupt: &Arc<AtomicUsize>,
+    total: &mut dyn FnMut(usize),
+    progress: Progress<'_>,
+) -> Result<TargetRun, RunError> {
+    let all = catalogue::catalogue();
+    let selected: Vec<&Behaviour> = all.iter().filter(|b| request.selects(&b.name)).collect();
+    let own_selected = observers::own_cases().any(|c| request.selects(c.name));
+    if selected.is_empty() && !own_selected {
+        return Err(RunError::Usage(format!(
+            "no behaviour matches {:?} (see `cargo xtask test-matrix --list`)",
+            request.behaviours
+        )));
+    }
+    let builds = if request.builds.is_empty() {
+        Build::ALL.to_vec()
+    } else {
+        request.builds.clone()
+    };
+    let prepared = match target {
+        Target::Native => prepare_native(request, &selected, &builds)?,
+        Target::Foreign(spec) => prepare_foreign(request, spec, &selected, builds.clone())?,
+    };
+    let behaviours: Vec<&Behaviour> = match &prepared.foreign {
+        Some(f) => selected
+            .into_iter()
+            .filter(|b| !f.info.not_applicable.iter().any(|n| n.behaviour == b.name))
+            .collect(),
+        None => selected,
+    };
+
+    let mut work: Vec<Work<'_>> = Vec::new();
+    for b in &behaviours {
+        for &build in b.builds() {
+            if !prepared.probes.has(build) {
+                continue;
+            }
+            for o in prepared.observers.iter().filter(|o| o.runs(b)) {
+                work.push(Work::Cell(Cell {
+                    behaviour: b,
+                    build,
+                    observer: o.as_ref(),
+                }));
+            }
+        }
+    }
+    let cells_len = work.len();
+    if prepared.own_cases {
+        for o in &prepared.observers {
+            for case in o.own_cases() {
+                if request.selects(case.name) {
+                    work.push(Work::OwnCase(o.as_ref(), case));
+                }
+            }
+        }
+    }
+    total(work.len());
+    let mut rows = matrix::run_with_progress(
+        &work,
+        &prepared.profile,
+        &prepared.probes,
+        request.jobs,
+        request.limits,
+        interrupt,
+        progress,
+    );
+    // Rows come back in work order, cells first; an interrupted run may
+    // have fewer of either.
+    let cases = rows.split_off(
+        rows.iter()
+            .position(|r| r.build().is_none())
+            .unwrap_or(rows.len())
+            .min(cells_len),
+    );
+    let mut cells = rows;
+    if let Some(f) = &prepared.foreign {
+        for cell in &mut cells {
+            f.settle(cell, &prepared.profile, request.limits);
+        }
+    }
+    let interrupted_by = match interrupt.load(Ordering::SeqCst) {
+        0 => None,
+        n => Some(i32::try_from(n).expect("a signal number")),
+    };
+    let report = Report {
+        schema: SCHEMA_VERSION,
+        tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
+        target: target.triple().to_owned(),
+        host: HOST.to_owned(),
+        profile_chain: prepared.profile.chain.clone(),
+        unverified: prepared.profile.unverified.clone(),
+        signal_table: prepared.profile.signals.name.to_owned(),
+        cores_contained: request.limits.cores_contained,
+        core_pattern: request.core_pattern.clone(),
+        incomplete: interrupted_by.is_some(),
+        // The interrupting signal was delivered to the harness: name it
+        // with the host's table, whatever the target's.
+        interrupted_by: interrupted_by.map(|n| {
+            crate::pure::signal::LINUX_GENERIC
+                .display(crate::pure::signal::Signal(n))
+                .to_string()
+        }),
+        observers: prepared.observers.iter().map(|o| o.info()).collect(),
+        summary: Summary::of(cells.iter().chain(&cases)),
+        cells,
+        cases,
+        foreign: prepared.foreign.as_ref().map(|f| f.info.clone()),
+    };
+    let blessed = match (&prepared.foreign, request.bless, interrupted_by) {
+        (Some(f), true, None) => Some(f.bless(&report, &prepared.profile)?),
+        _ => None,
+    };
+    Ok(TargetRun { report, blessed })
+}
+
+/// Selects the native observers, loads the profile and builds the probes.
+fn prepare_native(
+    request: &Request,
+    behaviours: &[&Behaviour],
+    builds: &[Build],
+) -> Result<Prepared, RunError> {
+    if request.bless || request.runner.is_some() {
+        return Err(RunError::Usage(format!(
+            "--bless and --runner are for a foreign --target; the native target `{HOST}` runs directly"
+        )));
+    }
+    let mut chosen = Vec::new();
+    for name in &request.observers {
+        chosen.push(
+            registry::by_name_in(name, &request.observer_path).ok_or_else(|| {
+                RunError::Usage(format!(
+                    "unknown observer `{name}` (known: {})",
+                    observers::NATIVE.join(", ")
+                ))
+            })?,
+        );
+    }
+    if chosen.is_empty() {
+        chosen = registry::all(&request.observer_path);
+    }
+    let profile_name = request.profile.as_deref().unwrap_or(HOST);
+    let profile = Profile::load(&request.profiles_dir, profile_name, &observers::NATIVE)?;
+    let needed: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
+        .collect();
+    let build_error = |source| RunError::Build {
+        for_target: String::new(),
+        source,
+    };
+    let probes = if request.no_build {
+        ProbeSet::in_target_dir(&request.target_dir, &needed)
+    } else {
+        probes::build_native(&request.target_dir, &needed).map_err(build_error)?
+    };
+    for b in behaviours {
+        for build in b.builds().iter().filter(|b| needed.contains(b)) {
+            probes.check(*build, b.probe).map_err(build_error)?;
+        }
+    }
+    Ok(Prepared {
+        profile,
+        probes,
+        observers: chosen,
+        own_cases: true,
+        foreign: None,
+    })
+}
+
+/// Finds the runner, loads the profile and the emulator notes, builds the
+/// probes and the agent for `spec`.
+fn prepare_foreign(
+    request: &Request,
+    spec: &'static TargetSpec,
+    behaviours: &[&Behaviour],
+    builds: Vec<Build>,
+) -> Result<Prepared, RunError> {
+    let root = probes::workspace_root();
+    let (foreign, profile, probes, mut columns) =
+        foreign::prepare(request, spec, &root, behaviours, builds)?;
+    if !request.observers.is_empty() {
+        for name in &request.observers {
+            if !columns.iter().any(|o| o.name() == name) {
+                let known: Vec<&str> = columns.iter().map(|o| o.name()).collect();
+                return Err(RunError::Usage(format!(
+                    "observer `{name}` does not run on {} (its columns: {})",
+                    spec.triple,
+                    known.join(", ")
+                )));
+            }
+        }
+        columns.retain(|o| request.observers.iter().any(|n| n == o.name()));
+    }
+    Ok(Prepared {
+        profile,
+        probes,
+        observers: columns,
+        own_cases: false,
+        foreign: Some(foreign),
+    })
+}
+
+/// Fails before a run, not after it, if the report cannot be written in
+/// `out_dir`.
+pub fn check_writable(out_dir: &Path, path: &Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(out_dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(out_dir).map(drop))
+        .map_err(|source| RunError::Report {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// The own cases every observer of the registry has, for `--list`.
+pub fn own_cases() -> Vec<OwnCase> {
+    observers::own_cases().collect()
+}

@@ -1,0 +1,145 @@
+//! Unix: POSIX calls through `libc`, and Linux's extras where it has them.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::ExitStatus;
+
+use crate::pure::decode::{RawStatus, StateChange};
+use crate::pure::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod procs;
+#[cfg(not(target_os = "linux"))]
+#[path = "other_unix.rs"]
+mod procs;
+
+pub use procs::{children, pidfd_open, process_state, wait_readable, Pidfd};
+
+/// Whether `path` is an executable regular file (any execute bit set).
+pub fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Sets the permission bits of `path` (`chmod`).
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Blocks until this process holds an exclusive advisory lock on `file`
+/// (`flock(LOCK_EX)`); the lock goes when the file is closed.
+///
+/// # References
+/// - flock(2)
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    // SAFETY: flock(2) on a descriptor the caller owns and keeps open for
+    // the duration of the call.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The raw wait status std received for `status` (`waitpid`'s word).
+pub fn raw_wait_status(status: &ExitStatus) -> i32 {
+    status.into_raw()
+}
+
+/// The kernel's core dump pattern (`/proc/sys/kernel/core_pattern`), where
+/// the system has one.
+pub fn core_pattern() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/core_pattern")
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+/// What std's `ExitStatus` says, as a [`StateChange`] in the host's
+/// conventions: the exit code, or the signal with its core flag, or a stop
+/// or continue.
+pub fn state_change_of(status: &ExitStatus) -> StateChange {
+    if let Some(code) = status.code() {
+        StateChange::Exited {
+            code: i64::from(code),
+        }
+    } else if let Some(signal) = status.signal() {
+        StateChange::Signaled {
+            signal: Signal(signal),
+            core_dumped: status.core_dumped(),
+        }
+    } else if let Some(signal) = status.stopped_signal() {
+        StateChange::Stopped {
+            signal: Signal(signal),
+        }
+    } else if status.continued() {
+        StateChange::Continued
+    } else {
+        StateChange::Unrecognised {
+            raw: RawStatus::WaitStatus {
+                status: status.into_raw(),
+            },
+        }
+    }
+}
+
+/// The host's signals, under their short names, for assertions.
+///
+/// ```
+/// use exitmatrix::Signal;
+/// assert_eq!(Signal::ABRT.number(), libc::SIGABRT);
+/// ```
+impl Signal {
+    /// `SIGHUP` on the host.
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+    /// `SIGINT` on the host.
+    pub const INT: Signal = Signal(libc::SIGINT);
+    /// `SIGQUIT` on the host.
+    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    /// `SIGILL` on the host.
+    pub const ILL: Signal = Signal(libc::SIGILL);
+    /// `SIGTRAP` on the host.
+    pub const TRAP: Signal = Signal(libc::SIGTRAP);
+    /// `SIGABRT` on the host.
+    pub const ABRT: Signal = Signal(libc::SIGABRT);
+    /// `SIGBUS` on the host.
+    pub const BUS: Signal = Signal(libc::SIGBUS);
+    /// `SIGFPE` on the host.
+    pub const FPE: Signal = Signal(libc::SIGFPE);
+    /// `SIGKILL` on the host.
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    /// `SIGUSR1` on the host.
+    pub const USR1: Signal = Signal(libc::SIGUSR1);
+    /// `SIGSEGV` on the host.
+    pub const SEGV: Signal = Signal(libc::SIGSEGV);
+    /// `SIGUSR2` on the host.
+    pub const USR2: Signal = Signal(libc::SIGUSR2);
+    /// `SIGPIPE` on the host.
+    pub const PIPE: Signal = Signal(libc::SIGPIPE);
+    /// `SIGALRM` on the host.
+    pub const ALRM: Signal = Signal(libc::SIGALRM);
+    /// `SIGTERM` on the host.
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// `SIGCHLD` on the host.
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
+    /// `SIGCONT` on the host.
+    pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// `SIGSTOP` on the host.
+    pub const STOP: Signal = Signal(libc::SIGSTOP);
+    /// `SIGTSTP` on the host.
+    pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    /// `SIGSYS` on the host.
+    pub const SYS: Signal = Signal(libc::SIGSYS);
+}
+
+/// The host's signal table: MIPS numbers its signals its own way.
+pub fn host_signal_table() -> &'static SignalTable {
+    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        &LINUX_MIPS
+    } else {
+        &LINUX_GENERIC
+    }
+}

@@ -1,0 +1,216 @@
+//! Observer names and kinds, and the observers' own cases, as data.
+//!
+//! Profiles, reports and the command line name observers (columns) by these
+//! names; this module alone says which names exist and what kind each is.
+//! The implementations that run them live in [`crate::observers`], whose
+//! registry must agree with this list (a test checks it).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// What kind of parent an observer is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObserverKind {
+    /// The harness waits for the probe itself (`waitpid`, `waitid`, std),
+    /// or an in-target agent does: its column holds wait states.
+    Reaper,
+    /// A shell runs the probe: its column holds `$?`.
+    Shell,
+    /// Python runs the probe: its column holds `returncode` or `exitcode`.
+    Python,
+}
+
+impl ObserverKind {
+    /// The name reports use (`reaper`, `shell`, `python`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ObserverKind::Reaper => "reaper",
+            ObserverKind::Shell => "shell",
+            ObserverKind::Python => "python",
+        }
+    }
+
+    /// Whether observers of this kind report values of their own (a
+    /// *view*, see [`crate::pure::view`]) rather than wait states.
+    pub fn is_view(self) -> bool {
+        !matches!(self, ObserverKind::Reaper)
+    }
+}
+
+impl fmt::Display for ObserverKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The direct reapers, in column order.
+pub const REAPERS: [&str; 3] = ["waitpid", "waitid", "std"];
+
+/// The shells, in column order.
+pub const SHELLS: [&str; 8] = [
+    "dash",
+    "bash",
+    "ksh93",
+    "mksh",
+    "zsh",
+    "busybox-sh",
+    "yash",
+    "posh",
+];
+
+/// The Python views, in column order.
+pub const PYTHONS: [&str; 4] = [
+    "py-subprocess",
+    "py-waitstatus",
+    "py-mp-fork",
+    "py-mp-spawn",
+];
+
+/// The column of what the in-target agent of a Windows or WASI target saw.
+pub const AGENT: &str = "agent";
+
+/// The column of what the Linux host saw of a foreign target's runner.
+pub const HOST_VIA_RUNNER: &str = "host-via-runner";
+
+/// Every observer name a foreign run adds to the native ones.
+pub const FOREIGN: [&str; 2] = [AGENT, HOST_VIA_RUNNER];
+
+/// Every native observer name, in column order: the reapers, the shells,
+/// then the Python views.
+pub const NATIVE: [&str; 15] = [
+    REAPERS[0], REAPERS[1], REAPERS[2], SHELLS[0], SHELLS[1], SHELLS[2], SHELLS[3], SHELLS[4],
+    SHELLS[5], SHELLS[6], SHELLS[7], PYTHONS[0], PYTHONS[1], PYTHONS[2], PYTHONS[3],
+];
+
+/// Every observer name a profile or emulator note may use: the native ones
+/// and the foreign columns.
+pub fn all_names() -> Vec<&'static str> {
+    NATIVE.iter().chain(FOREIGN.iter()).copied().collect()
+}
+
+/// The kind of the observer called `name`; `None` for a name no observer
+/// has. The agent and the runner see wait states, as reapers do.
+pub fn kind_of(name: &str) -> Option<ObserverKind> {
+    if SHELLS.contains(&name) {
+        Some(ObserverKind::Shell)
+    } else if PYTHONS.contains(&name) {
+        Some(ObserverKind::Python)
+    } else if REAPERS.contains(&name) || FOREIGN.contains(&name) {
+        Some(ObserverKind::Reaper)
+    } else {
+        None
+    }
+}
+
+/// Whether `name` is a view: a shell or Python, whose column holds the
+/// values that parent reports (`143`, `-15`) rather than wait states.
+pub fn is_view(name: &str) -> bool {
+    kind_of(name).is_some_and(ObserverKind::is_view)
+}
+
+/// Whether `name` sees wait states (a direct reaper, or a foreign target's
+/// agent or runner): every observer that is not a view.
+pub fn is_reaper(name: &str) -> bool {
+    !is_view(name)
+}
+
+/// A row of an observer's own: something only that kind of parent does
+/// (a shell's `command not found`, a `multiprocessing` child's
+/// `sys.exit("message")`), carried out without a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct OwnCase {
+    /// The row name, unique among rows (catalogue behaviours included).
+    pub name: &'static str,
+    /// One line saying what happens.
+    pub summary: &'static str,
+}
+
+/// The cases every shell runs besides the probes.
+pub const SHELL_CASES: [OwnCase; 7] = [
+    OwnCase {
+        name: "sh-command-not-found",
+        summary: "runs `exitmatrix-no-such-command`, which no directory of the default PATH holds",
+    },
+    OwnCase {
+        name: "sh-not-executable",
+        summary: "runs a file by its path that has no execute permission (mode 0644)",
+    },
+    OwnCase {
+        name: "sh-exec-format-error",
+        summary: "runs an executable file holding a 64-byte ELF header for no machine (EM_NONE), which execve refuses with ENOEXEC",
+    },
+    OwnCase {
+        name: "sh-exit-256",
+        summary: "the script is `exit 256`: the shell's own exit builtin, seen as the shell's exit status",
+    },
+    OwnCase {
+        name: "sh-exit-minus-1",
+        summary: "the script is `exit -1`: a negative operand to the shell's own exit builtin",
+    },
+    OwnCase {
+        name: "sh-pipefail",
+        summary: "`set -o pipefail; false | true`, then `$?` (a shell without pipefail quits at `set`)",
+    },
+    OwnCase {
+        name: "sh-lone-command-killed",
+        summary: "the script is only `\"$@\"`, a second shell that kills itself with SIGTERM: the first shell's own ending",
+    },
+];
+
+/// The `multiprocessing` cases, as `python_observer.py list-cases` names
+/// them.
+pub const MP_CASES: [OwnCase; 10] = [
+    OwnCase {
+        name: "mp-returns",
+        summary: "the child function returns",
+    },
+    OwnCase {
+        name: "mp-sys-exit-no-argument",
+        summary: "the child calls sys.exit()",
+    },
+    OwnCase {
+        name: "mp-sys-exit-none",
+        summary: "the child calls sys.exit(None)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-1",
+        summary: "the child calls sys.exit(1)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-256",
+        summary: "the child calls sys.exit(256)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-2-pow-40",
+        summary: "the child calls sys.exit(2**40)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-minus-1",
+        summary: "the child calls sys.exit(-1)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-string",
+        summary: "the child calls sys.exit('Something bad happened')",
+    },
+    OwnCase {
+        name: "mp-raises",
+        summary: "the child raises Exception('Something bad happened')",
+    },
+    OwnCase {
+        name: "mp-killed-by-SIGTERM",
+        summary: "the child sends itself SIGTERM (os.kill(os.getpid(), SIGTERM))",
+    },
+];
+
+/// Every observer's own cases (rows without a probe): the shells', then
+/// the `multiprocessing` ones.
+pub fn own_cases() -> impl Iterator<Item = OwnCase> {
+    SHELL_CASES.into_iter().chain(MP_CASES)
+}
+
+/// The names of every observer's own cases.
+pub fn own_case_names() -> Vec<&'static str> {
+    own_cases().map(|c| c.name).collect()
+}
