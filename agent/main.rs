@@ -4,7 +4,7 @@
 //! Debian's rustc 1.63, no dependencies) and runs it under the target's
 //! runner. It starts one probe with the target's own process API, waits for
 //! it, and writes what it saw, raw, to a report file in the line format
-//! below. The host parses the file (`exitmatrix::agent::parse`) and decodes
+//! below. The host parses the file (`exitmatrix::engine::agent::parse`) and decodes
 //! it with the target's conventions.
 //!
 //! ```text

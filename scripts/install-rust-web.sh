@@ -70,8 +70,8 @@ if [ "$CHECK" = 1 ]; then
   exit 1
 fi
 
-# apt's lists must know the 1.9x rustc-web (Debian's security archive);
-# on a fresh machine they may be empty or old.
+# Updates apt's lists, at most once a run. rustc-web 1.96 is in Debian's
+# security archive, which lists of a fresh machine may not yet show.
 apt_updated=0
 apt_update() {
   if [ "$apt_updated" = 0 ]; then
@@ -91,32 +91,40 @@ if toolchain_ok; then
   echo "rust-web toolchain already in $R ($(cat "$R/.complete"))"
 else
   candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
-  case "$(candidate rustc-web)" in
-    1.9[6-9]* | 1.[1-9][0-9][0-9]*) ;;
-    *) apt_update ;;
-  esac
-  version=$(candidate rustc-web)
-  case "$version" in
-    1.9[6-9]* | 1.[1-9][0-9][0-9]*) ;;
-    *) echo "error: apt offers rustc-web '$version', not 1.96 or later" >&2; exit 1 ;;
-  esac
-  # The versioned names: libstd-rust-web-1.96 (its runtime, with
-  # librustc_driver) and the LLVM it links, libllvm22 for 1.96.
-  std_rt=$(depends_matching libstd-rust-web-dev '^libstd-rust-web-[0-9.]+$' | head -n1)
-  [ -n "$std_rt" ] || { echo "error: cannot resolve libstd-rust-web-dev's runtime package" >&2; exit 1; }
-  llvm=$(depends_matching "$std_rt" '^libllvm[0-9]+$' | head -n1)
-  [ -n "$llvm" ] || { echo "error: cannot resolve $std_rt's LLVM package" >&2; exit 1; }
-  packages=(rustc-web libstd-rust-web-dev "$std_rt" "$llvm" rust-web-src rust-web-clippy)
-  # Shared libraries those two link that this machine lacks (on Debian 12
-  # as shipped: none) are unpacked into the prefix too, where
-  # LD_LIBRARY_PATH finds them. Direct dependencies only: a recursive walk
-  # would follow alternatives (debconf | cdebconf) into packages nobody
-  # needs. rustc-web's own gcc/binutils/libc6-dev serve linking, which the
-  # targets that link install themselves (scripts/install-targets.sh).
-  for dep in $(depends_matching "$std_rt" '.') $(depends_matching "$llvm" '.'); do
-    [ "$dep" = "$llvm" ] || installed "$dep" || packages+=("$dep")
-  done
-  echo "downloading ${packages[*]} ($version)"
+  recent() { case "$1" in 1.9[6-9]* | 1.[1-9][0-9][0-9]*) return 0 ;; *) return 1 ;; esac; }
+  # Sets `version` and `packages` from apt's lists.
+  resolve() {
+    version=$(candidate rustc-web)
+    if ! recent "$version"; then
+      echo "error: apt offers rustc-web '$version', not 1.96 or later" >&2
+      return 1
+    fi
+    # The versioned names: libstd-rust-web-1.96 (its runtime, with
+    # librustc_driver) and the LLVM it links, libllvm22 for 1.96.
+    std_rt=$(depends_matching libstd-rust-web-dev '^libstd-rust-web-[0-9.]+$' | head -n1)
+    [ -n "$std_rt" ] || { echo "error: cannot resolve libstd-rust-web-dev's runtime package" >&2; return 1; }
+    llvm=$(depends_matching "$std_rt" '^libllvm[0-9]+$' | head -n1)
+    [ -n "$llvm" ] || { echo "error: cannot resolve $std_rt's LLVM package" >&2; return 1; }
+    packages=(rustc-web libstd-rust-web-dev "$std_rt" "$llvm" rust-web-src rust-web-clippy)
+    # Shared libraries those two link that this machine lacks (on Debian
+    # 12 as shipped: none) are unpacked into the prefix too, where
+    # LD_LIBRARY_PATH finds them. Direct dependencies only: a recursive
+    # walk would follow alternatives (debconf | cdebconf) into packages
+    # nobody needs. rustc-web's own gcc/binutils/libc6-dev serve linking,
+    # which the targets that link install themselves
+    # (scripts/install-targets.sh).
+    for dep in $(depends_matching "$std_rt" '.') $(depends_matching "$llvm" '.'); do
+      [ "$dep" = "$llvm" ] || installed "$dep" || packages+=("$dep")
+    done
+  }
+  # As root, apt would hand the download to its _apt user, which cannot
+  # write into a private folder under /root.
+  download() {
+    resolve || return 1
+    echo "downloading ${packages[*]} ($version)"
+    rm -f "$debs"/*.deb
+    (cd "$debs" && apt-get -o APT::Sandbox::User="$(id -un)" download -qq "${packages[@]}")
+  }
 
   # The .debs go to a scratch folder that is deleted afterwards; the new
   # prefix is assembled beside the old one and renamed into place, so an
@@ -125,9 +133,14 @@ else
   stage=$CACHE/rust-web.partial
   rm -rf "$debs" "$stage"
   mkdir -p "$debs" "$stage"
-  # As root, apt would hand the download to its _apt user, which cannot
-  # write into a private folder under /root.
-  (cd "$debs" && apt-get -o APT::Sandbox::User="$(id -un)" download -qq "${packages[@]}")
+  # apt's lists may be empty or old on a fresh machine, or name a version
+  # the archive has since replaced: then update them and try once more.
+  recent "$(candidate rustc-web)" || apt_update
+  if ! download; then
+    [ "$apt_updated" = 0 ] || exit 1
+    apt_update
+    download
+  fi
   for deb in "$debs"/*.deb; do
     case "$(basename "$deb")" in
       rust-web-src_*)

@@ -9,7 +9,9 @@
 #
 # The std of a foreign Linux architecture is not installed with dpkg: it is
 # downloaded as a .deb with a private apt list directory and unpacked into
-# target/foreign/sysroots/<arch>, which rustc gets with --sysroot. Adding i386
+# <cache>/foreign/sysroots/<arch> (the cache is ~/.cache/exitmatrix unless
+# EXITMATRIX_CACHE_DIR says otherwise, outside target/ so `cargo clean`
+# keeps it), which rustc gets with --sysroot. Adding i386
 # with `dpkg --add-architecture` breaks `apt-get update` on Debian 12 (a stale
 # index), and an installed libc6:arm64 makes qemu-aarch64 -L hang in
 # pthread_create (see shared TARGETS notes in the README). Nothing here is
@@ -17,7 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-FOREIGN=${EXITMATRIX_FOREIGN_DIR:-$ROOT/target/foreign}
+CACHE=${EXITMATRIX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/exitmatrix}
+FOREIGN=${EXITMATRIX_FOREIGN_DIR:-$CACHE/foreign}
 CHECK=0
 EXTRA=0
 for arg in "$@"; do
@@ -85,7 +88,10 @@ for a in "${missing_arches[@]}"; do
   mkdir -p "$FOREIGN/sysroots/$a"
   (cd "$apt_dir" && rm -f ./*.deb && apt-get "${opts[@]}" download -qq "libstd-rust-dev:$a" >/dev/null)
   for deb in "$apt_dir"/*.deb; do dpkg-deb -x "$deb" "$FOREIGN/sysroots/$a"; done
+  # The .debs and the private lists are of no further use once unpacked.
+  rm -rf "$apt_dir"
   touch "$FOREIGN/sysroots/$a/.complete"
 done
+[ ${#missing[@]} -eq 0 ] || $SUDO apt-get clean
 
 echo "foreign targets installed"

@@ -14,7 +14,7 @@
 //! ```
 //! use assert_cmd::Command;
 //! use exitmatrix::assert::AssertEnd;
-//! use exitmatrix::pure::signal::Signal;
+//! use exitmatrix::Signal;
 //!
 //! Command::new("sh").args(["-c", "kill -ABRT $$"]).assert().signaled(Signal::ABRT);
 //! Command::new("sh").args(["-c", "exit 255"]).assert().exited(255);
@@ -44,8 +44,8 @@ fn host_table() -> &'static SignalTable {
 /// use std::os::unix::process::ExitStatusExt;
 /// use std::process::ExitStatus;
 /// use exitmatrix::assert::state_change_of;
-/// use exitmatrix::pure::decode::StateChange;
-/// use exitmatrix::pure::signal::Signal;
+/// use exitmatrix::StateChange;
+/// use exitmatrix::Signal;
 ///
 /// let status = ExitStatus::from_raw(0x86); // SIGABRT with a core dump
 /// assert_eq!(
@@ -76,8 +76,8 @@ enum Kind {
 ///
 /// ```
 /// use exitmatrix::assert::ends;
-/// use exitmatrix::pure::decode::StateChange;
-/// use exitmatrix::pure::signal::Signal;
+/// use exitmatrix::StateChange;
+/// use exitmatrix::Signal;
 /// use predicates_core::Predicate;
 ///
 /// let died = StateChange::Signaled { signal: Signal::SEGV, core_dumped: false };
@@ -92,7 +92,7 @@ pub mod ends {
     /// Exited normally with `code`.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::StateChange};
+    /// use exitmatrix::{assert::ends, StateChange};
     /// use predicates_core::Predicate;
     /// assert!(ends::exited(3).eval(&StateChange::Exited { code: 3 }));
     /// ```
@@ -105,7 +105,7 @@ pub mod ends {
     /// Killed by `signal` (with or without a core dump).
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
+    /// use exitmatrix::{assert::ends, Signal, StateChange};
     /// use predicates_core::Predicate;
     /// let t = StateChange::Signaled { signal: Signal::TERM, core_dumped: false };
     /// assert!(ends::signaled(Signal::TERM).eval(&t));
@@ -119,7 +119,7 @@ pub mod ends {
     /// Killed by a signal and dumped core.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
+    /// use exitmatrix::{assert::ends, Signal, StateChange};
     /// use predicates_core::Predicate;
     /// let t = StateChange::Signaled { signal: Signal::QUIT, core_dumped: true };
     /// assert!(ends::core_dumped().eval(&t));
@@ -133,7 +133,7 @@ pub mod ends {
     /// Stopped by `signal`.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::StateChange, signal::Signal};
+    /// use exitmatrix::{assert::ends, Signal, StateChange};
     /// use predicates_core::Predicate;
     /// assert!(ends::stopped(Signal::STOP).eval(&StateChange::Stopped { signal: Signal::STOP }));
     /// ```
@@ -148,7 +148,7 @@ pub mod ends {
     /// so this only holds for Windows processes.
     ///
     /// ```
-    /// use exitmatrix::{assert::ends, decode::StateChange};
+    /// use exitmatrix::{assert::ends, StateChange};
     /// use predicates_core::Predicate;
     /// assert!(ends::ntstatus(0xC000_0409).eval(&StateChange::Exited { code: 0xC000_0409 }));
     /// ```
@@ -230,7 +230,7 @@ impl Predicate<ExitStatus> for EndPredicate {
 /// ```
 /// use assert_cmd::Command;
 /// use exitmatrix::assert::AssertEnd;
-/// use exitmatrix::pure::signal::Signal;
+/// use exitmatrix::Signal;
 ///
 /// Command::new("sh").args(["-c", "kill -TERM $$"]).assert().signaled(Signal::TERM);
 /// ```
@@ -262,7 +262,7 @@ pub trait AssertEnd: Sized {
     ///
     /// ```
     /// use assert_cmd::Command;
-    /// use exitmatrix::{assert::AssertEnd, signal::Signal};
+    /// use exitmatrix::{assert::AssertEnd, Signal};
     /// Command::new("sh").args(["-c", "kill -KILL $$"]).assert().signaled(Signal::KILL);
     /// ```
     #[track_caller]

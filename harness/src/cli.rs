@@ -43,6 +43,16 @@ pub enum Format {
     Html,
 }
 
+/// What a run requires to be installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Require {
+    /// What is present runs; what is missing is listed and counted as not
+    /// installed, without failing the run.
+    Present,
+    /// Every observer and every standard target must be installed.
+    All,
+}
+
 /// Writes the report files (JSON at `path`, and JUnit XML, Markdown and
 /// HTML beside it) and returns what `format` prints on standard output.
 fn write_and_render(
@@ -125,6 +135,12 @@ pub struct MatrixArgs {
     /// in .cargo/config.toml, then qemu-user, Wine or Node's WASI).
     #[arg(long, value_name = "WORDS")]
     pub runner: Option<String>,
+    /// What must be installed for the run to pass: `present` (the default)
+    /// runs what is here and lists what is missing, which never counts as a
+    /// pass but does not fail the run; `all` (what CI passes) makes a
+    /// missing observer or target fail it (exit 3).
+    #[arg(long, value_enum, default_value_t = Require::Present, env = "EXITMATRIX_REQUIRE")]
+    pub require: Require,
     /// Run the native target and every foreign target that is installed
     /// (`cargo xtask install-targets`); one that is not is reported as
     /// "not installed" and the run does not pass.
@@ -206,6 +222,7 @@ fn run(
         ));
     }
     let mut lines = Vec::new();
+    let mut reports = Vec::new();
     let mut code = ExitCode::Conforms.code();
     let targets = std::iter::once(Target::Native).chain(target::standard().map(Target::Foreign));
     for (i, t) in targets.enumerate() {
@@ -224,18 +241,25 @@ fn run(
             t.triple()
         )?;
         match run_one(args, &request, t, out, interrupt) {
-            Ok((c, summary)) => {
+            Ok((c, report)) => {
                 code = ExitCode::worse(code, c);
-                lines.push(match summary {
-                    Some(_) if !native.is_empty() => format!("{}: exit {c}{native}", t.triple()),
-                    Some(s) => format!("{}: exit {c}: {}", t.triple(), summary_words(&s)),
-                    None => format!("{}: exit {c}", t.triple()),
+                lines.push(if native.is_empty() {
+                    format!(
+                        "{}: exit {c}: {}",
+                        t.triple(),
+                        summary_words(&report.summary)
+                    )
+                } else {
+                    format!("{}: exit {c}{native}", t.triple())
                 });
+                reports.push(report);
             }
             Err(RunError::NotInstalled { triple, missing }) => {
                 let e = RunError::NotInstalled { triple, missing };
                 writeln!(out, "{e}")?;
-                code = ExitCode::worse(code, e.exit_code().code());
+                if args.require == Require::All {
+                    code = ExitCode::worse(code, e.exit_code().code());
+                }
                 if let RunError::NotInstalled { triple, missing } = e {
                     lines.push(format!("{triple}: not installed (run `{}`)", missing.fix));
                 }
@@ -246,6 +270,15 @@ fn run(
     writeln!(out, "\nall targets:")?;
     for line in lines {
         writeln!(out, "  {line}")?;
+    }
+    if !reports.is_empty() {
+        let written = crate::report::compat::write(&reports, &out_dir(args, &request))?;
+        if let Some(html) = written
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "html"))
+        {
+            writeln!(out, "compatibility table: {}", html.display())?;
+        }
     }
     if let n @ 1.. = interrupt.load(Ordering::SeqCst) {
         return Ok(ExitCode::interrupted(i32::try_from(n).unwrap_or(i32::MAX)));
@@ -261,11 +294,8 @@ fn run_one(
     target: Target,
     out: &mut dyn Write,
     interrupt: &Arc<AtomicUsize>,
-) -> Result<(u8, Option<Summary>), RunError> {
-    let out_dir = args
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| request.target_dir.join("exitmatrix"));
+) -> Result<(u8, Report), RunError> {
+    let out_dir = out_dir(args, request);
     let path = out_dir.join(format!("report-{}.json", target.triple()));
     run::check_writable(&out_dir, &path)?;
     let bar = std::sync::Mutex::new(indicatif::ProgressBar::hidden());
@@ -295,7 +325,7 @@ fn run_one(
             "blessed: wrote {} ({rules} rules); run again without --bless to check against it",
             written.display()
         )?;
-        return Ok((ExitCode::Conforms.code(), Some(s)));
+        return Ok((ExitCode::Conforms.code(), report));
     }
     if report.incomplete {
         writeln!(
@@ -306,17 +336,28 @@ fn run_one(
         let n = interrupt.load(Ordering::SeqCst);
         return Ok((
             ExitCode::interrupted(i32::try_from(n).unwrap_or(i32::MAX)),
-            Some(s),
+            report,
         ));
     }
-    Ok((verdict_code(&s).code(), Some(s)))
+    Ok((verdict_code(&s, args.require).code(), report))
 }
 
-/// The exit code a finished run's counts give.
-pub fn verdict_code(s: &Summary) -> ExitCode {
+/// Where the reports go: `--out-dir`, else `exitmatrix/` in the target
+/// directory.
+fn out_dir(args: &MatrixArgs, request: &Request) -> PathBuf {
+    args.out_dir
+        .clone()
+        .unwrap_or_else(|| request.target_dir.join("exitmatrix"))
+}
+
+/// The exit code a finished run's counts give: a deviation or a missing
+/// expectation fails it; a cell that could not be observed makes it
+/// "not observed"; an observer that is not installed does too when
+/// `require` is [`Require::All`].
+pub fn verdict_code(s: &Summary, require: Require) -> ExitCode {
     if s.deviates > 0 || s.no_expectation > 0 {
         ExitCode::Deviates
-    } else if s.errors > 0 || s.not_installed > 0 {
+    } else if s.errors > 0 || (s.not_installed > 0 && require == Require::All) {
         ExitCode::NotObserved
     } else {
         ExitCode::Conforms

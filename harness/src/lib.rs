@@ -19,9 +19,10 @@
 //!
 //! Everything else is the engine behind `cargo xtask test-matrix`, in
 //! layers (see `ARCHITECTURE.md`): `pure` (what statuses mean), `os` (the
-//! only home of FFI), `process` (spawn, reap, watchdog), `toolchain`
-//! (building probes), `observers` (the parents), `engine` (one run of one
-//! target), and `cli`. Those modules are public for the project's own
+//! only home of FFI besides `process`), `process` (spawn, reap, watchdog),
+//! `toolchain` (building probes, finding runners), `systems` (DOS, AmigaOS,
+//! OpenVMS), `observers` (the parents), `engine` (one run of one target),
+//! and `cli`. Those modules are public for the project's own
 //! `xtask`, tests and benches and are hidden from the documentation: they
 //! are not a stable API.
 
@@ -29,7 +30,6 @@
 
 pub mod assert;
 pub mod report;
-pub mod systems;
 
 #[doc(hidden)]
 pub mod cli;
@@ -43,6 +43,8 @@ pub mod os;
 pub mod process;
 #[doc(hidden)]
 pub mod pure;
+#[doc(hidden)]
+pub mod systems;
 #[doc(hidden)]
 pub mod toolchain;
 

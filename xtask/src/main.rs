@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use exitmatrix::cli::{self, MatrixArgs};
 
 mod bench_report;
+mod compare;
+mod install;
 mod platforms;
 mod totality;
 
@@ -37,6 +39,12 @@ enum Command {
     /// result is in range. Run it in release mode:
     /// `cargo run --release --package xtask -- decoder-totality`.
     DecoderTotality,
+    /// Install the optional parts, idempotently: `observers` (shells,
+    /// python3, Chromium), `targets` (foreign toolchains and runners),
+    /// `systems` (DOSBox, vamos), `platforms` (a private Rust 1.96); with
+    /// none named, observers and targets. `--check` only lists what is
+    /// missing (exit 1 if anything is).
+    Install(install::InstallArgs),
     /// Install the foreign targets' toolchains and runners (Debian's rustc
     /// 1.63 and target std, cross compilers, qemu-user, Wine), idempotently:
     /// runs scripts/install-targets.sh.
@@ -52,6 +60,11 @@ enum Command {
     /// illumos and Windows with a private Rust 1.96 that builds std from
     /// source (installed by scripts/install-rust-web.sh if missing).
     CheckPlatforms(platforms::CheckPlatformsArgs),
+    /// Compare two reports (a report-<target>.json or a compat.json each):
+    /// list the cells whose value, verdict, expectation, rule or citation
+    /// changed, and those only one side has. Exits 0 when nothing changed,
+    /// 1 when anything did, 2 when a file cannot be read.
+    Compare(compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +85,8 @@ fn main() -> ExitCode {
         },
         Command::DecoderTotality => totality::run(),
         Command::CheckPlatforms(args) => platforms::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Install(args) => return install::run(args),
         Command::InstallTargets { extra, check } => {
             exitmatrix::toolchain::runners::install(*extra, *check)
         }

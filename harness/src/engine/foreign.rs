@@ -3,7 +3,7 @@
 //! deriving the host's view, marking known emulator divergences, and
 //! `--bless`.
 //!
-//! A foreign run has these columns (see [`crate::pure::crate::pure::target::Family::observers`]):
+//! A foreign run has these columns (see [`crate::pure::target::Family::observers`]):
 //! on Unix targets `waitpid`, `waitid` and `std` as the agent saw them
 //! inside the target, on Windows and WASI `agent`; then `host-via-runner`,
 //! what the Linux host's `waitpid` saw of the runner process, decoded with
@@ -18,8 +18,9 @@ use crate::engine::agent::{AgentContext, HostViaRunner};
 use crate::engine::error::RunError;
 use crate::engine::matrix::{self, Limits};
 use crate::engine::run::Request;
-use crate::observers::observe::Observer;
-use crate::pure::catalogue::{Behaviour, Build};
+use crate::observers::observe::{Case, Observer};
+use crate::process::spawn::Invocation;
+use crate::pure::catalogue::{Behaviour, Build, ProbeBin};
 use crate::pure::decode::{StateChange, WaitConventions};
 use crate::pure::emulator::{Emulator, HostView};
 use crate::pure::observers::{self, HOST_VIA_RUNNER};
@@ -142,7 +143,7 @@ pub fn prepare(
     let mut behaviours = Vec::new();
     for b in selected {
         match b.needs() {
-            Some(needs) if !spec.family.provides(needs) => not_applicable.push(NotApplicable {
+            Some(needs) if !spec.provides(needs) => not_applicable.push(NotApplicable {
                 behaviour: b.name.clone(),
                 needs: needs.name(),
             }),
@@ -170,6 +171,7 @@ pub fn prepare(
     if runner.kind == RunnerKind::Wine {
         prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
     }
+    let canary = canary(spec, &runner, &built.probes, profile.signals)?;
     // WASI's agent is the runner script itself, told to --report.
     let agent_words = match spec.family {
         Family::Wasi => wasi_agent_words(&runner, root),
@@ -191,6 +193,7 @@ pub fn prepare(
         not_applicable,
         builds_not_made,
         emulator_notes: emulator.file.clone(),
+        canary,
     };
     Ok((
         Foreign {
@@ -205,6 +208,113 @@ pub fn prepare(
         built.probes,
         columns,
     ))
+}
+
+/// Proves the runner before any cell counts: runs the target's probe
+/// through it as the host's view does, and checks that the host sees an
+/// ending no broken runner imitates. The probe prints a nonce and exits
+/// with a code chosen from it (a runner that runs nothing, runs another
+/// program, or drops the status cannot produce both); on a target with
+/// signals it also dies of SIGTERM, which the host must see as a signal
+/// death. Returns what was checked, for the report; a failure is a
+/// [`RunError::Runner`] naming the runner and what it did.
+fn canary(
+    spec: &TargetSpec,
+    runner: &Runner,
+    probes: &ProbeSet,
+    table: &SignalTable,
+) -> Result<Vec<String>, RunError> {
+    let Some(program) = [Build::Abort, Build::Unwind]
+        .into_iter()
+        .find_map(|b| probes.path(b, ProbeBin::Probe))
+    else {
+        return Ok(vec!["not run: no Rust probe was built".into()]);
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let nonce = format!("exitmatrix-canary-{:08x}{:08x}", std::process::id(), nanos);
+    // An exit code no runner returns by accident: not 0, 1, 2 or 126-128+.
+    let code = 17 + i64::from(nanos % 89);
+    let host = HostViaRunner::new(&runner.words);
+    let who = match runners::program(runner) {
+        Some(p) => format!("runner `{p}` (from {})", runner.source),
+        None => "the host kernel, as the runner,".to_owned(),
+    };
+    let limits = Limits::default();
+    let wait = WaitConventions::LINUX;
+    let run = |args: Vec<String>| {
+        let invocation = Invocation {
+            runner: Vec::new(),
+            program: program.clone(),
+            args,
+        };
+        let case = Case {
+            invocation: &invocation,
+            core: false,
+            wait: &wait,
+            timeout: limits.timeout,
+            grace: limits.grace,
+            continue_stops: false,
+            interrupt: None,
+        };
+        host.observe(&case).map_err(|e| {
+            RunError::Runner(format!("{who} could not be started for the canary: {e}"))
+        })
+    };
+    let failed = |what: String, seen: &crate::observers::observe::Observation| {
+        let stderr = String::from_utf8_lossy(&seen.leftovers.stderr);
+        let first = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        RunError::Runner(format!(
+            "{who} cannot run {} programs: {what}{}",
+            spec.triple,
+            if first.is_empty() {
+                String::new()
+            } else {
+                format!("; it said: {first}")
+            }
+        ))
+    };
+    let mut checked = Vec::new();
+    let seen = run(vec!["canary".into(), nonce.clone(), code.to_string()])?;
+    let last = seen.states.last().map(|o| o.change);
+    let stdout = String::from_utf8_lossy(&seen.leftovers.stdout);
+    if last != Some(StateChange::Exited { code }) || stdout.trim_end() != nonce {
+        let shown = last.map_or_else(
+            || "nothing".to_owned(),
+            |s| s.display(HostViaRunner::signals()).to_string(),
+        );
+        return Err(failed(
+            format!(
+                "the canary should exit {code} and print {nonce}; the host saw {shown} and stdout {:?}",
+                stdout.trim_end()
+            ),
+            &seen,
+        ));
+    }
+    checked.push(format!("exit {code} with a nonce on stdout: seen"));
+    if let (Family::Unix, Some(term)) = (spec.family, table.number("SIGTERM")) {
+        let seen = run(vec!["raise".into(), term.0.to_string()])?;
+        let last = seen.states.last().map(|o| o.change);
+        let host_term = HostViaRunner::signals().number("SIGTERM");
+        if !matches!(last, Some(StateChange::Signaled { signal, .. }) if Some(signal) == host_term)
+        {
+            let shown = last.map_or_else(
+                || "nothing".to_owned(),
+                |s| s.display(HostViaRunner::signals()).to_string(),
+            );
+            return Err(failed(
+                format!("the canary should die of SIGTERM; the host saw {shown}"),
+                &seen,
+            ));
+        }
+        checked.push("death by SIGTERM: seen".into());
+    }
+    Ok(checked)
 }
 
 impl Foreign {
@@ -297,7 +407,8 @@ fn settle(
             "{} — as the Linux host sees it through the runner: {}",
             base.cite, host_view.cite
         );
-        let mask_core = !limits.cores_contained && e.wants_core();
+        let mask_core = !limits.cores_contained && (e.ends_by_signal() || e.wants_core());
+        cell.core_unchecked = mask_core;
         cell.problems = matrix::compare(&e, cell, &states, mask_core);
         cell.verdict = if cell.problems.is_empty() {
             Verdict::Conforms

@@ -1,11 +1,16 @@
-//! The run engine: a target's cells through spawn, reap, decode and expect.
+//! The run engine: one target's cells and own cases through spawn, reap,
+//! decode and expect, native or foreign alike.
 //!
-//! `matrix` runs the native cells, `foreign` a foreign target's through its
-//! runner and the in-target `agent`; `target` knows the targets and finds
-//! their runners.
+//! `run` is the one pipeline (`run_target`); `matrix` is its pool of
+//! workers and the comparisons; `foreign` prepares a foreign target (runner,
+//! canary, profile, cross-built probes), settles its cells and blesses its
+//! profile; `agent` holds the in-target agent's columns; `error` maps every
+//! failure to its exit code; `prereq` lists the optional parts this machine
+//! has.
 
 pub mod agent;
 pub mod error;
 pub mod foreign;
 pub mod matrix;
+pub mod prereq;
 pub mod run;

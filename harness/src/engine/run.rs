@@ -167,6 +167,20 @@ pub fn run_target(
             }
         }
     }
+    if work.is_empty() {
+        return Err(RunError::Usage(format!(
+            "the selection leaves no cell to run on {} (behaviours {:?}, builds {:?}, observers {:?}){}",
+            target.triple(),
+            request.behaviours,
+            request.builds.iter().map(|b| b.name()).collect::<Vec<_>>(),
+            request.observers,
+            match &prepared.foreign {
+                Some(f) if !f.info.not_applicable.is_empty() || !f.info.builds_not_made.is_empty() =>
+                    "; the target cannot carry out some of it (see --list and the target's builds)",
+                _ => "",
+            }
+        )));
+    }
     total(work.len());
     let mut rows = matrix::run_with_progress(
         &work,
@@ -195,6 +209,25 @@ pub fn run_target(
         0 => None,
         n => Some(i32::try_from(n).expect("a signal number")),
     };
+    let mut summary = Summary::of(cells.iter().chain(&cases));
+    if let Some(f) = &prepared.foreign {
+        // Each behaviour the target cannot carry out would have been a cell
+        // per build made and column.
+        let columns = prepared.observers.len();
+        summary.not_applicable = f
+            .info
+            .not_applicable
+            .iter()
+            .filter_map(|n| catalogue::find(&n.behaviour))
+            .map(|b| {
+                b.builds()
+                    .iter()
+                    .filter(|x| prepared.probes.has(**x))
+                    .count()
+                    * columns
+            })
+            .sum();
+    }
     let report = Report {
         schema: SCHEMA_VERSION,
         tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
@@ -209,12 +242,12 @@ pub fn run_target(
         // The interrupting signal was delivered to the harness: name it
         // with the host's table, whatever the target's.
         interrupted_by: interrupted_by.map(|n| {
-            crate::pure::signal::LINUX_GENERIC
+            crate::os::host_signal_table()
                 .display(crate::pure::signal::Signal(n))
                 .to_string()
         }),
         observers: prepared.observers.iter().map(|o| o.info()).collect(),
-        summary: Summary::of(cells.iter().chain(&cases)),
+        summary,
         cells,
         cases,
         foreign: prepared.foreign.as_ref().map(|f| f.info.clone()),

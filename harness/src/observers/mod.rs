@@ -1,7 +1,9 @@
 //! Observers: the parents whose view of an ending is a column of the matrix.
 //!
-//! `observe` defines the `Observer` trait and the direct reapers; `shell` and
-//! `python` are the views; `parent` runs the observers' own cases.
+//! `observe` defines the `Observer` trait and the direct reapers; `parent`
+//! runs a parent program that starts the probe itself; `shell` and `python`
+//! are the views; `registry` is the one place that builds the concrete
+//! observers.
 
 pub mod observe;
 pub mod parent;

@@ -207,6 +207,11 @@ pub enum Capability {
     CSignals,
     /// `std::thread::spawn`: not on WASI (wasm32-wasi has no threads).
     Threads,
+    /// An instruction the architecture defines as undefined (`ud2` on x86,
+    /// `udf` on Arm, `unimp` on RISC-V): the probe knows no such
+    /// instruction for MIPS, s390x or WebAssembly, and there it could only
+    /// say so, which is not the behaviour.
+    UndefinedInstruction,
 }
 
 impl Capability {
@@ -216,6 +221,7 @@ impl Capability {
             Capability::PosixSignals => "posix-signals",
             Capability::CSignals => "c-signals",
             Capability::Threads => "threads",
+            Capability::UndefinedInstruction => "an undefined instruction the probe knows",
         }
     }
 }
@@ -240,14 +246,28 @@ impl Behaviour {
                     Capability::PosixSignals
                 })
             }
+            // A SIGABRT handler or SIG_IGN through C's signal() (C11 7.14.1.1).
+            (ProbeBin::CProbe, Some("abort-handler-returns" | "abort-ignored")) => {
+                Some(Capability::CSignals)
+            }
+            // A signal mask (sigprocmask), which only POSIX has.
+            (ProbeBin::CProbe, Some("abort-blocked" | "raise-blocked")) => {
+                Some(Capability::PosixSignals)
+            }
             (
                 ProbeBin::Probe,
                 Some(
                     "raise"
                     | "kill"
                     | "raise-then-exit"
+                    | "raise-rt"
                     | "sigpipe-ignored"
                     | "sigpipe-default"
+                    | "println-closed-pipe"
+                    | "print-closed-pipe"
+                    | "sigpipe-at-start"
+                    | "sigpipe-to-child"
+                    | "sigpipe-blocked-to-child"
                     | "sleep-forever"
                     | "ignore-then-sleep"
                     | "spin"
@@ -256,8 +276,17 @@ impl Behaviour {
             ) => Some(Capability::PosixSignals),
             (
                 ProbeBin::Probe,
-                Some("panic-thread" | "panic-thread-unwrap" | "exit-from-thread"),
+                Some(
+                    "panic-thread"
+                    | "panic-thread-unwrap"
+                    | "exit-from-thread"
+                    | "stack-overflow-thread"
+                    | "join-payload-drop-panics",
+                ),
             ) => Some(Capability::Threads),
+            (ProbeBin::Probe, Some("illegal-instruction")) => {
+                Some(Capability::UndefinedInstruction)
+            }
             _ => None,
         }
     }
@@ -330,10 +359,41 @@ pub const C_EXIT_ARGS: [(&str, i64); 5] = [
     ("minus-1", -1),
 ];
 
-/// Signals the C probe raises by name through its own `<signal.h>`.
-pub const C_RAISE_SIGNALS: [&str; 9] = [
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGKILL", "SIGSEGV", "SIGPIPE", "SIGTERM", "SIGUSR1",
+/// Signals the C probe raises by name through its own `<signal.h>`: some
+/// of POSIX's, the rest of C11's (SIGFPE, SIGILL), Linux's own (SIGSTKFLT,
+/// which MIPS does not have, and SIGPWR) and the C library's `SIGRTMIN` and
+/// `SIGRTMAX`, which are calls, not constants.
+pub const C_RAISE_SIGNALS: [&str; 15] = [
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGABRT",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGSEGV",
+    "SIGPIPE",
+    "SIGTERM",
+    "SIGUSR1",
+    "SIGSTKFLT",
+    "SIGPWR",
+    "SIGRTMIN",
+    "SIGRTMAX",
 ];
+
+/// The real-time signals the Rust probe raises relative to the C library's
+/// `SIGRTMIN` and `SIGRTMAX` (`raise-rt`), as signal(7) names them, with the
+/// probe's argument.
+pub const RT_SIGNALS: [(&str, &str); 4] = [
+    ("SIGRTMIN", "min"),
+    ("SIGRTMIN+1", "min+1"),
+    ("SIGRTMAX-1", "max-1"),
+    ("SIGRTMAX", "max"),
+];
+
+/// Signals the C probe raises while they are blocked (`raise-blocked`): one
+/// whose default action is T and one whose is A (a core).
+pub const C_RAISE_BLOCKED_SIGNALS: [&str; 2] = ["SIGUSR1", "SIGQUIT"];
 
 /// The timeout of the hostile probes: long enough for any probe to start on
 /// a loaded machine, short enough to keep the matrix quick.
@@ -391,7 +451,7 @@ pub fn catalogue() -> Vec<Behaviour> {
         "termination-custom-3".into(),
         MainTermination,
         &["3"],
-        "main returns a custom StateChange reporting ExitCode::from(3)".into(),
+        "main returns a custom Termination reporting ExitCode::from(3)".into(),
     );
 
     // process::exit(n).
@@ -430,6 +490,24 @@ pub fn catalogue() -> Vec<Behaviour> {
         &["panic-in-drop"],
         "a Drop panics while main unwinds from a panic".into(),
     );
+    add(
+        "panic-payload-drop-panics".into(),
+        Probe,
+        &["panic-payload-drop-panics"],
+        "panic_any() in main with a payload whose Drop panics".into(),
+    );
+    add(
+        "join-payload-drop-panics".into(),
+        Probe,
+        &["join-payload-drop-panics"],
+        "a spawned thread panics with a payload whose Drop panics; main joins and drops the Err".into(),
+    );
+    add(
+        "panic-extern-c".into(),
+        Probe,
+        &["panic-extern-c"],
+        "main calls an extern \"C\" fn that panics".into(),
+    );
 
     // Runtime aborts and faults.
     add(
@@ -449,6 +527,12 @@ pub fn catalogue() -> Vec<Behaviour> {
         Probe,
         &["stack-overflow"],
         "unbounded recursion in main".into(),
+    );
+    add(
+        "stack-overflow-thread".into(),
+        Probe,
+        &["stack-overflow-thread"],
+        "unbounded recursion in a spawned thread, which main joins".into(),
     );
     add(
         "null-write".into(),
@@ -482,6 +566,14 @@ pub fn catalogue() -> Vec<Behaviour> {
             format!("kill(getpid(), {sig}) with its disposition reset to SIG_DFL"),
         );
     }
+    for (name, which) in RT_SIGNALS {
+        add(
+            format!("raise-{name}"),
+            Probe,
+            &["raise-rt", which],
+            format!("raise({name}) of the C library, with its disposition reset to SIG_DFL"),
+        );
+    }
     add(
         "sigpipe-std-ignored".into(),
         Probe,
@@ -493,6 +585,36 @@ pub fn catalogue() -> Vec<Behaviour> {
         Probe,
         &["sigpipe-default"],
         "writes to a pipe whose read end is closed, SIGPIPE reset to SIG_DFL".into(),
+    );
+    add(
+        "println-closed-pipe".into(),
+        Probe,
+        &["println-closed-pipe"],
+        "println!() with stdout a pipe whose read end is closed, SIGPIPE left ignored by std".into(),
+    );
+    add(
+        "print-closed-pipe".into(),
+        Probe,
+        &["print-closed-pipe"],
+        "print!() without a newline, stdout a pipe whose read end is closed; main returns".into(),
+    );
+    add(
+        "sigpipe-at-start".into(),
+        Probe,
+        &["sigpipe-at-start"],
+        "exits with SIGPIPE's state before main: 1 if ignored, +2 if blocked".into(),
+    );
+    add(
+        "sigpipe-to-child".into(),
+        Probe,
+        &["sigpipe-to-child"],
+        "starts sigpipe-at-start through std's Command and exits with its status".into(),
+    );
+    add(
+        "sigpipe-blocked-to-child".into(),
+        Probe,
+        &["sigpipe-blocked-to-child"],
+        "blocks SIGPIPE, then starts sigpipe-at-start through std's Command and exits with its status".into(),
     );
 
     // Threads, output and destructors.
@@ -548,14 +670,58 @@ pub fn catalogue() -> Vec<Behaviour> {
             &["_exit", &arg],
             format!("C _exit({n})"),
         );
+        add(
+            format!("c-_Exit-{suffix}"),
+            CProbe,
+            &["_Exit", &arg],
+            format!("C _Exit({n})"),
+        );
     }
+    add(
+        "c-quick_exit-7".into(),
+        CProbe,
+        &["quick_exit", "7"],
+        "printf() without a newline, an atexit and an at_quick_exit handler, then quick_exit(7)".into(),
+    );
+    add(
+        "c-exit-from-atexit-3-7".into(),
+        CProbe,
+        &["exit-from-atexit", "3", "7"],
+        "printf() without a newline, then exit(3); an atexit handler calls exit(7)".into(),
+    );
     add("c-abort".into(), CProbe, &["abort"], "C abort()".into());
+    add(
+        "c-abort-handler-returns".into(),
+        CProbe,
+        &["abort-handler-returns"],
+        "C abort() with a SIGABRT handler that returns".into(),
+    );
+    add(
+        "c-abort-ignored".into(),
+        CProbe,
+        &["abort-ignored"],
+        "C abort() with SIGABRT set to SIG_IGN".into(),
+    );
+    add(
+        "c-abort-blocked".into(),
+        CProbe,
+        &["abort-blocked"],
+        "C abort() with SIGABRT blocked".into(),
+    );
     for sig in C_RAISE_SIGNALS {
         add(
             format!("c-raise-{sig}"),
             CProbe,
             &["raise", sig],
             format!("C raise({sig}) with its disposition reset to SIG_DFL"),
+        );
+    }
+    for sig in C_RAISE_BLOCKED_SIGNALS {
+        add(
+            format!("c-raise-blocked-{sig}"),
+            CProbe,
+            &["raise-blocked", sig],
+            format!("C raise({sig}) while it is blocked, then sigprocmask unblocks it"),
         );
     }
     add(
@@ -569,6 +735,18 @@ pub fn catalogue() -> Vec<Behaviour> {
         CProbe,
         &["_exit-after-printf"],
         "printf() without a newline, then _exit(0)".into(),
+    );
+    add(
+        "c-_Exit-after-partial-printf".into(),
+        CProbe,
+        &["_Exit-after-printf"],
+        "printf() without a newline, then _Exit(0)".into(),
+    );
+    add(
+        "c-abort-after-partial-printf".into(),
+        CProbe,
+        &["abort-after-printf"],
+        "printf() without a newline, then abort()".into(),
     );
     // Hostile probes: each must be ended by the watchdog within its bound.
     for (name, args, summary, continue_stops) in [

@@ -257,8 +257,8 @@ impl StateChange {
 
     /// Shows the termination with `table`'s signal names, in the same words
     /// that profiles use (`exit 0`, `signal SIGABRT core`).
-    pub fn display<'a>(&'a self, table: &'a SignalTable) -> TerminationDisplay<'a> {
-        TerminationDisplay {
+    pub fn display<'a>(&'a self, table: &'a SignalTable) -> StateChangeDisplay<'a> {
+        StateChangeDisplay {
             change: self,
             table,
         }
@@ -267,12 +267,12 @@ impl StateChange {
 
 /// See [`StateChange::display`].
 #[derive(Debug)]
-pub struct TerminationDisplay<'a> {
+pub struct StateChangeDisplay<'a> {
     change: &'a StateChange,
     table: &'a SignalTable,
 }
 
-impl fmt::Display for TerminationDisplay<'_> {
+impl fmt::Display for StateChangeDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.table;
         match *self.change {

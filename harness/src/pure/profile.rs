@@ -278,8 +278,24 @@ pub struct View {
 }
 
 impl Expectation {
-    /// Whether any accepted outcome ends with a core dump: such a case runs
-    /// with core dumps enabled, every other case with them off.
+    /// Whether the rule was written by `--bless` from what a target did, and
+    /// is not yet explained by a source (its `cite` starts with `blessed:`).
+    pub fn is_blessed(&self) -> bool {
+        self.cite.starts_with("blessed:")
+    }
+
+    /// Whether the rule ends the probe by a signal in any of its outcomes,
+    /// so that the core flag is part of what it checks.
+    pub fn ends_by_signal(&self) -> bool {
+        self.any_of.iter().any(|seq| {
+            matches!(
+                seq.last(),
+                Some(crate::pure::decode::StateChange::Signaled { .. })
+            )
+        })
+    }
+
+    /// Whether any accepted outcome ends with a core dump.
     pub fn wants_core(&self) -> bool {
         self.any_of.iter().any(|seq| {
             matches!(

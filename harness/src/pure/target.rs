@@ -52,6 +52,7 @@ impl Family {
         use crate::pure::catalogue::Capability;
         match (self, needs) {
             (Family::Unix, _) => true,
+            (Family::Windows, Capability::UndefinedInstruction) => true,
             (Family::Windows, Capability::CSignals | Capability::Threads) => true,
             (Family::Windows, Capability::PosixSignals) => false,
             (Family::Wasi, _) => false,
@@ -107,6 +108,8 @@ pub enum DefaultRunner {
 pub struct TargetSpec {
     /// The Rust target triple.
     pub triple: &'static str,
+    /// Its architecture, as Rust's `target_arch` names it.
+    pub arch: &'static str,
     /// Its family.
     pub family: Family,
     /// Its signal table, unless its profile says otherwise.
@@ -118,7 +121,7 @@ pub struct TargetSpec {
     /// Extra rustc flags.
     pub rustc_flags: &'static [&'static str],
     /// The Debian architecture whose `libstd-rust-dev` is unpacked into
-    /// `target/foreign/sysroots/<arch>` (`None`: installed in `/usr`).
+    /// `<cache>/foreign/sysroots/<arch>` (`None`: installed in `/usr`).
     pub sysroot_arch: Option<&'static str>,
     /// The C compiler for the C probe (`None`: no C probe).
     pub c_compiler: Option<&'static str>,
@@ -136,6 +139,7 @@ pub struct TargetSpec {
 pub const KNOWN: [TargetSpec; 6] = [
     TargetSpec {
         triple: "i686-unknown-linux-gnu",
+        arch: "x86",
         family: Family::Unix,
         signals: "linux-generic",
         wait: "linux",
@@ -151,6 +155,7 @@ pub const KNOWN: [TargetSpec; 6] = [
     },
     TargetSpec {
         triple: "aarch64-unknown-linux-gnu",
+        arch: "aarch64",
         family: Family::Unix,
         signals: "linux-generic",
         wait: "linux",
@@ -168,6 +173,7 @@ pub const KNOWN: [TargetSpec; 6] = [
     },
     TargetSpec {
         triple: "mips64el-unknown-linux-gnuabi64",
+        arch: "mips64",
         family: Family::Unix,
         signals: "linux-mips",
         wait: "linux",
@@ -185,6 +191,7 @@ pub const KNOWN: [TargetSpec; 6] = [
     },
     TargetSpec {
         triple: "x86_64-pc-windows-gnu",
+        arch: "x86_64",
         family: Family::Windows,
         signals: "windows-crt",
         wait: "none",
@@ -199,6 +206,7 @@ pub const KNOWN: [TargetSpec; 6] = [
     },
     TargetSpec {
         triple: "wasm32-wasi",
+        arch: "wasm32",
         family: Family::Wasi,
         signals: "none",
         wait: "none",
@@ -217,6 +225,7 @@ pub const KNOWN: [TargetSpec; 6] = [
     // installed by default: `scripts/install-targets.sh --extra`.
     TargetSpec {
         triple: "s390x-unknown-linux-gnu",
+        arch: "s390x",
         family: Family::Unix,
         signals: "linux-generic",
         wait: "linux",
@@ -233,6 +242,22 @@ pub const KNOWN: [TargetSpec; 6] = [
         exe_suffix: "",
     },
 ];
+
+impl TargetSpec {
+    /// Whether programs of this target can carry out what `needs` names:
+    /// what its family provides, and an undefined instruction only on the
+    /// architectures the probe knows one for (`probes/src/bin/probe.rs`,
+    /// `undefined_instruction`).
+    pub fn provides(&self, needs: crate::pure::catalogue::Capability) -> bool {
+        use crate::pure::catalogue::Capability;
+        let known_undefined = matches!(
+            self.arch,
+            "x86" | "x86_64" | "aarch64" | "arm" | "riscv32" | "riscv64"
+        );
+        self.family.provides(needs)
+            && (needs != Capability::UndefinedInstruction || known_undefined)
+    }
+}
 
 /// The targets `--all-targets` runs when they are installed (the extra ones
 /// are run only when asked for by name).

@@ -98,6 +98,8 @@ pub struct Row {
     pub watchdog: Vec<&'static str>,
     /// Whether the case ran with core dumps enabled.
     pub core_enabled: bool,
+    /// Whether the core flag went unchecked (cores could not be contained).
+    pub core_unchecked: bool,
     /// Wall time from spawn to reap, in microseconds. Informative only.
     pub micros: u128,
 }
@@ -123,6 +125,7 @@ impl Row {
             cores: Vec::new(),
             watchdog: Vec::new(),
             core_enabled: false,
+            core_unchecked: false,
             micros: 0,
         }
     }
@@ -153,7 +156,7 @@ impl Serialize for Row {
         match self.kind {
             RowKind::Cell(build) => {
                 let fields =
-                    15 + usize::from(self.reported.is_some()) + usize::from(!self.notes.is_empty());
+                    16 + usize::from(self.reported.is_some()) + usize::from(!self.notes.is_empty());
                 let mut s = serializer.serialize_struct("CellReport", fields)?;
                 s.serialize_field("behaviour", &self.name)?;
                 s.serialize_field("build", &build)?;
@@ -175,6 +178,7 @@ impl Serialize for Row {
                 s.serialize_field("cores", &self.cores)?;
                 s.serialize_field("watchdog", &self.watchdog)?;
                 s.serialize_field("core_enabled", &self.core_enabled)?;
+                s.serialize_field("core_unchecked", &self.core_unchecked)?;
                 s.serialize_field("micros", &self.micros)?;
                 s.end()
             }
@@ -207,8 +211,11 @@ impl Serialize for Row {
 pub struct Summary {
     /// Cells and own cases run.
     pub cells: usize,
-    /// Those that conform.
+    /// Those that conform (on cited rules and on blessed ones together).
     pub conforms: usize,
+    /// Of those that conform, the ones whose rule is blessed: written by
+    /// `--bless` from what the target did, not yet explained by a source.
+    pub conforms_blessed: usize,
     /// Those that deviate from the profile.
     pub deviates: usize,
     /// Those the profile says nothing about.
@@ -219,6 +226,13 @@ pub struct Summary {
     pub not_installed: usize,
     /// Those that deviate as the runner (an emulator) is known to.
     pub known_divergences: usize,
+    /// Cells not run because the target cannot carry the behaviour out
+    /// (behaviour × build × column, listed with the reason in `foreign`).
+    pub not_applicable: usize,
+    /// Rows whose core flag could not be checked, because `core_pattern`
+    /// sends cores where the harness cannot contain them (counted among
+    /// the verdicts above as well).
+    pub core_unchecked: usize,
 }
 
 impl Summary {
@@ -227,6 +241,14 @@ impl Summary {
         let mut s = Summary::default();
         for r in rows {
             s.count(r.verdict);
+            if r.verdict == Verdict::Conforms
+                && r.expected.as_ref().is_some_and(Expectation::is_blessed)
+            {
+                s.conforms_blessed += 1;
+            }
+            if r.core_unchecked {
+                s.core_unchecked += 1;
+            }
         }
         s
     }
@@ -276,6 +298,9 @@ pub struct ForeignInfo {
     /// The emulator notes in force, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emulator_notes: Option<std::path::PathBuf>,
+    /// What the runner's canary checked before the first cell (a runner
+    /// that fails it stops the run for the target).
+    pub canary: Vec<String>,
 }
 
 /// A behaviour that was not run because the target's family lacks what it

@@ -455,18 +455,43 @@ pub fn findings(report: &Report) -> String {
         let why = why.strip_prefix("not installed: ").unwrap_or(why);
         let _ = writeln!(out, "not installed: {} ({count} cells): {why}", o.name);
     }
+    let missing: Vec<&str> = report
+        .observers
+        .iter()
+        .filter(|o| !o.installed)
+        .map(|o| o.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "not installed here: {} (install with `cargo xtask install observers`; `--require all` makes them fail the run)",
+            missing.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
-        "{}: {} cells, {} conform, {} deviate, {} without expectation, {} not observed, {} not installed (profile {})",
+        "{}: {} cells, {} conform ({} on cited rules, {} on blessed rules), {} deviate, {} without expectation, {} not observed, {} not applicable, {} not installed (profile {})",
         report.target,
         s.cells,
         s.conforms,
+        s.conforms - s.conforms_blessed,
+        s.conforms_blessed,
         s.deviates,
         s.no_expectation,
         s.errors,
+        s.not_applicable,
         s.not_installed,
         report.profile_chain.join(" → ")
     );
+    if s.core_unchecked > 0 {
+        let _ = writeln!(
+            out,
+            "{}: the core flag was not checked in {} cells: core_pattern ({}) does not keep cores in the case's directory",
+            report.target,
+            s.core_unchecked,
+            report.core_pattern.as_deref().unwrap_or("unreadable")
+        );
+    }
     if let Some(u) = &report.unverified {
         let _ = writeln!(out, "the profile is {u}");
     }
@@ -497,6 +522,9 @@ pub fn foreign_lines(report: &Report) -> String {
         },
         f.tools.join("; ")
     );
+    if !f.canary.is_empty() {
+        out.push_str(&format!("runner canary: {}\n", f.canary.join("; ")));
+    }
     if !f.not_applicable.is_empty() {
         let mut by_need: Vec<(&str, Vec<&str>)> = Vec::new();
         for n in &f.not_applicable {

@@ -9,7 +9,7 @@
 //! ```text
 //! /usr/bin/rustc --edition 2021 --crate-type bin --crate-name probe
 //!     --target T [-C linker=L] -C panic=unwind|abort -C opt-level=2
-//!     -C strip=debuginfo [--sysroot target/foreign/sysroots/<arch>/usr]
+//!     -C strip=debuginfo [--sysroot <cache>/foreign/sysroots/<arch>/usr]
 //!     -o target/foreign/T/probe-unwind/probe probes/src/bin/probe.rs
 //! ```
 //!

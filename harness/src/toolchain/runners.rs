@@ -39,14 +39,31 @@ pub const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 /// Wine's loader for 64-bit programs (Debian's `wine64` has no `/usr/bin/wine`).
 pub const WINE64: &str = "/usr/lib/wine/wine64";
 
+/// The project's cache directory, outside `target/` so that `cargo clean`
+/// does not throw away what took the network to get:
+/// `$EXITMATRIX_CACHE_DIR`, else `$XDG_CACHE_HOME/exitmatrix`, else
+/// `~/.cache/exitmatrix` (the scripts under `scripts/` use the same rule).
+pub fn cache_dir(root: &Path) -> PathBuf {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("EXITMATRIX_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("exitmatrix")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("exitmatrix")))
+        .unwrap_or_else(|| root.join("target").join("cache"))
+}
+
 /// Where `scripts/install-targets.sh` puts what it installs outside the
-/// system (the unpacked sysroots, the apt lists) and the Wine prefix:
-/// `$EXITMATRIX_FOREIGN_DIR`, else `<workspace>/target/foreign`, whatever
-/// `--target-dir` says (builds go under the target directory).
+/// system (the unpacked sysroots) and the Wine prefix:
+/// `$EXITMATRIX_FOREIGN_DIR`, else `foreign/` in the [`cache_dir`]. Builds
+/// go under the target directory.
 pub fn foreign_dir(root: &Path) -> PathBuf {
     std::env::var_os("EXITMATRIX_FOREIGN_DIR")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target").join("foreign"))
+        .unwrap_or_else(|| cache_dir(root).join("foreign"))
 }
 
 /// Finds the runner for `spec` (see the module documentation for the order).

@@ -27,6 +27,7 @@
 use std::alloc::{self, Layout};
 use std::env;
 use std::fmt::Display;
+use std::io::{self, Write};
 use std::panic;
 use std::process;
 use std::ptr;
@@ -39,8 +40,9 @@ const USAGE_ERROR: i32 = 120;
 const CANNOT: i32 = 121;
 
 /// Every verb with the synopsis of its arguments, in `--list` order.
-const VERBS: [(&str, &str); 35] = [
+const VERBS: [(&str, &str); 36] = [
     ("exit", " <i32>"),
+    ("canary", " <text> <i32>"),
     ("panic-main", ""),
     ("panic-thread", ""),
     ("panic-thread-unwrap", ""),
@@ -94,6 +96,7 @@ fn main() {
     // never ends the process halfway through a behaviour.
     match (verb, rest) {
         ("exit", [code]) => process::exit(int_arg(verb, code)),
+        ("canary", [text, code]) => canary(int_arg(verb, code), text),
         ("panic-main", []) => panic!("probe panic in main"),
         ("panic-thread", []) => panic_thread(verb, false),
         ("panic-thread-unwrap", []) => panic_thread(verb, true),
@@ -870,4 +873,14 @@ mod os {
     pub fn block_sigpipe(verb: &str) {
         unsupported(verb)
     }
+}
+
+/// Prints `text` and a newline on stdout, then exits with `code`: the
+/// runner canary, an ending no broken runner imitates (it must run the
+/// program to print the harness's nonce, and keep its exit code).
+fn canary(code: i32, text: &str) -> ! {
+    let mut out = io::stdout();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+    process::exit(code)
 }

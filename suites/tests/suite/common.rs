@@ -87,3 +87,12 @@ pub fn run_args(args: &MatrixArgs) -> Run {
 pub fn matrix(out: &Path, args: &[&str]) -> Run {
     run_args(&matrix_args(&target_dir(), out, args))
 }
+
+/// Where the tests look for the observers' programs: `$EXITMATRIX_OBSERVER_PATH`
+/// (as `--observer-path` reads it), else the harness's default, so a fresh
+/// machine can be simulated on any machine with
+/// `EXITMATRIX_OBSERVER_PATH=/nonexistent`.
+pub fn observer_path() -> String {
+    std::env::var("EXITMATRIX_OBSERVER_PATH")
+        .unwrap_or_else(|_| exitmatrix::observers::shell::DEFAULT_SEARCH_PATH.to_owned())
+}

@@ -568,25 +568,6 @@ impl Run {
     }
 }
 
-/// Whether `triple` can be built and run here; if not, says so and the
-/// test returns (CI installs everything).
-fn installed(triple: &str) -> bool {
-    let spec = target::spec(triple).unwrap();
-    let foreign = runners::foreign_dir(&root());
-    let runner = runners::resolve_runner(spec, None, |_| None, &[], &root(), &foreign).unwrap();
-    match runners::check_installed(spec, &runner, &foreign) {
-        Ok(()) => true,
-        Err(m) => {
-            eprintln!(
-                "skipped: {triple} is not installed ({}); run `{}`",
-                m.what.join(", "),
-                m.fix
-            );
-            false
-        }
-    }
-}
-
 fn matrix(args: &[&str]) -> Run {
     let out = TempDir::new().unwrap();
     let mut argv = vec![
@@ -637,11 +618,12 @@ fn cells<'a>(
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_aarch64_unknown_linux_gnu),
+    ignore = "target aarch64-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
 fn aarch64_under_qemu_reports_the_agents_and_the_hosts_view() {
     let t = "aarch64-unknown-linux-gnu";
-    if !installed(t) {
-        return;
-    }
     let run = matrix(&[
         "--target",
         t,
@@ -686,11 +668,12 @@ fn aarch64_under_qemu_reports_the_agents_and_the_hosts_view() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_mips64el_unknown_linux_gnuabi64),
+    ignore = "target mips64el-unknown-linux-gnuabi64 is not installed: cargo xtask install-targets"
+)]
 fn mips64el_shows_its_own_signal_numbers_inside_and_the_hosts_outside() {
     let t = "mips64el-unknown-linux-gnuabi64";
-    if !installed(t) {
-        return;
-    }
     let run = matrix(&[
         "--target",
         t,
@@ -736,11 +719,12 @@ fn mips64el_shows_its_own_signal_numbers_inside_and_the_hosts_outside() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_x86_64_pc_windows_gnu),
+    ignore = "target x86_64-pc-windows-gnu is not installed: cargo xtask install-targets"
+)]
 fn windows_under_wine_shows_full_codes_next_to_the_hosts_folded_view() {
     let t = "x86_64-pc-windows-gnu";
-    if !installed(t) {
-        return;
-    }
     let run = matrix(&[
         "--target",
         t,
@@ -813,11 +797,12 @@ fn windows_under_wine_shows_full_codes_next_to_the_hosts_folded_view() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_wasm32_wasi),
+    ignore = "target wasm32-wasi is not installed: cargo xtask install-targets"
+)]
 fn wasm32_wasi_reports_proc_exit_codes_and_traps() {
     let t = "wasm32-wasi";
-    if !installed(t) {
-        return;
-    }
     let run = matrix(&[
         "--target",
         t,
@@ -881,11 +866,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_i686_unknown_linux_gnu),
+    ignore = "target i686-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
 fn a_broken_foreign_expectation_fails_with_a_diff() {
     let t = "i686-unknown-linux-gnu";
-    if !installed(t) {
-        return;
-    }
     let profiles = profiles_copy();
     let path = profiles.path().join(format!("{t}.toml"));
     let mut text = fs::read_to_string(&path).unwrap();
@@ -913,11 +899,12 @@ fn a_broken_foreign_expectation_fails_with_a_diff() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_target_i686_unknown_linux_gnu),
+    ignore = "target i686-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
 fn bless_writes_a_profile_the_next_run_passes_and_the_family_run_lists_departures() {
     let t = "i686-unknown-linux-gnu";
-    if !installed(t) {
-        return;
-    }
     let profiles = profiles_copy();
     let own = profiles.path().join(format!("{t}.toml"));
     fs::remove_file(&own).unwrap();

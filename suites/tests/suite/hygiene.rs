@@ -167,7 +167,7 @@ fn uncontained_cores_are_disabled_and_noted() {
     );
     assert_eq!(report.observed_text, "signal SIGABRT");
     assert!(
-        report.notes[0].contains("core flag is not checked"),
+        report.notes[0].contains("core flag not checked") && report.core_unchecked,
         "{report:?}"
     );
 }

@@ -4,6 +4,7 @@ mod assertions; // the assertion library, as another crate would use it
 mod catalogue; // the catalogue and the probes agree
 mod cli; // test-matrix end to end: exit codes, reports, diffs
 mod common; // the probe set, built once
+mod compat; // every target in one table, and `cargo xtask compare`
 mod decode; // the decoder against the C macros and std
 mod fastspawn; // the fast spawn path keeps the spawn path's guarantees
 mod foreign; // foreign targets: the agent's report, runners, host views, qemu/Wine/WASI end to end

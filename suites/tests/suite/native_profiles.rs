@@ -83,9 +83,7 @@ fn native(name: &str) -> Profile {
 /// Python). A Windows run has the one column [`AGENT`] instead.
 fn columns(family: Family) -> Vec<Box<dyn observe::Observer>> {
     match family {
-        Family::Unix => {
-            exitmatrix::observers::registry::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH)
-        }
+        Family::Unix => exitmatrix::observers::registry::all(&crate::common::observer_path()),
         Family::Windows | Family::Wasi => Vec::new(),
     }
 }

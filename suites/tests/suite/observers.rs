@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use exitmatrix::cli::{self, ExitCode, MatrixArgs};
-use exitmatrix::observers::shell::{self, DEFAULT_SEARCH_PATH, SHELLS};
+use exitmatrix::observers::shell::{self, SHELLS};
 use exitmatrix::process::spawn::{self, Invocation};
 use exitmatrix::pure::catalogue::Build;
 use exitmatrix::pure::decode::StateChange;
@@ -261,7 +261,8 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
     assert!(p
         .expectation("exit-0", Build::Unwind, "py-mp-spawn")
         .is_none());
-    let bash = exitmatrix::observers::registry::by_name("bash").unwrap();
+    let bash = exitmatrix::observers::registry::by_name_in("bash", &crate::common::observer_path())
+        .unwrap();
     let hostile = exitmatrix::pure::catalogue::find("hostile-spins").unwrap();
     assert!(!bash.runs(&hostile));
     assert!(exitmatrix::observers::registry::by_name("waitpid")
@@ -275,7 +276,7 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
 fn every_own_case_has_a_cited_expectation() {
     let p = native();
     let mut checked = 0;
-    for o in exitmatrix::observers::registry::all(DEFAULT_SEARCH_PATH) {
+    for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         for case in o.own_cases() {
             let e = p
                 .own_case_expectation(case.name, o.name())
@@ -292,7 +293,7 @@ fn every_own_case_has_a_cited_expectation() {
     }
     assert_eq!(checked, 8 * 7 + 2 * 10);
     // Every view that runs probes has a mapping.
-    for o in exitmatrix::observers::registry::all(DEFAULT_SEARCH_PATH) {
+    for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()
             .iter()
             .any(|b| o.runs(b));
@@ -457,8 +458,9 @@ fn path_without(without: &str) -> TempDir {
         .chain(["python3"])
         .filter(|&n| n != without)
     {
-        let found = exitmatrix::observers::parent::find_program(name, DEFAULT_SEARCH_PATH)
-            .unwrap_or_else(|| panic!("{name} is not installed (see .ci/run)"));
+        let found =
+            exitmatrix::observers::parent::find_program(name, &crate::common::observer_path())
+                .unwrap_or_else(|| panic!("{name} is not installed (see .ci/run)"));
         symlink(found, dir.path().join(name)).unwrap();
     }
     dir
@@ -468,6 +470,10 @@ fn path_without(without: &str) -> TempDir {
 /// table, the findings and the JSON report: never a pass, and the run exits
 /// 3 as for a cell that could not be observed.
 #[test]
+#[cfg_attr(
+    not(have_observer_bash),
+    ignore = "bash is not installed: cargo xtask install observers"
+)]
 fn a_shell_taken_away_is_not_installed() {
     let path = path_without("zsh");
     let run = matrix(&[
@@ -487,9 +493,16 @@ fn a_shell_taken_away_is_not_installed() {
         "zsh",
         "-j",
         "2",
+        "--require",
+        "all",
     ]);
     let all = format!("{}{}", run.stdout, run.stderr);
     assert_eq!(run.code, ExitCode::NotObserved.code(), "{all}");
+    assert!(
+        run.stdout
+            .contains("not installed here: zsh (install with `cargo xtask install observers`"),
+        "{all}"
+    );
     assert!(
         run.stdout
             .contains("not installed: zsh (2 cells): no executable `zsh` in"),
@@ -542,6 +555,8 @@ fn an_empty_search_path_leaves_only_the_reapers() {
         "c",
         "-j",
         "2",
+        "--require",
+        "all",
     ]);
     assert_eq!(
         run.code,
@@ -591,6 +606,10 @@ fn an_empty_search_path_leaves_only_the_reapers() {
 /// the harness continues a stopped probe for a parent that cannot see the
 /// stop, and says so.
 #[test]
+#[cfg_attr(
+    not(have_all_observers),
+    ignore = "an observer is not installed: cargo xtask install observers"
+)]
 fn parents_see_a_stopped_probe_end() {
     let run = matrix(&[
         "-b",
@@ -669,9 +688,14 @@ fn the_exec_format_fixture_is_refused_with_enoexec() {
 
 /// The cases the Rust side lists are the ones the Python script has.
 #[test]
+#[cfg_attr(
+    not(have_observer_py_subprocess),
+    ignore = "python3 is not installed: cargo xtask install observers"
+)]
 fn the_python_script_has_the_listed_cases() {
-    let python = exitmatrix::observers::parent::find_program("python3", DEFAULT_SEARCH_PATH)
-        .expect("python3 is installed (see .ci/run)");
+    let python =
+        exitmatrix::observers::parent::find_program("python3", &crate::common::observer_path())
+            .expect("python3 is installed (see .ci/run)");
     let mut spawned = spawn::spawn(
         &Invocation {
             runner: vec![python.into_os_string(), "-I".into()],
@@ -726,6 +750,10 @@ fn readme() -> PathBuf {
 /// matrix prints with `--format markdown`. With `EXITMATRIX_BLESS=1` the
 /// test writes the fresh table into the README instead.
 #[test]
+#[cfg_attr(
+    not(have_all_observers),
+    ignore = "an observer is not installed: cargo xtask install observers"
+)]
 fn the_readme_conformance_table_matches_a_fresh_run() {
     let run = matrix(&["--format", "markdown", "-j", "2"]);
     assert_eq!(
@@ -770,6 +798,10 @@ fn the_readme_conformance_table_matches_a_fresh_run() {
 /// The README test would be no use if the table could not show a
 /// deviation: a wrong mapping shows up in it, marked.
 #[test]
+#[cfg_attr(
+    not(have_observer_ksh93),
+    ignore = "ksh93 is not installed: cargo xtask install observers"
+)]
 fn a_deviation_shows_in_the_markdown_table() {
     let dir = profiles_copy();
     let path = dir.path().join("observers.toml");
@@ -799,5 +831,37 @@ fn a_deviation_shows_in_the_markdown_table() {
             .contains("| c-raise-SIGKILL | ✗ 265 (expected 137) |"),
         "{}",
         run.stdout
+    );
+}
+
+/// Without `--require all`, missing observers are listed and counted as
+/// not installed, and a run whose every cell that ran conforms passes: what
+/// a newcomer sees on a fresh machine.
+#[test]
+fn missing_observers_do_not_fail_a_run_unless_required() {
+    let empty = TempDir::new().unwrap();
+    let run = matrix(&[
+        "--observer-path",
+        empty.path().to_str().unwrap(),
+        "-b",
+        "exit-0",
+        "--build",
+        "c",
+    ]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{all}");
+    assert!(
+        run.stdout.contains("not installed here: dash, bash"),
+        "{all}"
+    );
+    assert!(
+        run.report["summary"]["not_installed"].as_u64().unwrap() > 0,
+        "{all}"
+    );
+    let s = &run.report["summary"];
+    assert_eq!(
+        s["conforms"].as_u64().unwrap() + s["not_installed"].as_u64().unwrap(),
+        s["cells"].as_u64().unwrap(),
+        "{all}"
     );
 }

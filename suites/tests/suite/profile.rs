@@ -39,8 +39,7 @@ fn dir_with(files: &[(&str, &str)]) -> TempDir {
 #[test]
 fn every_catalogue_cell_has_an_expectation_in_the_native_profile() {
     let profile = load(&root().join("profiles"), HOST).unwrap();
-    let observers =
-        exitmatrix::observers::registry::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH);
+    let observers = exitmatrix::observers::registry::all(&crate::common::observer_path());
     let mut missing = Vec::new();
     for b in catalogue::catalogue() {
         for &build in b.builds() {

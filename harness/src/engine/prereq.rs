@@ -1,0 +1,120 @@
+//! What this machine has of the optional parts: each observer's program,
+//! each foreign target's toolchain and runner, the older systems' emulators
+//! and Chromium.
+//!
+//! The project's own test suite reads this list at build time
+//! (`suites/build.rs`) and marks a test whose prerequisite is missing as
+//! ignored, with the reason, so `cargo test` and `cargo nextest` show it
+//! as skipped rather than passed. (`cargo xtask install --check` asks each
+//! install script instead, which checks the same parts by package.)
+
+use std::path::Path;
+
+use crate::observers::registry;
+use crate::pure::target;
+use crate::toolchain::runners;
+
+/// The command that installs the optional observers.
+pub const INSTALL_OBSERVERS: &str = "cargo xtask install observers";
+
+/// The command that installs the older systems' emulators.
+pub const INSTALL_SYSTEMS: &str = "cargo xtask install systems";
+
+/// One optional part and whether it is here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prerequisite {
+    /// The `cfg` name the test suite uses (`have_observer_zsh`,
+    /// `have_target_aarch64_unknown_linux_gnu`, `have_chromium`).
+    pub cfg: String,
+    /// What it is, for people (`observer zsh`).
+    pub what: String,
+    /// Why it is missing, or `None` if it is here.
+    pub missing: Option<String>,
+    /// The command that installs it.
+    pub fix: &'static str,
+}
+
+/// `name` as a `cfg` identifier: lower case, `-` and `.` as `_`.
+fn ident(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Every optional part, looked up without running anything: observers on
+/// `observer_path`, foreign targets as `--target` would find them (from
+/// the workspace at `root`), the older systems' emulators, and Chromium.
+pub fn prerequisites(observer_path: &str, root: &Path) -> Vec<Prerequisite> {
+    let mut out = Vec::new();
+    let mut all_observers = None;
+    for o in registry::all(observer_path) {
+        let missing = o.available().err();
+        if all_observers.is_none() {
+            all_observers = missing.clone().map(|m| format!("{}: {m}", o.name()));
+        }
+        out.push(Prerequisite {
+            cfg: format!("have_observer_{}", ident(o.name())),
+            what: format!("observer {}", o.name()),
+            missing,
+            fix: INSTALL_OBSERVERS,
+        });
+    }
+    out.push(Prerequisite {
+        cfg: "have_all_observers".into(),
+        what: "every observer".into(),
+        missing: all_observers,
+        fix: INSTALL_OBSERVERS,
+    });
+    let foreign = runners::foreign_dir(root);
+    for spec in &target::KNOWN {
+        let missing = match runners::resolve_runner(spec, None, |_| None, &[], root, &foreign) {
+            Ok(runner) => runners::check_installed(spec, &runner, &foreign)
+                .err()
+                .map(|m| m.what.join(", ")),
+            Err(e) => Some(e),
+        };
+        out.push(Prerequisite {
+            cfg: format!("have_target_{}", ident(spec.triple)),
+            what: format!("target {}", spec.triple),
+            missing,
+            fix: runners::INSTALL_COMMAND,
+        });
+    }
+    for (name, found, cfg) in [
+        (
+            "DOSBox",
+            crate::systems::dos::find_dosbox().err(),
+            "have_dosbox",
+        ),
+        (
+            "vamos",
+            crate::systems::amiga::find_vamos().err(),
+            "have_vamos",
+        ),
+    ] {
+        out.push(Prerequisite {
+            cfg: cfg.into(),
+            what: format!("{name} (runs the older systems' probes)"),
+            missing: found.map(|e| e.to_string()),
+            fix: INSTALL_SYSTEMS,
+        });
+    }
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    out.push(Prerequisite {
+        cfg: "have_chromium".into(),
+        what: "Chromium (renders the HTML reports in tests)".into(),
+        missing: chromium
+            .is_none()
+            .then(|| "no /usr/bin/chromium or /usr/bin/chromium-browser".to_owned()),
+        fix: INSTALL_OBSERVERS,
+    });
+    out
+}
