@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use exitmatrix::observers::observe::{self, Case, Direct, Observer};
+use exitmatrix::os::{signal_group, GroupSignal};
 use exitmatrix::process::fastspawn;
 use exitmatrix::process::reap::{Control, Observed, Reapable, Reaper, StdWait, WaitId};
 use exitmatrix::process::spawn::{self, Invocation};
-use exitmatrix::process::watchdog::signal_group;
 use exitmatrix::pure::decode::{StateChange, WaitConventions};
 use exitmatrix_benches::children::{self, path};
 use exitmatrix_benches::reap::{self, now_ns, Epoll, Sigchld, StampPage};
@@ -92,7 +92,7 @@ fn case(invocation: &Invocation) -> Case<'_> {
 /// group is killed before the reap.
 fn reap_unwatched(reaper: &dyn Reaper, child: &mut dyn Reapable) -> std::io::Result<Vec<Observed>> {
     let pgid = child.pid();
-    let mut before_reap = || signal_group(pgid, libc::SIGKILL);
+    let mut before_reap = || signal_group(pgid, GroupSignal::Kill);
     let mut control = Control {
         continue_stops: true,
         before_reap: &mut before_reap,

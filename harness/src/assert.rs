@@ -22,6 +22,9 @@
 //!
 //! Signal names and numbers are the host's: these assertions run where the
 //! test runs.
+//!
+//! [`vms`] decodes OpenVMS condition values (severity, facility, message),
+//! and [`ends::vms_severity`] checks an exit code read as one.
 
 use std::fmt;
 use std::process::ExitStatus;
@@ -32,6 +35,7 @@ use predicates_tree::CaseTreeExt;
 
 use crate::pure::decode::StateChange;
 use crate::pure::signal::{Signal, SignalTable};
+use crate::systems::vms::{Condition, Severity};
 
 /// The host's signal table (for naming signals in messages).
 fn host_table() -> &'static SignalTable {
@@ -70,6 +74,34 @@ enum Kind {
     CoreDumped,
     Stopped(Signal),
     NtStatus(u32),
+    VmsSeverity(Severity),
+}
+
+/// OpenVMS condition values, decoded as the documentation describes them
+/// (`$STSDEF`: severity in bits 0–2, message number, facility, control
+/// bits), and the C run-time library's mapping of `exit(status)` in its
+/// classic and POSIX modes. There is no OpenVMS on the machines this
+/// project runs on: the decoder is written from HP's and VSI's manuals and
+/// checked against their examples, not observed.
+///
+/// ```
+/// use exitmatrix::assert::vms::{crtl_exit, Condition, CrtlExit, ExitMode, Severity};
+///
+/// let abort = Condition(44); // SS$_ABORT
+/// assert_eq!(abort.severity(), Severity::Severe);
+/// assert!(!abort.is_success()); // even: a failure
+/// assert_eq!(
+///     abort.to_string(),
+///     "%X0000002C (severity F = STS$K_SEVERE, failure, facility 0 SYSTEM, message 5)"
+/// );
+/// // exit(2) is "an error-level exit status": the manual gives no more.
+/// assert_eq!(crtl_exit(2, ExitMode::Classic), CrtlExit::SeverityOnly(Severity::Error));
+/// ```
+pub mod vms {
+    pub use crate::systems::vms::{
+        crtl_exit, Condition, CrtlExit, ExitMode, Severity, C_FAC_POSIX, SS_ABORT, SS_NORMAL,
+        STS_M_CUST_DEF, STS_M_FAC_SP, STS_M_INHIB_MSG,
+    };
 }
 
 /// Predicates over how a process ended.
@@ -157,6 +189,40 @@ pub mod ends {
             kind: Kind::NtStatus(status),
         }
     }
+
+    /// Exited with a code that, read as an OpenVMS condition value (see
+    /// [`super::vms`]), has `severity`: what DCL's `$SEVERITY` would say of
+    /// it. A code is read as its 32 bits; one that does not fit 32 bits
+    /// never holds. (A Unix parent gets only 8 bits of an exit code, which
+    /// still hold the severity.) A failure shows the code decoded.
+    ///
+    /// ```
+    /// use exitmatrix::assert::{ends, vms::Severity};
+    /// use exitmatrix::StateChange;
+    /// use predicates_core::Predicate;
+    /// // 196610 is %CLI-E-NORMAL; 0x1000_0002 is the C headers' EXIT_FAILURE.
+    /// assert!(ends::vms_severity(Severity::Error).eval(&StateChange::Exited { code: 196_610 }));
+    /// assert!(ends::vms_severity(Severity::Error).eval(&StateChange::Exited { code: 0x1000_0002 }));
+    /// assert!(!ends::vms_severity(Severity::Success).eval(&StateChange::Exited { code: 44 }));
+    /// ```
+    pub fn vms_severity(severity: super::Severity) -> EndPredicate {
+        EndPredicate {
+            kind: Kind::VmsSeverity(severity),
+        }
+    }
+}
+
+/// An exit code read as an OpenVMS condition value: its 32 bits, if it has
+/// no more.
+fn condition_of(t: &StateChange) -> Option<Condition> {
+    match *t {
+        StateChange::Exited { code }
+            if (i64::from(i32::MIN)..=i64::from(u32::MAX)).contains(&code) =>
+        {
+            Some(Condition(code as u32))
+        }
+        _ => None,
+    }
 }
 
 impl EndPredicate {
@@ -167,6 +233,7 @@ impl EndPredicate {
             (Kind::CoreDumped, StateChange::Signaled { core_dumped, .. }) => core_dumped,
             (Kind::Stopped(want), StateChange::Stopped { signal }) => signal == want,
             (Kind::NtStatus(want), StateChange::Exited { code }) => code == i64::from(want),
+            (Kind::VmsSeverity(want), _) => condition_of(t).is_some_and(|c| c.severity() == want),
             _ => false,
         }
     }
@@ -181,11 +248,30 @@ impl fmt::Display for EndPredicate {
             Kind::CoreDumped => f.write_str("killed by a signal with a core dump"),
             Kind::Stopped(s) => write!(f, "stopped by {} ({})", table.display(s), s.0),
             Kind::NtStatus(code) => write!(f, "exited with Windows code {code:#010x}"),
+            Kind::VmsSeverity(s) => write!(
+                f,
+                "exited with an OpenVMS condition value of severity {} ({})",
+                s.letter(),
+                s.stsdef_name()
+            ),
         }
     }
 }
 
 impl PredicateReflection for EndPredicate {}
+
+impl EndPredicate {
+    /// Adds what the predicate read the ending as, where that is more than
+    /// the ending itself: an OpenVMS condition value, decoded.
+    fn decoded<'a>(&self, case: Case<'a>, t: &StateChange) -> Case<'a> {
+        match (self.kind, condition_of(t)) {
+            (Kind::VmsSeverity(_), Some(c)) => {
+                case.add_product(Product::new("as an OpenVMS condition value", c.to_string()))
+            }
+            _ => case,
+        }
+    }
+}
 
 impl Predicate<StateChange> for EndPredicate {
     fn eval(&self, t: &StateChange) -> bool {
@@ -195,10 +281,13 @@ impl Predicate<StateChange> for EndPredicate {
     fn find_case<'a>(&'a self, expected: bool, t: &StateChange) -> Option<Case<'a>> {
         let result = self.holds(t);
         (result == expected).then(|| {
-            Case::new(Some(self), result).add_product(Product::new(
-                "observed",
-                t.display(host_table()).to_string(),
-            ))
+            self.decoded(
+                Case::new(Some(self), result).add_product(Product::new(
+                    "observed",
+                    t.display(host_table()).to_string(),
+                )),
+                t,
+            )
         })
     }
 }
@@ -212,12 +301,13 @@ impl Predicate<ExitStatus> for EndPredicate {
         let t = state_change_of(status);
         let result = self.holds(&t);
         (result == expected).then(|| {
-            Case::new(Some(self), result)
+            let case = Case::new(Some(self), result)
                 .add_product(Product::new(
                     "observed",
                     t.display(host_table()).to_string(),
                 ))
-                .add_product(Product::new("raw status", format!("{status:?}")))
+                .add_product(Product::new("raw status", format!("{status:?}")));
+            self.decoded(case, &t)
         })
     }
 }

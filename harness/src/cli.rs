@@ -3,9 +3,11 @@
 //!
 //! This is the top layer: it turns the command line into an
 //! [`engine::run::Request`](crate::engine::run::Request), runs each target
-//! through [`crate::engine::run::run_target`], writes the report files and
-//! prints the chosen rendering. Nothing imports it but `xtask`. The exit
-//! codes are [`ExitCode`]; a failure's code is [`RunError::exit_code`].
+//! through [`crate::engine::run::run_target`] (and each older system, `dos`
+//! and `amigaos`, through [`crate::engine::systems::run_system`]), writes
+//! the report files and prints the chosen rendering. Nothing imports it but
+//! `xtask`. The exit codes are [`ExitCode`]; a failure's code is
+//! [`RunError::exit_code`].
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +19,10 @@ use clap::{Args, ValueEnum};
 
 pub use crate::engine::error::{ExitCode, RunError};
 use crate::engine::matrix::{self, Limits};
-use crate::engine::run::{self, Request, Target};
+use crate::engine::run::{self, Request, Shard, Target};
+use crate::engine::systems;
 use crate::pure::catalogue::{self, Build};
+use crate::pure::signal::Signal;
 use crate::pure::target;
 use crate::report::model::{Report, Summary};
 use crate::report::text;
@@ -76,7 +80,8 @@ fn write_and_render(
 /// Arguments of `test-matrix`.
 #[derive(Clone, Debug, Args)]
 pub struct MatrixArgs {
-    /// Target triple being checked.
+    /// Target triple being checked, or an older system: `dos` (in DOSBox)
+    /// or `amigaos` (in vamos).
     #[arg(long, default_value = HOST)]
     pub target: String,
     /// Profile to check against (default: the target's own, `profiles/<target>.toml`).
@@ -141,9 +146,9 @@ pub struct MatrixArgs {
     /// missing observer or target fail it (exit 3).
     #[arg(long, value_enum, default_value_t = Require::Present, env = "EXITMATRIX_REQUIRE")]
     pub require: Require,
-    /// Run the native target and every foreign target that is installed
-    /// (`cargo xtask install-targets`); one that is not is reported as
-    /// "not installed" and the run does not pass.
+    /// Run the native target, every foreign target and every older system
+    /// that is installed (`cargo xtask install targets systems`); one that
+    /// is not is reported as "not installed" and the run does not pass.
     #[arg(long, conflicts_with = "target")]
     pub all_targets: bool,
     /// For a --target without a profile: check it against its family
@@ -151,6 +156,11 @@ pub struct MatrixArgs {
     /// profile that records the runner and tool versions.
     #[arg(long)]
     pub bless: bool,
+    /// Run only shard K of N (a stable share of the cells, by a hash of
+    /// each cell's name, build and observer): N machines with 1/N … N/N
+    /// together run every cell once.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
 }
 
 /// Runs `test-matrix` as a command: SIGINT and SIGTERM interrupt the run
@@ -208,6 +218,9 @@ fn run(
         return Ok(ExitCode::Conforms.code());
     }
     let request = request(args)?;
+    if !args.all_targets && systems::is_system(&args.target) {
+        return run_system(args, &request, &args.target, out, interrupt).map(|(code, _)| code);
+    }
     if !args.all_targets {
         let target = if args.target == HOST {
             Target::Native
@@ -224,35 +237,48 @@ fn run(
     let mut lines = Vec::new();
     let mut reports = Vec::new();
     let mut code = ExitCode::Conforms.code();
-    let targets = std::iter::once(Target::Native).chain(target::standard().map(Target::Foreign));
+    let targets = std::iter::once(Target::Native)
+        .chain(target::standard().map(Target::Foreign))
+        .map(Checked::Target)
+        .chain(systems::names().map(Checked::System));
     for (i, t) in targets.enumerate() {
         if interrupt.load(Ordering::SeqCst) != 0 {
             break;
         }
-        let native = if matches!(t, Target::Native) {
+        let name = match t {
+            Checked::Target(t) => t.triple(),
+            Checked::System(system) => system,
+        };
+        let native = if matches!(t, Checked::Target(Target::Native)) {
             " (native)"
         } else {
             ""
         };
-        writeln!(
-            out,
-            "{}==> {}{native}",
-            if i == 0 { "" } else { "\n" },
-            t.triple()
-        )?;
-        match run_one(args, &request, t, out, interrupt) {
+        writeln!(out, "{}==> {name}{native}", if i == 0 { "" } else { "\n" })?;
+        let ran = match t {
+            Checked::Target(t) => run_one(args, &request, t, out, interrupt),
+            Checked::System(system) => match systems::skipped_by(system, &request) {
+                Some(why) => {
+                    writeln!(out, "{system}: skipped: {why}")?;
+                    lines.push(format!("{system}: skipped ({why})"));
+                    continue;
+                }
+                None => run_system(args, &request, system, out, interrupt),
+            },
+        };
+        match ran {
             Ok((c, report)) => {
                 code = ExitCode::worse(code, c);
                 lines.push(if native.is_empty() {
-                    format!(
-                        "{}: exit {c}: {}",
-                        t.triple(),
-                        summary_words(&report.summary)
-                    )
+                    format!("{name}: exit {c}: {}", summary_words(&report.summary))
                 } else {
-                    format!("{}: exit {c}{native}", t.triple())
+                    format!("{name}: exit {c}{native}")
                 });
-                reports.push(report);
+                // The compatibility table compares the catalogue's rows;
+                // an older system's cases are rows of their own.
+                if matches!(t, Checked::Target(_)) {
+                    reports.push(report);
+                }
             }
             Err(RunError::NotInstalled { triple, missing }) => {
                 let e = RunError::NotInstalled { triple, missing };
@@ -286,6 +312,16 @@ fn run(
     Ok(code)
 }
 
+/// What `--all-targets` runs, in order: the catalogue's targets, then the
+/// older systems.
+#[derive(Clone, Copy)]
+enum Checked {
+    /// The native target or a foreign one.
+    Target(Target),
+    /// An older system (`dos`, `amigaos`).
+    System(&'static str),
+}
+
 /// Runs one target, writes its report files, prints what `--format` asks
 /// for, and returns the exit code with the counts.
 fn run_one(
@@ -309,8 +345,52 @@ fn run_one(
     bar.lock()
         .unwrap_or_else(|e| e.into_inner())
         .finish_and_clear();
-    let report = run.report;
-    let mut text = write_and_render(&report, &path, args.format, args.color)?;
+    finish(
+        args,
+        run.report,
+        &path,
+        run.blessed.as_ref(),
+        out,
+        interrupt,
+    )
+}
+
+/// Runs an older system (`dos`, `amigaos`) in its emulator, then writes and
+/// prints its report as [`run_one`] does a target's.
+fn run_system(
+    args: &MatrixArgs,
+    request: &Request,
+    system: &str,
+    out: &mut dyn Write,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<(u8, Report), RunError> {
+    let out_dir = out_dir(args, request);
+    let path = out_dir.join(format!("report-{system}.json"));
+    run::check_writable(&out_dir, &path)?;
+    let mut report = systems::run_system(system, request)?;
+    if let n @ 1.. = interrupt.load(Ordering::SeqCst) {
+        // The emulator was interrupted too: what it left is incomplete.
+        report.incomplete = true;
+        report.interrupted_by = Some(
+            crate::os::host_signal_table()
+                .display(Signal(i32::try_from(n).unwrap_or(i32::MAX)))
+                .to_string(),
+        );
+    }
+    finish(args, report, &path, None, out, interrupt)
+}
+
+/// Writes a finished run's report files, prints what `--format` asks for,
+/// and returns the exit code with the report.
+fn finish(
+    args: &MatrixArgs,
+    report: Report,
+    path: &std::path::Path,
+    blessed: Option<&(PathBuf, usize)>,
+    out: &mut dyn Write,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<(u8, Report), RunError> {
+    let mut text = write_and_render(&report, path, args.format, args.color)?;
     if !matches!(args.format, Format::Json) {
         text.push_str(&text::foreign_lines(&report));
     }
@@ -319,7 +399,7 @@ fn run_one(
         writeln!(out, "report: {}", path.display())?;
     }
     let s = report.summary;
-    if let Some((written, rules)) = &run.blessed {
+    if let Some((written, rules)) = blessed {
         writeln!(
             out,
             "blessed: wrote {} ({rules} rules); run again without --bless to check against it",
@@ -374,8 +454,9 @@ fn summary_words(s: &Summary) -> String {
 fn unknown_target(triple: &str) -> RunError {
     let known: Vec<&str> = target::KNOWN.iter().map(|t| t.triple).collect();
     RunError::Usage(format!(
-        "unknown target `{triple}` (known: {HOST} natively; {} through runners)",
-        known.join(", ")
+        "unknown target `{triple}` (known: {HOST} natively; {} through runners; {} in their emulators)",
+        known.join(", "),
+        systems::names().collect::<Vec<_>>().join(", ")
     ))
 }
 
@@ -417,6 +498,7 @@ fn request(args: &MatrixArgs) -> Result<Request, RunError> {
         no_build: args.no_build,
         runner: args.runner.clone(),
         bless: args.bless,
+        shard: args.shard,
     })
 }
 

@@ -23,9 +23,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::observers::observe::{Case, Direct, Observation, Observer};
+use crate::os::{self, GroupSignal};
 use crate::process::reap::{Control, Observed, Reaper, WaitPid};
 use crate::process::spawn::{self, Invocation, Leftovers};
-use crate::process::watchdog::{signal_group, Watchdog};
+use crate::process::watchdog::Watchdog;
 use crate::pure::decode::{self, RawStatus, StateChange, Trap, WaitConventions};
 use crate::pure::observers::{AGENT, HOST_VIA_RUNNER};
 use crate::pure::signal::{Signal, SignalTable};
@@ -551,7 +552,7 @@ impl AgentContext {
             if let Some(armed) = armed.take() {
                 host_watchdog = armed.disarm();
             }
-            signal_group(pgid, libc::SIGKILL);
+            os::signal_group(pgid, GroupSignal::Kill);
         };
         let mut control = Control {
             continue_stops: true,
@@ -561,7 +562,7 @@ impl AgentContext {
         let agent_states = match reaped {
             Ok(states) => states,
             Err(e) => {
-                signal_group(pgid, libc::SIGKILL);
+                os::signal_group(pgid, GroupSignal::Kill);
                 let _ = spawned.child.wait();
                 return Err(format!("waiting for the agent failed: {e}"));
             }

@@ -14,3 +14,4 @@ pub mod foreign;
 pub mod matrix;
 pub mod prereq;
 pub mod run;
+pub mod systems;

@@ -55,6 +55,53 @@ pub struct Request {
     pub runner: Option<String>,
     /// Write a starting profile from what the target did (foreign only).
     pub bless: bool,
+    /// Run only this shard of the rows (`--shard K/N`).
+    pub shard: Option<Shard>,
+}
+
+/// One of N shards of a run: a stable share of the rows, so that a CI
+/// matrix can split a target over several machines and merge the reports.
+/// A row belongs to shard `K` of `N` when the FNV-1a hash of its name,
+/// build and observer is `K - 1` modulo `N`: the assignment depends on
+/// nothing but the row, so the N shards together hold every row once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with `1 <= K <= N`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not K/N"))?;
+        let index: u32 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{k}` is not a shard number"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a number of shards"))?;
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("shard {index}/{count}: K must be between 1 and N"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the row (`name`, `build`, `observer`) is in this shard.
+    pub fn holds(&self, name: &str, build: Option<Build>, observer: &str) -> bool {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let build = build.map_or("", Build::name);
+        for byte in [name, "\0", build, "\0", observer].concat().bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash % u64::from(self.count) == u64::from(self.index - 1)
+    }
 }
 
 impl Request {
@@ -157,7 +204,6 @@ pub fn run_target(
             }
         }
     }
-    let cells_len = work.len();
     if prepared.own_cases {
         for o in &prepared.observers {
             for case in o.own_cases() {
@@ -167,6 +213,13 @@ pub fn run_target(
             }
         }
     }
+    if let Some(shard) = request.shard {
+        work.retain(|w| match w {
+            Work::Cell(c) => shard.holds(&c.behaviour.name, Some(c.build), c.observer.name()),
+            Work::OwnCase(o, case) => shard.holds(case.name, None, o.name()),
+        });
+    }
+    let cells_len = work.iter().filter(|w| matches!(w, Work::Cell(_))).count();
     if work.is_empty() {
         return Err(RunError::Usage(format!(
             "the selection leaves no cell to run on {} (behaviours {:?}, builds {:?}, observers {:?}){}",

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::observers::parent::Setting;
+use crate::os::{self, GroupSignal};
 use crate::process::probe::Probe;
 use crate::process::reap::{self, Control, Observed, Reapable, Reaper};
 use crate::process::spawn::{Invocation, Leftovers};
-use crate::process::watchdog::{signal_group, Sent, Watchdog};
+use crate::process::watchdog::{Sent, Watchdog};
 use crate::pure::catalogue::Behaviour;
 use crate::pure::decode::WaitConventions;
 use crate::pure::observers::ObserverKind;
@@ -181,7 +182,7 @@ pub fn reap_watched(
         if let Some(armed) = armed.take() {
             watchdog = armed.disarm();
         }
-        signal_group(pgid, libc::SIGKILL);
+        os::signal_group(pgid, GroupSignal::Kill);
     };
     let mut control = Control {
         continue_stops: case.continue_stops,
@@ -191,7 +192,7 @@ pub fn reap_watched(
         Ok(states) => Ok((states, watchdog)),
         Err(e) => {
             // Errors here add nothing to the first.
-            signal_group(pgid, libc::SIGKILL);
+            os::signal_group(pgid, GroupSignal::Kill);
             let _ = reap::discard(child);
             Err(format!("{} failed: {e}", reaper.name()))
         }

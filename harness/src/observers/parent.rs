@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 
 use crate::observers::observe::Observation;
 use crate::os;
+use crate::os::GroupSignal;
 use crate::process::reap::Observed;
 use crate::process::spawn::{self, Invocation};
-use crate::process::watchdog::{signal_group, Sent, Watchdog};
+use crate::process::watchdog::{Sent, Watchdog};
 use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
 use crate::pure::view::Reported;
 
@@ -103,7 +104,7 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
     // group id cannot be reused, so killing the group hits only what the
     // parent left behind.
     let watchdog = armed.disarm();
-    signal_group(pgid, libc::SIGKILL);
+    os::signal_group(pgid, GroupSignal::Kill);
     let status = spawned.child.wait();
     let continued = watched.map_err(|e| format!("cannot watch {command}: {e}"))?;
     let status = status.map_err(|e| format!("cannot reap {command}: {e}"))?;
@@ -192,7 +193,7 @@ fn watch(pid: libc::pid_t, pgid: libc::pid_t, continue_stops: bool) -> io::Resul
         if continue_stops && last_look.elapsed() >= TICK {
             last_look = Instant::now();
             if any_descendant_stopped(pid) {
-                signal_group(pgid, libc::SIGCONT);
+                os::signal_group(pgid, GroupSignal::Continue);
                 continued += 1;
             }
         }

@@ -1,14 +1,15 @@
 //! Linux: pidfds and `/proc`.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
 use std::time::Duration;
+
+use crate::os::Pid;
 
 /// A pidfd: a file descriptor that becomes readable when its process ends.
 pub type Pidfd = OwnedFd;
 
 /// `pidfd_open(2)`, or `None` where the kernel lacks it.
-pub fn pidfd_open(pid: i32) -> Option<Pidfd> {
+pub fn pidfd_open(pid: Pid) -> Option<Pidfd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let fd = i32::try_from(fd).ok().filter(|&fd| fd >= 0)?;
@@ -30,7 +31,7 @@ pub fn wait_readable(fd: &Pidfd, timeout: Duration) {
 }
 
 /// The children of every thread of `pid` (`/proc/<pid>/task/*/children`).
-pub fn children(pid: i32) -> Vec<i32> {
+pub fn children(pid: Pid) -> Vec<Pid> {
     let mut found = Vec::new();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return found;
@@ -39,7 +40,7 @@ pub fn children(pid: i32) -> Vec<i32> {
         if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
             found.extend(
                 text.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
+                    .filter_map(|p| p.parse::<Pid>().ok()),
             );
         }
     }
@@ -47,7 +48,7 @@ pub fn children(pid: i32) -> Vec<i32> {
 }
 
 /// The state letter of `pid` (`R`, `S`, `T`, `Z`, ...).
-pub fn process_state(pid: i32) -> Option<char> {
+pub fn process_state(pid: Pid) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // pid (comm) state ...; comm may hold spaces and parentheses.
     let (_, after) = stat.rsplit_once(')')?;

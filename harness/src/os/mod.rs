@@ -17,3 +17,26 @@ mod imp;
 mod imp;
 
 pub use imp::*;
+
+/// A signal the harness sends to a process group it started, named for what
+/// it does: the layers above never name the host's signal numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupSignal {
+    /// `SIGTERM`: asks the group to end (the watchdog's first word).
+    Terminate,
+    /// `SIGKILL`: ends the group.
+    Kill,
+    /// `SIGCONT`: continues the group's stopped processes.
+    Continue,
+}
+
+impl GroupSignal {
+    /// The signal's name, as the watchdog's record of a case shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupSignal::Terminate => "SIGTERM",
+            GroupSignal::Kill => "SIGKILL",
+            GroupSignal::Continue => "SIGCONT",
+        }
+    }
+}

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use crate::os::Pid;
+
 /// Stands in for a pidfd (never created here).
 pub type Pidfd = std::os::fd::OwnedFd;
 
 /// No pidfds here: the caller polls.
-pub fn pidfd_open(_pid: i32) -> Option<Pidfd> {
+pub fn pidfd_open(_pid: Pid) -> Option<Pidfd> {
     None
 }
 
@@ -17,11 +19,11 @@ pub fn wait_readable(_fd: &Pidfd, timeout: Duration) {
 }
 
 /// Unknown without `/proc`: stops of a parent's probe cannot be seen.
-pub fn children(_pid: i32) -> Vec<i32> {
+pub fn children(_pid: Pid) -> Vec<Pid> {
     Vec::new()
 }
 
 /// Unknown without `/proc`.
-pub fn process_state(_pid: i32) -> Option<char> {
+pub fn process_state(_pid: Pid) -> Option<char> {
     None
 }

@@ -6,8 +6,9 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::ExitStatus;
+use std::process::{Child, ExitStatus};
 
+use crate::os::GroupSignal;
 use crate::pure::decode::{RawStatus, StateChange};
 use crate::pure::signal::{Signal, SignalTable, LINUX_GENERIC, LINUX_MIPS};
 
@@ -19,6 +20,31 @@ mod procs;
 mod procs;
 
 pub use procs::{children, pidfd_open, process_state, wait_readable, Pidfd};
+
+/// A process id: the host's `pid_t`.
+pub type Pid = libc::pid_t;
+
+/// The pid of `child`, a process this one started.
+pub fn child_pid(child: &Child) -> Pid {
+    Pid::try_from(child.id()).expect("a pid fits in pid_t")
+}
+
+/// `kill(-pgid, signal)`: signals every process of group `pgid`. Nothing is
+/// reported: a group that is already gone (`ESRCH`) is what the callers
+/// expect, and they have nothing else to do if it fails.
+///
+/// # References
+/// - kill(2)
+pub fn signal_group(pgid: Pid, signal: GroupSignal) {
+    let number = match signal {
+        GroupSignal::Terminate => libc::SIGTERM,
+        GroupSignal::Kill => libc::SIGKILL,
+        GroupSignal::Continue => libc::SIGCONT,
+    };
+    // SAFETY: kill(2) with a negative pid signals a process group and has no
+    // memory effects; ESRCH (the group is gone) is fine.
+    unsafe { libc::kill(-pgid, number) };
+}
 
 /// Whether `path` is an executable regular file (any execute bit set).
 pub fn is_executable(path: &Path) -> bool {

@@ -4,14 +4,29 @@
 use std::fs::File;
 use std::io;
 use std::path::Path;
-use std::process::ExitStatus;
+use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
+use crate::os::GroupSignal;
 use crate::pure::decode::{RawStatus, StateChange};
 use crate::pure::signal::{Signal, SignalTable, WINDOWS_CRT};
 
 /// Stands in for a pidfd (never created here).
 pub type Pidfd = ();
+
+/// A process id: the `DWORD` std's `Child::id` gives.
+pub type Pid = u32;
+
+/// The pid of `child`, a process this one started.
+pub fn child_pid(child: &Child) -> Pid {
+    child.id()
+}
+
+/// Windows has no process groups or signals to send one. Nothing to do:
+/// the process layer starts no probe here yet (its `spawn` fails with
+/// `Unsupported`), so no group is ever armed or signalled. A native spawn
+/// path would end its probes through a job object instead.
+pub fn signal_group(_pgid: Pid, _signal: GroupSignal) {}
 
 /// Whether `path` is a regular file: Windows has no execute bit, and runs
 /// a file by its name.
@@ -54,7 +69,7 @@ pub fn state_change_of(status: &ExitStatus) -> StateChange {
 }
 
 /// No pidfds here: the caller polls.
-pub fn pidfd_open(_pid: i32) -> Option<Pidfd> {
+pub fn pidfd_open(_pid: Pid) -> Option<Pidfd> {
     None
 }
 
@@ -64,12 +79,12 @@ pub fn wait_readable(_fd: &Pidfd, timeout: Duration) {
 }
 
 /// Windows processes have no parent-child list to read here.
-pub fn children(_pid: i32) -> Vec<i32> {
+pub fn children(_pid: Pid) -> Vec<Pid> {
     Vec::new()
 }
 
 /// No process states to read here.
-pub fn process_state(_pid: i32) -> Option<char> {
+pub fn process_state(_pid: Pid) -> Option<char> {
     None
 }
 

@@ -10,15 +10,18 @@
 //! [`crate::process::fastspawn`], or std's `Child`. The `waitpid` and `waitid` reapers
 //! need only the pid; the `std` reaper needs std's `Child`
 //! ([`Reaper::needs_std_child`]), so that std's own `wait` is what it shows.
+//!
+//! The reapers are Unix's (`waitpid`, `waitid`, std's `ExitStatusExt`); on
+//! Windows each fails with an error of kind `Unsupported`.
 
 use std::fmt;
 use std::io;
-use std::os::unix::process::ExitStatusExt;
 use std::process::Child;
 
 use serde::Serialize;
 
-use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
+use crate::os;
+use crate::pure::decode::{RawStatus, StateChange, WaitConventions};
 
 /// One state a reaper observed, raw and decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -28,10 +31,6 @@ pub struct Observed {
     /// What it means.
     pub change: StateChange,
 }
-
-/// A stopped probe is continued at most this many times; a probe that keeps
-/// stopping is then killed, so a reaper always returns.
-const MAX_STOPS: usize = 8;
 
 /// What the caller needs from a reaper besides the states.
 pub struct Control<'a> {
@@ -55,7 +54,7 @@ impl fmt::Debug for Control<'_> {
 /// A child a reaper can wait for: an unreaped child of this process.
 pub trait Reapable {
     /// Its pid, which stays its own until it is reaped.
-    fn pid(&self) -> libc::pid_t;
+    fn pid(&self) -> os::Pid;
 
     /// std's handle on it, if std's `Command` started it.
     fn std_child(&mut self) -> Option<&mut Child> {
@@ -65,17 +64,17 @@ pub trait Reapable {
 
 /// A child known by its pid alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pid(pub libc::pid_t);
+pub struct Pid(pub os::Pid);
 
 impl Reapable for Pid {
-    fn pid(&self) -> libc::pid_t {
+    fn pid(&self) -> os::Pid {
         self.0
     }
 }
 
 impl Reapable for Child {
-    fn pid(&self) -> libc::pid_t {
-        libc::pid_t::try_from(self.id()).expect("a pid fits in pid_t")
+    fn pid(&self) -> os::Pid {
+        os::child_pid(self)
     }
 
     fn std_child(&mut self) -> Option<&mut Child> {
@@ -128,19 +127,7 @@ impl Reaper for WaitPid {
         conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        let pid = child.pid();
-        collect_states(pid, control, || {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out-pointer; `pid` is our child.
-            let r = retry_eintr(|| unsafe {
-                libc::waitpid(pid, &mut status, libc::WUNTRACED | libc::WCONTINUED)
-            })?;
-            debug_assert_eq!(r, pid);
-            Ok(Observed {
-                raw: RawStatus::WaitStatus { status },
-                change: decode::decode_wait_status(status, conv),
-            })
-        })
+        sys::wait_pid(child.pid(), conv, control)
     }
 }
 
@@ -164,14 +151,7 @@ impl Reaper for WaitId {
         _conv: &WaitConventions,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        let pid = child.pid();
-        collect_states(pid, control, || {
-            let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
-            Ok(Observed {
-                raw: RawStatus::SigInfo { code, status },
-                change: decode::decode_siginfo(code, status),
-            })
-        })
+        sys::wait_id(child.pid(), control)
     }
 }
 
@@ -208,6 +188,80 @@ impl Reaper for StdWait {
                 "the std reaper needs a child started by std's Command",
             )
         })?;
+        sys::std_wait(pid, child, control)
+    }
+}
+
+/// Waits for `child` to end and reaps it, discarding its status: for a
+/// caller that has given up on it (and killed it), so that no zombie is
+/// left. Does not continue a stopped child.
+pub fn discard(child: &mut dyn Reapable) -> io::Result<()> {
+    if let Some(child) = child.std_child() {
+        return child.wait().map(drop);
+    }
+    sys::discard(child.pid())
+}
+
+/// Whether `pid`, our child, has ended (`waitid` with `WNOWAIT | WNOHANG`:
+/// the child stays a zombie for its parent to reap).
+pub fn has_ended(pid: os::Pid) -> io::Result<bool> {
+    sys::has_ended(pid)
+}
+
+/// The reapers on Unix: `waitpid`, `waitid` and `kill`.
+#[cfg(unix)]
+mod sys {
+    use std::io;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Child;
+
+    use super::{Control, Observed};
+    use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
+
+    /// A stopped probe is continued at most this many times; a probe that
+    /// keeps stopping is then killed, so a reaper always returns.
+    const MAX_STOPS: usize = 8;
+
+    /// [`super::WaitPid`]'s states.
+    pub(super) fn wait_pid(
+        pid: libc::pid_t,
+        conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        collect_states(pid, control, || {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+            let r = retry_eintr(|| unsafe {
+                libc::waitpid(pid, &mut status, libc::WUNTRACED | libc::WCONTINUED)
+            })?;
+            debug_assert_eq!(r, pid);
+            Ok(Observed {
+                raw: RawStatus::WaitStatus { status },
+                change: decode::decode_wait_status(status, conv),
+            })
+        })
+    }
+
+    /// [`super::WaitId`]'s states.
+    pub(super) fn wait_id(
+        pid: libc::pid_t,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        collect_states(pid, control, || {
+            let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
+            Ok(Observed {
+                raw: RawStatus::SigInfo { code, status },
+                change: decode::decode_siginfo(code, status),
+            })
+        })
+    }
+
+    /// [`super::StdWait`]'s state: `child` is `pid`'s std handle.
+    pub(super) fn std_wait(
+        pid: libc::pid_t,
+        child: &mut Child,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
         let mut stops = 0;
         loop {
             let options = if control.continue_stops {
@@ -234,135 +288,177 @@ impl Reaper for StdWait {
             change,
         }])
     }
-}
 
-/// Waits for `child` to end and reaps it, discarding its status: for a
-/// caller that has given up on it (and killed it), so that no zombie is
-/// left. Does not continue a stopped child.
-pub fn discard(child: &mut dyn Reapable) -> io::Result<()> {
-    if let Some(child) = child.std_child() {
-        return child.wait().map(drop);
+    /// Reaps `pid`, our child, discarding its status ([`super::discard`]).
+    pub(super) fn discard(pid: libc::pid_t) -> io::Result<()> {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+        retry_eintr(|| unsafe { libc::waitpid(pid, &mut status, 0) }).map(drop)
     }
-    let pid = child.pid();
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer; `pid` is our child.
-    retry_eintr(|| unsafe { libc::waitpid(pid, &mut status, 0) }).map(drop)
-}
 
-/// Calls `next` until it yields a final state, continuing the child after
-/// each stop if `control` says so; kills it if it stops more than
-/// [`MAX_STOPS`] times. Before each call it peeks with `WNOWAIT`, so that
-/// `control.before_reap` runs while the ended child is still unreaped.
-fn collect_states(
-    pid: libc::pid_t,
-    control: &mut Control<'_>,
-    mut next: impl FnMut() -> io::Result<Observed>,
-) -> io::Result<Vec<Observed>> {
-    let mut states = Vec::new();
-    let mut before_reap_done = false;
-    let mut stops = 0;
-    loop {
-        let (code, _) = waitid(
-            pid,
-            libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT,
-        )?;
-        if matches!(
-            code,
-            decode::CLD_EXITED | decode::CLD_KILLED | decode::CLD_DUMPED
-        ) {
-            (control.before_reap)();
-            before_reap_done = true;
-        }
-        let observed = next()?;
-        states.push(observed);
-        match observed.change {
-            StateChange::Stopped { .. } => {
-                stops += 1;
-                if control.continue_stops {
-                    stop_or_kill(pid, stops)?;
+    /// Calls `next` until it yields a final state, continuing the child after
+    /// each stop if `control` says so; kills it if it stops more than
+    /// [`MAX_STOPS`] times. Before each call it peeks with `WNOWAIT`, so that
+    /// `control.before_reap` runs while the ended child is still unreaped.
+    fn collect_states(
+        pid: libc::pid_t,
+        control: &mut Control<'_>,
+        mut next: impl FnMut() -> io::Result<Observed>,
+    ) -> io::Result<Vec<Observed>> {
+        let mut states = Vec::new();
+        let mut before_reap_done = false;
+        let mut stops = 0;
+        loop {
+            let (code, _) = waitid(
+                pid,
+                libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT,
+            )?;
+            if matches!(
+                code,
+                decode::CLD_EXITED | decode::CLD_KILLED | decode::CLD_DUMPED
+            ) {
+                (control.before_reap)();
+                before_reap_done = true;
+            }
+            let observed = next()?;
+            states.push(observed);
+            match observed.change {
+                StateChange::Stopped { .. } => {
+                    stops += 1;
+                    if control.continue_stops {
+                        stop_or_kill(pid, stops)?;
+                    }
+                }
+                StateChange::Continued => {}
+                _ => {
+                    if !before_reap_done {
+                        // Only if the child ended between the peek and the wait.
+                        (control.before_reap)();
+                    }
+                    return Ok(states);
                 }
             }
-            StateChange::Continued => {}
-            _ => {
-                if !before_reap_done {
-                    // Only if the child ended between the peek and the wait.
-                    (control.before_reap)();
-                }
-                return Ok(states);
-            }
         }
     }
-}
 
-/// Continues a stopped child, or kills it once it has stopped more than
-/// [`MAX_STOPS`] times, so that a reaper always returns.
-fn stop_or_kill(pid: libc::pid_t, stops: usize) -> io::Result<()> {
-    if stops > MAX_STOPS {
-        // SAFETY: plain kill(2) of our own unreaped child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    }
-    continue_child(pid)
-}
-
-fn continue_child(pid: libc::pid_t) -> io::Result<()> {
-    // SAFETY: plain kill(2) of our own child, which has not been reaped, so
-    // the pid cannot have been reused.
-    if unsafe { libc::kill(pid, libc::SIGCONT) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// `waitid(P_PID, pid, ...)`, returning `(si_code, si_status)`.
-fn waitid(pid: libc::pid_t, options: libc::c_int) -> io::Result<(i32, i32)> {
-    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let id = libc::id_t::try_from(pid).expect("a child's pid is positive");
-    // SAFETY: `info` is a valid out-pointer; `pid` is our child.
-    retry_eintr(|| unsafe { libc::waitid(libc::P_PID, id, &mut info, options) })?;
-    // SAFETY: waitid succeeded for a child, so the SIGCHLD fields of the
-    // union are the ones it filled in.
-    let status = unsafe { info.si_status() };
-    Ok((info.si_code, status))
-}
-
-fn retry_eintr(mut call: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {
-    loop {
-        let r = call();
-        if r != -1 {
-            return Ok(r);
+    /// Continues a stopped child, or kills it once it has stopped more than
+    /// [`MAX_STOPS`] times, so that a reaper always returns.
+    fn stop_or_kill(pid: libc::pid_t, stops: usize) -> io::Result<()> {
+        if stops > MAX_STOPS {
+            // SAFETY: plain kill(2) of our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
+        continue_child(pid)
     }
-}
 
-/// Whether `pid`, our child, has ended (`waitid` with `WNOWAIT | WNOHANG`:
-/// the child stays a zombie for its parent to reap).
-pub fn has_ended(pid: libc::pid_t) -> io::Result<bool> {
-    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let id = libc::id_t::try_from(pid).expect("a child's pid is positive");
-    loop {
+    fn continue_child(pid: libc::pid_t) -> io::Result<()> {
+        // SAFETY: plain kill(2) of our own child, which has not been reaped, so
+        // the pid cannot have been reused.
+        if unsafe { libc::kill(pid, libc::SIGCONT) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// `pid` as waitid's `id_t`; a child's pid is positive. (`id_t` is `u32`
+    /// on Linux and `i64` on FreeBSD: a `try_from` is needless on one, a
+    /// `from` impossible on the other, so `as` follows the check.)
+    fn id_of(pid: libc::pid_t) -> libc::id_t {
+        assert!(pid >= 0, "a child's pid is positive");
+        pid as libc::id_t
+    }
+
+    /// `waitid(P_PID, pid, ...)`, returning `(si_code, si_status)`.
+    fn waitid(pid: libc::pid_t, options: libc::c_int) -> io::Result<(i32, i32)> {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let id = id_of(pid);
         // SAFETY: `info` is a valid out-pointer; `pid` is our child.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                id,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
-            )
-        };
-        if r == 0 {
-            // SAFETY: waitid succeeded; with WNOHANG and no state change it
-            // leaves si_pid zero, which the zeroed value already holds.
-            return Ok(unsafe { info.si_pid() } != 0);
+        retry_eintr(|| unsafe { libc::waitid(libc::P_PID, id, &mut info, options) })?;
+        // SAFETY: waitid succeeded for a child, so the SIGCHLD fields of the
+        // union are the ones it filled in.
+        let status = unsafe { info.si_status() };
+        Ok((info.si_code, status))
+    }
+
+    fn retry_eintr(mut call: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {
+        loop {
+            let r = call();
+            if r != -1 {
+                return Ok(r);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
         }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+    }
+
+    /// [`super::has_ended`].
+    pub(super) fn has_ended(pid: libc::pid_t) -> io::Result<bool> {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let id = id_of(pid);
+        loop {
+            // SAFETY: `info` is a valid out-pointer; `pid` is our child.
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    id,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+                )
+            };
+            if r == 0 {
+                // SAFETY: waitid succeeded; with WNOHANG and no state change it
+                // leaves si_pid zero, which the zeroed value already holds.
+                return Ok(unsafe { info.si_pid() } != 0);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
         }
+    }
+}
+
+/// The reapers on Windows: none yet. Nothing is ever spawned there (see
+/// [`crate::process::spawn::spawn`]), so there is nothing to wait for.
+#[cfg(windows)]
+mod sys {
+    use std::io;
+    use std::process::Child;
+
+    use super::{Control, Observed};
+    use crate::os::Pid;
+    use crate::process::unsupported;
+    use crate::pure::decode::WaitConventions;
+
+    pub(super) fn wait_pid(
+        _pid: Pid,
+        _conv: &WaitConventions,
+        _control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn wait_id(_pid: Pid, _control: &mut Control<'_>) -> io::Result<Vec<Observed>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn std_wait(
+        _pid: Pid,
+        _child: &mut Child,
+        _control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn discard(_pid: Pid) -> io::Result<()> {
+        Err(unsupported())
+    }
+
+    pub(super) fn has_ended(_pid: Pid) -> io::Result<bool> {
+        Err(unsupported())
     }
 }

@@ -14,13 +14,19 @@
 //! are started by [`crate::process::fastspawn`] on Linux, with the same guarantees;
 //! the core limit, the signal reset and the listing of core files are
 //! shared from here.
+//!
+//! Windows has no spawn path here yet: [`spawn`] fails there with an error
+//! of kind `Unsupported`.
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+#[cfg(unix)]
+use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
@@ -102,6 +108,7 @@ impl Spawned {
 /// Starts `invocation` as a probe. `core` says whether the case expects a
 /// core dump: it sets `RLIMIT_CORE` to the hard limit, otherwise to one
 /// byte, which dumps nothing whatever `core_pattern` says.
+#[cfg(unix)]
 #[expect(
     clippy::disallowed_methods,
     reason = "this is the one place probes are spawned"
@@ -146,6 +153,14 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<Spawned> {
     Ok(Spawned { child, dir })
 }
 
+/// Windows has no spawn path here yet (no core limit, signal reset or
+/// process group to give a probe): fails with an error of kind
+/// `Unsupported`, so the cell is not observed.
+#[cfg(windows)]
+pub fn spawn(_invocation: &Invocation, _core: bool) -> io::Result<Spawned> {
+    Err(crate::process::unsupported())
+}
+
 /// The names in a probe's directory.
 pub(crate) fn entries(dir: &Path) -> io::Result<Vec<OsString>> {
     std::fs::read_dir(dir)?
@@ -166,6 +181,7 @@ pub(crate) fn core_files(names: &[OsString]) -> Vec<String> {
 }
 
 /// The core limit for a case, keeping the hard limit as it is.
+#[cfg(unix)]
 pub(crate) fn core_limit(core: bool) -> io::Result<libc::rlimit> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -207,6 +223,7 @@ pub(crate) fn core_limit(core: bool) -> io::Result<libc::rlimit> {
 /// Async-signal-safe, allocates nothing and takes no lock; meant for a
 /// child between fork (or [`crate::process::fastspawn`]'s clone) and exec. Once it
 /// has returned, no signal handler of the parent can run in the child.
+#[cfg(unix)]
 unsafe fn reset_signals() -> libc::c_int {
     // SAFETY: async-signal-safe system calls on constant data, as this
     // function's own contract requires.
@@ -251,7 +268,7 @@ pub(crate) unsafe fn reset_dispositions() {
 ///
 /// # Safety
 /// As [`reset_signals`].
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub(crate) unsafe fn reset_dispositions() {
     // SAFETY: an all-zero sigaction is a valid value to fill in.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -291,7 +308,7 @@ pub(crate) unsafe fn unblock_all() -> libc::c_long {
 ///
 /// # Safety
 /// As [`reset_signals`].
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub(crate) unsafe fn unblock_all() -> libc::c_int {
     // SAFETY: an all-zero sigset_t is a valid value for sigemptyset to fill.
     let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -317,6 +334,7 @@ static SIG_DFL_ACTION: [u64; 8] = [0; 8];
 
 /// The calling thread's errno, read without allocating (safe in a child
 /// between fork or clone and exec).
+#[cfg(unix)]
 pub(crate) fn errno() -> libc::c_int {
     io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }

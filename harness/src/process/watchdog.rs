@@ -15,13 +15,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::os::{self, GroupSignal, Pid};
+
 /// The signals the watchdog sent to a case, in order.
 pub type Sent = Vec<&'static str>;
 
 #[derive(Debug)]
 struct Entry {
     id: u64,
-    pgid: libc::pid_t,
+    pgid: Pid,
     deadline: Instant,
     grace: Duration,
     sent: Sent,
@@ -37,9 +39,10 @@ impl Entry {
     }
 
     fn kill(&mut self) {
-        if self.sent.last() != Some(&"SIGKILL") {
-            signal_group(self.pgid, libc::SIGKILL);
-            self.sent.push("SIGKILL");
+        let kill = GroupSignal::Kill;
+        if self.sent.last() != Some(&kill.name()) {
+            os::signal_group(self.pgid, kill);
+            self.sent.push(kill.name());
         }
     }
 }
@@ -83,7 +86,7 @@ impl Watchdog {
     /// is killed within [`POLL`].
     pub fn arm(
         &'static self,
-        pgid: libc::pid_t,
+        pgid: Pid,
         timeout: Duration,
         grace: Duration,
         interrupt: Option<Arc<AtomicUsize>>,
@@ -124,8 +127,8 @@ impl Watchdog {
                     e.kill();
                 } else if e.deadline <= now {
                     if e.sent.is_empty() {
-                        signal_group(e.pgid, libc::SIGTERM);
-                        e.sent.push("SIGTERM");
+                        os::signal_group(e.pgid, GroupSignal::Terminate);
+                        e.sent.push(GroupSignal::Terminate.name());
                     } else {
                         e.kill();
                     }
@@ -161,11 +164,4 @@ impl Armed {
         pos.map(|i| state.entries.swap_remove(i).sent)
             .unwrap_or_default()
     }
-}
-
-/// `kill(-pgid, sig)`: signals every process of the group.
-pub fn signal_group(pgid: libc::pid_t, sig: libc::c_int) {
-    // SAFETY: kill(2) with a negative pid signals a process group and has no
-    // memory effects; ESRCH (the group is gone) is fine.
-    unsafe { libc::kill(-pgid, sig) };
 }

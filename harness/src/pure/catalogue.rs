@@ -361,9 +361,10 @@ pub const C_EXIT_ARGS: [(&str, i64); 5] = [
 
 /// Signals the C probe raises by name through its own `<signal.h>`: some
 /// of POSIX's, the rest of C11's (SIGFPE, SIGILL), Linux's own (SIGSTKFLT,
-/// which MIPS does not have, and SIGPWR) and the C library's `SIGRTMIN` and
-/// `SIGRTMAX`, which are calls, not constants.
-pub const C_RAISE_SIGNALS: [&str; 15] = [
+/// which MIPS does not have, and SIGPWR) and the C library's `SIGRTMIN`,
+/// which is a call, not a constant. `SIGRTMAX` is left out for the reason
+/// given at [`RT_SIGNALS`].
+pub const C_RAISE_SIGNALS: [&str; 14] = [
     "SIGHUP",
     "SIGINT",
     "SIGQUIT",
@@ -378,17 +379,20 @@ pub const C_RAISE_SIGNALS: [&str; 15] = [
     "SIGSTKFLT",
     "SIGPWR",
     "SIGRTMIN",
-    "SIGRTMAX",
 ];
 
 /// The real-time signals the Rust probe raises relative to the C library's
 /// `SIGRTMIN` and `SIGRTMAX` (`raise-rt`), as signal(7) names them, with the
 /// probe's argument.
-pub const RT_SIGNALS: [(&str, &str); 4] = [
+///
+/// `SIGRTMAX` itself is not a row: on MIPS glibc's `SIGRTMAX` is 127, and a
+/// death by signal 127 leaves the wait status `0x7f`, which the wait macros
+/// read as "stopped" (with signal 0) and the decoder as unrecognised; no
+/// outcome word states that, so the row could not have an expectation there.
+pub const RT_SIGNALS: [(&str, &str); 3] = [
     ("SIGRTMIN", "min"),
     ("SIGRTMIN+1", "min+1"),
     ("SIGRTMAX-1", "max-1"),
-    ("SIGRTMAX", "max"),
 ];
 
 /// Signals the C probe raises while they are blocked (`raise-blocked`): one
@@ -500,7 +504,8 @@ pub fn catalogue() -> Vec<Behaviour> {
         "join-payload-drop-panics".into(),
         Probe,
         &["join-payload-drop-panics"],
-        "a spawned thread panics with a payload whose Drop panics; main joins and drops the Err".into(),
+        "a spawned thread panics with a payload whose Drop panics; main joins and drops the Err"
+            .into(),
     );
     add(
         "panic-extern-c".into(),
@@ -590,7 +595,8 @@ pub fn catalogue() -> Vec<Behaviour> {
         "println-closed-pipe".into(),
         Probe,
         &["println-closed-pipe"],
-        "println!() with stdout a pipe whose read end is closed, SIGPIPE left ignored by std".into(),
+        "println!() with stdout a pipe whose read end is closed, SIGPIPE left ignored by std"
+            .into(),
     );
     add(
         "print-closed-pipe".into(),
@@ -681,7 +687,8 @@ pub fn catalogue() -> Vec<Behaviour> {
         "c-quick_exit-7".into(),
         CProbe,
         &["quick_exit", "7"],
-        "printf() without a newline, an atexit and an at_quick_exit handler, then quick_exit(7)".into(),
+        "printf() without a newline, an atexit and an at_quick_exit handler, then quick_exit(7)"
+            .into(),
     );
     add(
         "c-exit-from-atexit-3-7".into(),

@@ -40,6 +40,14 @@ pub enum System {
 }
 
 impl System {
+    /// Every system, in the order `test-matrix --all-targets` runs them.
+    pub const ALL: [System; 2] = [System::Dos, System::AmigaOs];
+
+    /// The system of that name (`dos`, `amigaos`).
+    pub fn from_name(name: &str) -> Option<System> {
+        System::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// The name profiles use.
     pub fn name(self) -> &'static str {
         match self {
@@ -89,8 +97,10 @@ pub struct Expectation {
     pub cite: String,
     /// Documented, or the emulator's.
     pub rule: RuleKind,
-    /// The 1-based line of its `case` key.
+    /// The 1-based line of its `case` value.
     pub line: usize,
+    /// The 1-based column of its `case` value.
+    pub column: usize,
 }
 
 /// A loaded systems profile.
@@ -290,13 +300,15 @@ impl SystemsProfile {
                     ),
                 ));
             }
+            let (line, column) = line_column(text, case.span().start);
             expectations.push(Expectation {
                 case: case.get_ref().clone(),
                 place,
                 value: *value.get_ref(),
                 cite: cite.get_ref().trim().to_owned(),
                 rule,
-                line: line_column(text, case.span().start).0,
+                line,
+                column,
             });
         }
         Ok(SystemsProfile {

@@ -286,3 +286,87 @@ fn an_unknown_profile_exits_4_with_one_line() {
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+/// The shards of a run hold every cell and own case exactly once: merged,
+/// they are the unsharded run (apart from timings).
+#[test]
+fn merged_shards_equal_the_whole_run() {
+    let key = |c: &Value| {
+        format!(
+            "{}|{}|{}|{}|{}",
+            c["behaviour"].as_str().or(c["case"].as_str()).unwrap(),
+            c["build"].as_str().unwrap_or("-"),
+            c["observer"],
+            c["observed_text"],
+            c["verdict"]
+        )
+    };
+    let rows = |r: &Value| -> Vec<String> {
+        let mut all: Vec<String> = r["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(r["cases"].as_array().unwrap())
+            .map(key)
+            .collect();
+        all.sort();
+        all
+    };
+    let args = [
+        "-b",
+        "exit-3",
+        "-b",
+        "raise-SIGTERM",
+        "--observer",
+        "waitpid",
+        "--observer",
+        "waitid",
+        "--observer",
+        "std",
+    ];
+    let whole = TempDir::new().unwrap();
+    let run = matrix(whole.path(), &args);
+    assert_eq!(
+        run.code,
+        ExitCode::Conforms.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let whole = rows(&report(whole.path()));
+    assert!(whole.len() > 10, "{whole:?}");
+    let mut merged = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let out = TempDir::new().unwrap();
+        let run = matrix(out.path(), &[&args[..], &["--shard", shard]].concat());
+        // A shard may hold no cell of a small selection: then it is a
+        // usage error and writes nothing.
+        if run.code == ExitCode::Usage.code() {
+            assert!(run.stderr.contains("leaves no cell"), "{}", run.stderr);
+            continue;
+        }
+        assert_eq!(
+            run.code,
+            ExitCode::Conforms.code(),
+            "{}{}",
+            run.stdout,
+            run.stderr
+        );
+        let part = rows(&report(out.path()));
+        assert!(part.len() < whole.len(), "shard {shard} holds everything");
+        merged.extend(part);
+    }
+    merged.sort();
+    assert_eq!(merged, whole);
+}
+
+#[rstest::rstest]
+#[case::zero("0/2")]
+#[case::beyond("3/2")]
+#[case::no_slash("2")]
+#[case::no_count("1/0")]
+fn a_bad_shard_is_refused_with_one_line(#[case] shard: &str) {
+    // clap turns the parser's error into its usage error (exit 2).
+    let e = exitmatrix::engine::run::Shard::parse(shard).unwrap_err();
+    assert_eq!(e.lines().count(), 1, "{e}");
+}

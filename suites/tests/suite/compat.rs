@@ -54,6 +54,7 @@ fn native() -> &'static Report {
             no_build: true,
             runner: None,
             bless: false,
+            shard: None,
         };
         let run = run_target(
             &request,

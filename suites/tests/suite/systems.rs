@@ -1,46 +1,34 @@
 //! The older systems of the source documents (issue #17): OpenVMS condition
-//! values (pure, from the documentation), DOS in DOSBox and AmigaOS in
-//! `vamos` (generated probes, run for real), and their profiles.
+//! values (pure, from the documentation, and reachable from the assertion
+//! library), DOS in DOSBox and AmigaOS in `vamos` (generated probes, run for
+//! real, alone and as `test-matrix --target dos|amigaos`), and their
+//! profiles.
 //!
 //! The pure tests always run. The tests that need DOSBox or `vamos`
-//! (`scripts/install-systems.sh` installs both) print `skipped: dosbox not
-//! installed` (or `vamos`) to standard error and return when the tool is
-//! missing, and fail instead when `EXITMATRIX_REQUIRE_ALL=1`.
+//! (`cargo xtask install systems` installs both) are ignored, with that
+//! reason, where `suites/build.rs` does not find them (`have_dosbox`,
+//! `have_vamos`); under `EXITMATRIX_REQUIRE_ALL=1` they run anyway, so a
+//! missing emulator fails them.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::Instant;
 
+use exitmatrix::cli::{self, ExitCode};
 use exitmatrix::systems::vms::{self, Condition, CrtlExit, ExitMode, Severity};
-use exitmatrix::systems::{
-    self, amiga, dos, Mark, Observation, Place, RuleKind, SystemError, SystemsProfile,
-};
+use exitmatrix::systems::{self, amiga, dos, Mark, Observation, Place, RuleKind, SystemsProfile};
 use proptest::prelude::*;
+use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::root;
+use crate::common::{matrix_args, root, target_dir};
 
 fn profile_path(name: &str) -> PathBuf {
     root()
         .join("profiles")
         .join("systems")
         .join(format!("{name}.toml"))
-}
-
-/// Whether a test that needs an emulator can run; prints why not, or panics
-/// under `EXITMATRIX_REQUIRE_ALL=1`.
-fn require(found: Result<PathBuf, SystemError>) -> bool {
-    match found {
-        Ok(_) => true,
-        Err(e) => {
-            // `e` reads "dosbox not installed (where it was looked for)".
-            let line = format!("skipped: {e}");
-            if std::env::var("EXITMATRIX_REQUIRE_ALL").as_deref() == Ok("1") {
-                panic!("EXITMATRIX_REQUIRE_ALL=1, but {line}");
-            }
-            eprintln!("{line}");
-            false
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -310,10 +298,11 @@ proptest! {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_dosbox),
+    ignore = "DOSBox is not installed: cargo xtask install systems"
+)]
 fn dos_in_dosbox_conforms_to_its_profile() {
-    if !require(dos::find_dosbox()) {
-        return;
-    }
     let profile = SystemsProfile::load(&profile_path("dos")).unwrap();
     let dir = TempDir::new().unwrap();
     let started = Instant::now();
@@ -423,10 +412,11 @@ proptest! {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_vamos),
+    ignore = "vamos is not installed: cargo xtask install systems"
+)]
 fn amiga_in_vamos_conforms_to_its_profile() {
-    if !require(amiga::find_vamos()) {
-        return;
-    }
     let profile = SystemsProfile::load(&profile_path("amigaos")).unwrap();
     let dir = TempDir::new().unwrap();
     let cases = amiga::cases();
@@ -580,4 +570,343 @@ fn check_never_passes_a_case_that_was_not_observed() {
         "exit-0 [dos-errorlevel]: deviates (expected 0, observed 1)"
     );
     assert_eq!(v.cite.as_deref(), Some("RBIL"));
+}
+
+// ---------------------------------------------------------------------------
+// `test-matrix --target dos|amigaos`, end to end, in process.
+// ---------------------------------------------------------------------------
+
+/// What one in-process `test-matrix` run printed, returned and wrote.
+struct SystemRun {
+    code: u8,
+    stdout: String,
+    stderr: String,
+    out: TempDir,
+}
+
+impl SystemRun {
+    /// The JSON report of `target` the run wrote.
+    fn report(&self, target: &str) -> Value {
+        let path = self.out.path().join(format!("report-{target}.json"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), self.story()));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn story(&self) -> String {
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `test-matrix ARGS` in process, its reports in a fresh directory.
+/// Nothing is built: an older system's probes are written by the harness.
+fn run_matrix(args: &[&str]) -> SystemRun {
+    let out = TempDir::new().unwrap();
+    let args = matrix_args(&target_dir(), out.path(), args);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = cli::test_matrix_with(
+        &args,
+        &mut stdout,
+        &mut stderr,
+        Arc::new(AtomicUsize::new(0)),
+    );
+    SystemRun {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+        out,
+    }
+}
+
+/// Each own-case row of a report as (case, observer, observed, verdict).
+fn rows(report: &Value) -> Vec<(String, String, String, String)> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_owned();
+            (
+                text("case"),
+                text("observer"),
+                text("observed_text"),
+                text("verdict"),
+            )
+        })
+        .collect()
+}
+
+/// Checks what every row of a system's report shares: an own case whose
+/// expectation is the profile's rule, cited and located in its file.
+fn check_rows_cite(report: &Value, profile: &str) {
+    let file = profile_path(profile);
+    for r in report["cases"].as_array().unwrap() {
+        let e = &r["expected"];
+        assert!(!e["cite"].as_str().unwrap().is_empty(), "{r}");
+        assert_eq!(e["profile"], format!("systems/{profile}"), "{r}");
+        assert_eq!(e["location"]["file"], file.display().to_string(), "{r}");
+        assert!(e["location"]["line"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(e["outcome"][0], r["observed_text"], "{r}");
+        assert_eq!(
+            r["reported"][0]["value"].to_string(),
+            r["observed_text"].as_str().unwrap(),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(have_dosbox),
+    ignore = "DOSBox is not installed: cargo xtask install systems"
+)]
+fn test_matrix_runs_dos_in_dosbox_against_its_profile() {
+    let run = run_matrix(&["--target", "dos", "--format", "summary"]);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
+    let n = dos::cases().len();
+    assert!(
+        run.stdout.contains(&format!(
+            "dos: {n} cells, {n} conform ({n} on cited rules, 0 on blessed rules), 0 deviate, \
+             0 without expectation, 0 not observed, 0 not applicable, 0 not installed \
+             (profile systems/dos)"
+        )),
+        "{}",
+        run.story()
+    );
+    let r = run.report("dos");
+    assert_eq!(
+        (r["schema"].as_u64(), r["target"].as_str()),
+        (Some(1), Some("dos"))
+    );
+    assert_eq!(r["cells"].as_array().unwrap().len(), 0);
+    let observers: Vec<&str> = r["observers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(observers, ["dos-errorlevel", "dos-if-errorlevel"]);
+    let rows = rows(&r);
+    assert_eq!(rows.len(), n, "one row per case");
+    assert!(rows.iter().all(|row| row.3 == "conforms"), "{rows:?}");
+    let row = |case: &str| rows.iter().find(|row| row.0 == case).unwrap().clone();
+    // Only AL reaches the errorlevel; MOV AX,4C00h+300 does not even exit.
+    assert_eq!(row("exit-wide-300").1, "dos-errorlevel");
+    assert_eq!(row("exit-wide-300").2, "44");
+    assert_eq!(row("exit-naive-4c00h-plus-300").2, "7");
+    assert_eq!(row("if-errorlevel-41-after-42").1, "dos-if-errorlevel");
+    assert_eq!(row("if-errorlevel-41-after-42").2, "1");
+    check_rows_cite(&r, "dos");
+    let command = r["cases"][2]["command"].as_str().unwrap();
+    assert!(
+        command.contains("P002.COM (MOV AX,4C2Ah; INT 21h), then CALL EL.BAT 2"),
+        "{command}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(have_dosbox),
+    ignore = "DOSBox is not installed: cargo xtask install systems"
+)]
+fn a_wrong_dos_rule_is_a_deviation_at_its_file_and_line() {
+    let profiles = TempDir::new().unwrap();
+    std::fs::create_dir(profiles.path().join("systems")).unwrap();
+    let text = std::fs::read_to_string(profile_path("dos")).unwrap();
+    let wrong = text.replacen("value = 44\n", "value = 300\n", 1);
+    assert_ne!(wrong, text);
+    let file = profiles.path().join("systems").join("dos.toml");
+    std::fs::write(&file, &wrong).unwrap();
+    let run = run_matrix(&[
+        "--target",
+        "dos",
+        "--profiles",
+        profiles.path().to_str().unwrap(),
+        "-b",
+        "exit-wide",
+        "--format",
+        "summary",
+    ]);
+    assert_eq!(run.code, ExitCode::Deviates.code(), "{}", run.story());
+    let line = 1 + wrong[..wrong.find("case = \"exit-wide-300\"").unwrap()]
+        .matches('\n')
+        .count();
+    for expected in [
+        "deviation: exit-wide-300 [dos-errorlevel]: ".to_owned(),
+        "    outcome: expected 300, observed 44".to_owned(),
+        format!("    expectation: {}:{line}:8 (Ralf Brown's", file.display()),
+        "dos: 3 cells, 2 conform".to_owned(),
+    ] {
+        assert!(
+            run.stdout.contains(&expected),
+            "{expected}\n{}",
+            run.story()
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(have_vamos),
+    ignore = "vamos is not installed: cargo xtask install systems"
+)]
+fn test_matrix_runs_amigaos_in_vamos_against_its_profile() {
+    let run = run_matrix(&["--target", "amigaos", "--format", "summary"]);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
+    let n = amiga::cases().len() * 2;
+    assert!(
+        run.stdout.contains(&format!(
+            "amigaos: {n} cells, {n} conform ({n} on cited rules, 0 on blessed rules), 0 deviate"
+        )),
+        "{}",
+        run.story()
+    );
+    let r = run.report("amigaos");
+    let rows = rows(&r);
+    assert_eq!(rows.len(), n, "two views of every case");
+    assert!(rows.iter().all(|row| row.3 == "conforms"), "{rows:?}");
+    let seen = |case: &str, observer: &str| {
+        rows.iter()
+            .find(|row| row.0 == case && row.1 == observer)
+            .map(|row| row.2.clone())
+            .unwrap()
+    };
+    // An Amiga parent gets all 32 bits; the Linux host gets vamos's 8.
+    assert_eq!(seen("d0-256", "amiga-runcommand"), "256");
+    assert_eq!(seen("d0-256", "host-exit"), "0");
+    assert_eq!(seen("d0-minus-1", "amiga-runcommand"), "-1");
+    assert_eq!(seen("d0-minus-1", "host-exit"), "255");
+    assert_eq!(seen("return-warn", "amiga-runcommand"), "5");
+    check_rows_cite(&r, "amigaos");
+    // The host's view is vamos's rule, and each of its rows says so.
+    for c in r["cases"].as_array().unwrap() {
+        let emulator = c["notes"].as_array().is_some_and(|n| {
+            n.iter()
+                .any(|n| n.as_str().unwrap().contains("emulator rule"))
+        });
+        assert_eq!(emulator, c["observer"] == "host-exit", "{c}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(have_vamos),
+    ignore = "vamos is not installed: cargo xtask install systems"
+)]
+fn an_amigaos_column_and_cases_can_be_selected() {
+    let run = run_matrix(&[
+        "--target",
+        "amigaos",
+        "--observer",
+        "host-exit",
+        "-b",
+        "d0-",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
+    let rows = rows(&run.report("amigaos"));
+    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            ("d0-256", "host-exit"),
+            ("d0-1000", "host-exit"),
+            ("d0-minus-1", "host-exit"),
+            ("d0-i32-max", "host-exit"),
+        ]
+    );
+}
+
+#[rstest::rstest]
+#[case::no_case(&["--target", "dos", "-b", "no-such-case"], "the selection leaves no case to run on dos")]
+#[case::not_its_column(&["--target", "amigaos", "--observer", "waitpid"], "observer `waitpid` does not run on amigaos (its columns: amiga-runcommand, host-exit)")]
+#[case::no_builds(&["--target", "dos", "--build", "c"], "--build does not apply to dos")]
+#[case::no_runner(&["--target", "amigaos", "--runner", "qemu-m68k"], "--bless and --runner are for a foreign --target")]
+fn a_bad_selection_of_an_older_system_is_a_usage_error(
+    #[case] args: &[&str],
+    #[case] message: &str,
+) {
+    let run = run_matrix(args);
+    assert_eq!(run.code, ExitCode::Usage.code(), "{}", run.story());
+    assert!(
+        run.stderr.starts_with(&format!("error: {message}")),
+        "{}",
+        run.story()
+    );
+    assert!(
+        std::fs::read_dir(run.out.path()).unwrap().next().is_none(),
+        "no report"
+    );
+}
+
+#[test]
+fn an_unknown_target_lists_the_older_systems() {
+    let run = run_matrix(&["--target", "vms"]);
+    assert_eq!(run.code, ExitCode::Usage.code(), "{}", run.story());
+    assert!(
+        run.stderr.contains("; dos, amigaos in their emulators)"),
+        "{}",
+        run.story()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The OpenVMS decoder through the assertion library.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_assertion_library_reads_an_exit_code_as_a_vms_condition() {
+    use exitmatrix::assert::{ends, vms as avms};
+    use exitmatrix::StateChange;
+    use predicates_core::Predicate;
+    use predicates_tree::CaseTreeExt;
+
+    // The same decoder, not a copy: its values are `systems::vms`'s.
+    assert_eq!(
+        avms::crtl_exit(44, ExitMode::Classic),
+        CrtlExit::Exact(Condition(avms::SS_ABORT))
+    );
+    for &(value, severity, ..) in VMS_EXAMPLES {
+        let ended = StateChange::Exited {
+            code: i64::from(value),
+        };
+        assert!(ends::vms_severity(severity).eval(&ended), "{value:#X}");
+        let other = Severity::from_bits(severity.bits() + 1);
+        assert!(!ends::vms_severity(other).eval(&ended), "{value:#X}");
+    }
+    // A code wider than 32 bits, or a signal, is no condition value.
+    let wide = StateChange::Exited {
+        code: (1 << 40) | 1,
+    };
+    assert!(!ends::vms_severity(Severity::Success).eval(&wide));
+    let killed = StateChange::Signaled {
+        signal: exitmatrix::Signal::ABRT,
+        core_dumped: false,
+    };
+    assert!(!ends::vms_severity(Severity::Severe).eval(&killed));
+    // A negative 32-bit code is read as its bits: -1 is %XFFFFFFFF.
+    let minus_one = StateChange::Exited { code: -1 };
+    assert!(ends::vms_severity(Severity::Reserved(7)).eval(&minus_one));
+    // A failure explains itself with the value decoded.
+    let abort = StateChange::Exited { code: 44 };
+    let tree = ends::vms_severity(Severity::Success)
+        .find_case(false, &abort)
+        .unwrap()
+        .tree()
+        .to_string();
+    assert!(
+        tree.contains("exited with an OpenVMS condition value of severity S (STS$K_SUCCESS)"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(
+            "as an OpenVMS condition value: %X0000002C (severity F = STS$K_SEVERE, failure, \
+             facility 0 SYSTEM, message 5)"
+        ),
+        "{tree}"
+    );
 }

@@ -17,10 +17,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("pure", &[]),
     ("report", &["pure"]),
     ("os", &["pure"]),
-    ("assert", &["pure", "os"]),
+    ("systems", &["pure", "os"]),
+    ("assert", &["pure", "os", "systems"]),
     ("process", &["pure", "os"]),
     ("toolchain", &["pure", "os", "process"]),
-    ("systems", &["pure", "os", "process"]),
     (
         "observers",
         &["pure", "os", "process", "toolchain", "report"],
