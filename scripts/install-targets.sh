@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs what exitmatrix needs to check foreign targets, idempotently:
 # Debian's rustc 1.63 with the standard library of each target, the cross
-# C compilers, and the runners (qemu-user, Wine, Node.js is already there).
+# C compilers, and the runners (qemu-user, Wine; Node.js is already there).
 #
-#   scripts/install-targets.sh            # everything --all-targets runs
-#   scripts/install-targets.sh --extra    # also s390x (big-endian), for trying a new target
+#   scripts/install-targets.sh            # the standard targets (what --all-targets requires)
+#   scripts/install-targets.sh --extra    # also the extra ones (standard = false)
 #   scripts/install-targets.sh --check    # only say what is missing (exit 1 if anything is)
+#   scripts/install-targets.sh --list     # only print the packages and sysroots it would install
+#
+# What to install comes from the target descriptions, targets/<triple>.toml
+# (documented in harness/src/pure/target.rs): each one's `[install]
+# packages` (Debian packages of the host's architecture) and `sysroot-arch`
+# (a Debian architecture whose libstd-rust-dev is unpacked), and `standard`
+# to tell whether it needs --extra. They are read with sed, one line each,
+# which is why the loader insists that `packages` is written on one line.
 #
 # The std of a foreign Linux architecture is not installed with dpkg: it is
 # downloaded as a .deb with a private apt list directory and unpacked into
@@ -23,32 +31,38 @@ CACHE=${EXITMATRIX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/exitmatrix}
 FOREIGN=${EXITMATRIX_FOREIGN_DIR:-$CACHE/foreign}
 CHECK=0
 EXTRA=0
+LIST=0
 for arg in "$@"; do
   case "$arg" in
     --check) CHECK=1 ;;
     --extra) EXTRA=1 ;;
-    *) echo "usage: $0 [--check] [--extra]" >&2; exit 2 ;;
+    --list) LIST=1 ;;
+    *) echo "usage: $0 [--check] [--extra] [--list]" >&2; exit 2 ;;
   esac
 done
 
-# Packages of the host architecture.
-PACKAGES=(
-  rustc                         # /usr/bin/rustc 1.63 and its x86_64 std
-  lld-14                        # wasm-ld for wasm32-wasi
-  libstd-rust-dev-wasm32        # std for wasm32-wasi
-  libstd-rust-dev-windows       # std for x86_64-pc-windows-gnu
-  gcc-mingw-w64-x86-64          # its linker and the C probe's compiler
-  wine64                        # its runner: /usr/lib/wine/wine64
-  qemu-user                     # qemu-aarch64, qemu-mips64el
-  gcc-i686-linux-gnu libc6-dev-i386-cross
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-  gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross
-)
-# Foreign architectures whose libstd-rust-dev is unpacked into a sysroot.
-ARCHES=(i386 arm64 mips64el)
-if [ "$EXTRA" = 1 ]; then
-  PACKAGES+=(gcc-s390x-linux-gnu libc6-dev-s390x-cross)
-  ARCHES+=(s390x)
+# One key's value in a description: `key = value` at the start of a line.
+value() { sed -n "s/^$2 *= *//p" "$1" | sed 's/ *#.*$//' | head -n 1; }
+
+PACKAGES=()   # of the host's architecture
+ARCHES=()     # foreign architectures whose libstd-rust-dev is unpacked into a sysroot
+for f in targets/*.toml; do
+  [ "$(value "$f" standard)" = true ] || [ "$EXTRA" = 1 ] || continue
+  # `packages = ["a", "b"]`: the quoted words.
+  read -r -a words <<<"$(value "$f" packages | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' ')"
+  PACKAGES+=("${words[@]}")
+  arch=$(value "$f" sysroot-arch | tr -d '"')
+  [ -z "$arch" ] || ARCHES+=("$arch")
+done
+[ ${#PACKAGES[@]} -gt 0 ] || { echo "no target descriptions in $ROOT/targets" >&2; exit 2; }
+# Each once, in a stable order.
+mapfile -t PACKAGES < <(printf '%s\n' "${PACKAGES[@]}" | sort -u)
+mapfile -t ARCHES < <(printf '%s\n' "${ARCHES[@]}" | sort -u)
+
+if [ "$LIST" = 1 ]; then
+  echo "packages: ${PACKAGES[*]}"
+  echo "sysroots: ${ARCHES[*]}"
+  exit 0
 fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }

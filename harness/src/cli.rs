@@ -146,9 +146,11 @@ pub struct MatrixArgs {
     /// missing observer or target fail it (exit 3).
     #[arg(long, value_enum, default_value_t = Require::Present, env = "EXITMATRIX_REQUIRE")]
     pub require: Require,
-    /// Run the native target, every foreign target and every older system
-    /// that is installed (`cargo xtask install targets systems`); one that
-    /// is not is reported as "not installed" and the run does not pass.
+    /// Run the native target, every foreign target (targets/*.toml) and
+    /// every older system that is installed (`cargo xtask install targets
+    /// systems`); one that is not is reported as "not installed" and the
+    /// run does not pass (an extra target, `standard = false`, is only
+    /// listed).
     #[arg(long, conflicts_with = "target")]
     pub all_targets: bool,
     /// For a --target without a profile: check it against its family
@@ -225,7 +227,8 @@ fn run(
         let target = if args.target == HOST {
             Target::Native
         } else {
-            Target::Foreign(target::spec(&args.target).ok_or_else(|| unknown_target(&args.target))?)
+            let spec = target::spec(&args.target).map_err(|e| RunError::Config(e.to_string()))?;
+            Target::Foreign(spec.ok_or_else(|| unknown_target(&args.target))?)
         };
         return run_one(args, &request, target, out, interrupt).map(|(code, _)| code);
     }
@@ -237,8 +240,11 @@ fn run(
     let mut lines = Vec::new();
     let mut reports = Vec::new();
     let mut code = ExitCode::Conforms.code();
+    // Every described target, the standard ones first; a missing extra one
+    // (`standard = false`) is listed but never fails the run.
+    let known = target::known().map_err(|e| RunError::Config(e.to_string()))?;
     let targets = std::iter::once(Target::Native)
-        .chain(target::standard().map(Target::Foreign))
+        .chain(known.iter().map(Target::Foreign))
         .map(Checked::Target)
         .chain(systems::names().map(Checked::System));
     for (i, t) in targets.enumerate() {
@@ -283,11 +289,16 @@ fn run(
             Err(RunError::NotInstalled { triple, missing }) => {
                 let e = RunError::NotInstalled { triple, missing };
                 writeln!(out, "{e}")?;
-                if args.require == Require::All {
+                let extra = matches!(t, Checked::Target(Target::Foreign(s)) if !s.standard);
+                if args.require == Require::All && !extra {
                     code = ExitCode::worse(code, e.exit_code().code());
                 }
                 if let RunError::NotInstalled { triple, missing } = e {
-                    lines.push(format!("{triple}: not installed (run `{}`)", missing.fix));
+                    let what = if extra { "an extra target, " } else { "" };
+                    lines.push(format!(
+                        "{triple}: not installed ({what}run `{}`)",
+                        missing.fix
+                    ));
                 }
             }
             Err(e) => return Err(e),
@@ -452,7 +463,12 @@ fn summary_words(s: &Summary) -> String {
 }
 
 fn unknown_target(triple: &str) -> RunError {
-    let known: Vec<&str> = target::KNOWN.iter().map(|t| t.triple).collect();
+    // Only called once the descriptions have loaded.
+    let known: Vec<&str> = target::known()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.triple)
+        .collect();
     RunError::Usage(format!(
         "unknown target `{triple}` (known: {HOST} natively; {} through runners; {} in their emulators)",
         known.join(", "),

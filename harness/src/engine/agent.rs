@@ -541,7 +541,7 @@ impl AgentContext {
         let command = invocation.display();
         let mut spawned = spawn::spawn(&invocation, case.core)
             .map_err(|e| format!("cannot spawn the agent {command}: {e}"))?;
-        let pgid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits in pid_t");
+        let pgid = os::child_pid(&spawned.child);
         // The agent runs its own watchdog within the case's limits; the
         // host's only ends an agent that hangs.
         let backstop = case.timeout + case.grace + BACKSTOP;

@@ -72,7 +72,19 @@ pub fn prerequisites(observer_path: &str, root: &Path) -> Vec<Prerequisite> {
         fix: INSTALL_OBSERVERS,
     });
     let foreign = runners::foreign_dir(root);
-    for spec in &target::KNOWN {
+    let specs = match target::load_all(&root.join("targets")) {
+        Ok(specs) => specs,
+        Err(e) => {
+            out.push(Prerequisite {
+                cfg: "have_target_descriptions".into(),
+                what: "the target descriptions (targets/*.toml)".into(),
+                missing: Some(e.to_string()),
+                fix: "fix the file the error names",
+            });
+            Vec::new()
+        }
+    };
+    for spec in &specs {
         let missing = match runners::resolve_runner(spec, None, |_| None, &[], root, &foreign) {
             Ok(runner) => runners::check_installed(spec, &runner, &foreign)
                 .err()
@@ -83,7 +95,7 @@ pub fn prerequisites(observer_path: &str, root: &Path) -> Vec<Prerequisite> {
             cfg: format!("have_target_{}", ident(spec.triple)),
             what: format!("target {}", spec.triple),
             missing,
-            fix: runners::INSTALL_COMMAND,
+            fix: runners::install_command(spec),
         });
     }
     for (name, found, cfg) in [

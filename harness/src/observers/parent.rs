@@ -27,8 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::observers::observe::Observation;
-use crate::os;
-use crate::os::GroupSignal;
+use crate::os::{self, GroupSignal, Pid};
 use crate::process::reap::Observed;
 use crate::process::spawn::{self, Invocation};
 use crate::process::watchdog::{Sent, Watchdog};
@@ -90,7 +89,7 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
     let command = run.invocation.display();
     let mut spawned = spawn::spawn(run.invocation, run.core)
         .map_err(|e| format!("cannot spawn {command}: {e}"))?;
-    let pid = libc::pid_t::try_from(spawned.child.id()).expect("a pid fits in pid_t");
+    let pid = os::child_pid(&spawned.child);
     // spawn makes the parent the leader of a new process group.
     let pgid = pid;
     let armed = Watchdog::global().arm(
@@ -177,7 +176,7 @@ impl ParentEnd {
 
 /// Waits until `pid` has ended without reaping it; continues the group when
 /// a descendant is stopped. Returns how many times it did.
-fn watch(pid: libc::pid_t, pgid: libc::pid_t, continue_stops: bool) -> io::Result<usize> {
+fn watch(pid: Pid, pgid: Pid, continue_stops: bool) -> io::Result<usize> {
     let pidfd = os::pidfd_open(pid);
     let mut continued = 0;
     let mut last_look = Instant::now();
@@ -202,7 +201,7 @@ fn watch(pid: libc::pid_t, pgid: libc::pid_t, continue_stops: bool) -> io::Resul
 
 /// Whether a descendant of `root` is stopped (state `T` in
 /// `/proc/<pid>/stat`). Looks at most at 64 processes.
-fn any_descendant_stopped(root: libc::pid_t) -> bool {
+fn any_descendant_stopped(root: Pid) -> bool {
     let mut todo = os::children(root);
     let mut seen = 0;
     while let Some(pid) = todo.pop() {

@@ -19,6 +19,7 @@
 //! of kind `Unsupported`.
 
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::fs::File;
 use std::io;
 #[cfg(unix)]

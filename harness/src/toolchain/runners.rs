@@ -30,8 +30,20 @@ use serde::Serialize;
 use crate::pure::target::runner_env_var;
 use crate::pure::target::{DefaultRunner, Runner, RunnerKind, RunnerSource, TargetSpec};
 
-/// The command that installs every toolchain and runner.
+/// The command that installs the standard targets' toolchains and runners.
 pub const INSTALL_COMMAND: &str = "cargo xtask install-targets";
+
+/// The command that also installs the extra targets (`standard = false`).
+pub const INSTALL_EXTRA_COMMAND: &str = "cargo xtask install-targets --extra";
+
+/// The command that installs `spec`'s toolchain and runner.
+pub fn install_command(spec: &TargetSpec) -> &'static str {
+    if spec.standard {
+        INSTALL_COMMAND
+    } else {
+        INSTALL_EXTRA_COMMAND
+    }
+}
 
 /// Debian's rustc, called directly (never through cargo).
 pub const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
@@ -261,7 +273,7 @@ pub fn check_installed(spec: &TargetSpec, runner: &Runner, foreign: &Path) -> Re
     } else {
         Err(Missing {
             what,
-            fix: INSTALL_COMMAND.to_owned(),
+            fix: install_command(spec).to_owned(),
         })
     }
 }
@@ -302,8 +314,9 @@ pub fn tool_version(program: &str) -> Option<String> {
 }
 
 /// `cargo xtask install-targets`: runs `scripts/install-targets.sh`, which
-/// installs every foreign toolchain and runner idempotently (`--extra`
-/// adds the targets `--all-targets` does not run; `--check` only reports).
+/// installs what the standard targets' descriptions (`targets/*.toml`)
+/// list, idempotently (`--extra` adds the other described targets;
+/// `--check` only reports).
 /// Returns the script's exit code.
 pub fn install(extra: bool, check: bool) -> u8 {
     let script = crate::toolchain::probes::workspace_root().join("scripts/install-targets.sh");

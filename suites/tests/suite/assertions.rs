@@ -35,6 +35,7 @@ fn passing_assertions_chain() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_core_dump_is_seen_when_one_is_made() {
     // The shell raises its own limit and dies of SIGQUIT in a directory of
     // its own, so the core file goes there and away with it.
@@ -92,6 +93,7 @@ fn predicates_work_on_exit_status_and_termination() {
 }
 
 #[test]
+#[cfg(unix)]
 fn host_signal_constants_match_libc() {
     assert_eq!(Signal::ABRT.number(), libc::SIGABRT);
     assert_eq!(Signal::KILL.number(), libc::SIGKILL);

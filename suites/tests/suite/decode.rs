@@ -25,6 +25,9 @@ use rstest::rstest;
 mod c {
     use std::ffi::{c_char, c_int, CString};
 
+    // The wait-status macros are compared with the decoder on Linux only
+    // (`Macros`).
+    #[cfg(target_os = "linux")]
     extern "C" {
         fn em_wifexited(status: c_int) -> c_int;
         fn em_wexitstatus(status: c_int) -> c_int;
@@ -34,6 +37,9 @@ mod c {
         fn em_wifstopped(status: c_int) -> c_int;
         fn em_wstopsig(status: c_int) -> c_int;
         fn em_wifcontinued(status: c_int) -> c_int;
+    }
+
+    extern "C" {
         fn em_signum(name: *const c_char) -> c_int;
         fn em_cld_exited() -> c_int;
         fn em_cld_killed() -> c_int;

@@ -6,15 +6,20 @@ mod cli; // test-matrix end to end: exit codes, reports, diffs
 mod common; // the probe set, built once
 mod compat; // every target in one table, and `cargo xtask compare`
 mod decode; // the decoder against the C macros and std
+#[cfg(target_os = "linux")]
 mod fastspawn; // the fast spawn path keeps the spawn path's guarantees
+mod faults; // injected faults (a broken runner, probe, decoder, profile, selection) must not pass
 mod foreign; // foreign targets: the agent's report, runners, host views, qemu/Wine/WASI end to end
 mod formats; // JUnit, Markdown and HTML reports; the page in headless Chromium
+#[cfg(unix)]
 mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
 mod native_profiles; // the macOS and Windows MSVC profiles, written from documentation
 mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words
 mod profile; // profile loading and errors
 mod report_schema; // the JSON report against docs/report-schema.md
+#[cfg(unix)]
 mod spawn; // the spawn path's guarantees and the reapers
 mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos
+mod targets; // the foreign targets as data: targets/*.toml, their errors, the install script
 mod tidy; // the layers of the harness, its docs and its code map

@@ -3,12 +3,13 @@
 //! a fresh run of the whole matrix must reproduce.
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 
 use clap::Parser;
 use exitmatrix::cli::{self, ExitCode, MatrixArgs};
-use exitmatrix::observers::shell::{self, SHELLS};
+use exitmatrix::observers::shell::SHELLS;
 use exitmatrix::process::spawn::{self, Invocation};
 use exitmatrix::pure::catalogue::Build;
 use exitmatrix::pure::decode::StateChange;
@@ -450,6 +451,7 @@ fn matrix(args: &[&str]) -> Run {
 
 /// A directory holding links to every program the observers need but
 /// `without`: a search path from which one program is taken away.
+#[cfg(unix)]
 fn path_without(without: &str) -> TempDir {
     let dir = TempDir::new().unwrap();
     for name in SHELLS
@@ -470,6 +472,7 @@ fn path_without(without: &str) -> TempDir {
 /// table, the findings and the JSON report: never a pass, and the run exits
 /// 3 as for a cell that could not be observed.
 #[test]
+#[cfg(unix)]
 #[cfg_attr(
     not(have_observer_bash),
     ignore = "bash is not installed: cargo xtask install observers"
@@ -653,10 +656,13 @@ fn parents_see_a_stopped_probe_end() {
 /// ENOEXEC. (Asked through posix_spawn, which reports the exec error; std's
 /// spawn goes through execvp, which would hand the file to /bin/sh.)
 #[test]
+#[cfg(unix)]
 fn the_exec_format_fixture_is_refused_with_enoexec() {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::PermissionsExt;
+
+    use exitmatrix::observers::shell;
     let dir = TempDir::new().unwrap();
     let file = dir.path().join("elf-for-no-machine");
     fs::write(&file, shell::elf_header_for_no_machine()).unwrap();
