@@ -131,7 +131,7 @@ use serde::{Deserialize, Serialize};
 use crate::pure::catalogue;
 use crate::pure::decode::StateChange;
 use crate::pure::observers as own_cases;
-use crate::report::formats::FormatError;
+use crate::report::formats::{esc, FormatError};
 use crate::report::model::{Report, Row, Verdict, SCHEMA_VERSION};
 
 /// The `kind` of a `compat.json`, which tells it apart from a report.
@@ -1163,22 +1163,6 @@ pub fn table_from_files(paths: &[PathBuf]) -> Result<CompatTable, LoadError> {
 
 // ---------------------------------------------------------------------------
 // Rendering.
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The distinct values of `field` over a cell's entries: one line when they
 /// agree, else one per build.

@@ -96,3 +96,22 @@ pub fn observer_path() -> String {
     std::env::var("EXITMATRIX_OBSERVER_PATH")
         .unwrap_or_else(|_| exitmatrix::observers::shell::DEFAULT_SEARCH_PATH.to_owned())
 }
+
+/// A private copy of the built probes, laid out as a target directory.
+#[cfg(unix)]
+pub fn private_probes() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::TempDir::new().unwrap();
+    for from in probes().dirs.values() {
+        let to = dir.path().join(from.file_name().unwrap());
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    dir
+}

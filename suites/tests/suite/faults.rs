@@ -29,7 +29,7 @@ use exitmatrix::report::model::Verdict;
 use exitmatrix::toolchain::probes::HOST;
 use tempfile::TempDir;
 
-use crate::common::{self, matrix, probes, root, run_args, target_dir, Run};
+use crate::common::{self, matrix, private_probes, probes, root, run_args, target_dir, Run};
 
 /// Every fault this suite injects: the name of its test and what it breaks.
 const FAULTS: [(&str, &str); 8] = [
@@ -229,24 +229,6 @@ fn fault_3_the_wrong_architectures_emulator_fails_its_canary() {
         "fault_3_the_wrong_architectures_emulator_fails_its_canary",
         &format!("exit 7: {why}"),
     );
-}
-
-/// A copy of the suite's built probes that a test may tamper with, as
-/// `hygiene.rs` makes one (the executables of each build's directory).
-fn private_probes() -> TempDir {
-    let dir = TempDir::new().unwrap();
-    for from in probes().dirs.values() {
-        let to = dir.path().join(from.file_name().unwrap());
-        fs::create_dir_all(&to).unwrap();
-        for entry in fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-            }
-        }
-    }
-    dir
 }
 
 #[test]

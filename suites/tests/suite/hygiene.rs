@@ -19,29 +19,12 @@ use exitmatrix::toolchain::probes::{ProbeSet, HOST};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{probes, root};
+use crate::common::{private_probes, probes, root};
 
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]
     args: MatrixArgs,
-}
-
-/// A private copy of the built probes, laid out as a target directory.
-fn private_probes() -> TempDir {
-    let dir = TempDir::new().unwrap();
-    for from in probes().dirs.values() {
-        let to = dir.path().join(from.file_name().unwrap());
-        fs::create_dir_all(&to).unwrap();
-        for entry in fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-            }
-        }
-    }
-    dir
 }
 
 fn run_cli(
