@@ -42,20 +42,18 @@ pub struct SigInfo([u8; 128]);
 
 mod c {
     use super::SigInfo;
-    use std::os::raw::{c_int, c_ulong};
+    use std::os::raw::c_int;
 
     extern "C" {
         pub fn waitid(idtype: c_int, id: u32, info: *mut SigInfo, options: c_int) -> c_int;
         pub fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
         pub fn kill(pid: c_int, sig: c_int) -> c_int;
         pub fn setpgid(pid: c_int, pgid: c_int) -> c_int;
-        pub fn prctl(
-            option: c_int,
-            arg2: c_ulong,
-            arg3: c_ulong,
-            arg4: c_ulong,
-            arg5: c_ulong,
-        ) -> c_int;
+        // Variadic, as glibc defines it (sysdeps/unix/sysv/linux/prctl.c
+        // reads its arguments with va_arg): declaring five fixed arguments
+        // breaks the calling convention on ppc64le, where the callee of a
+        // variadic function writes a save area the caller must provide.
+        pub fn prctl(option: c_int, ...) -> c_int;
     }
 }
 
@@ -165,7 +163,7 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
             // Its own process group, so that the watchdog and the clean-up
             // reach whatever the probe starts; and killed if the agent dies.
             c::setpgid(0, 0);
-            c::prctl(PR_SET_PDEATHSIG, 9 as c_ulong, 0, 0, 0);
+            c::prctl(PR_SET_PDEATHSIG, 9 as c_ulong, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong);
             Ok(())
         });
     }

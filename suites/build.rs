@@ -52,6 +52,8 @@ fn prerequisites() {
         .split(':')
         .map(str::to_owned)
         .chain(["/usr/bin".to_owned(), sysroots.display().to_string()]);
+    // A new target description adds a `have_target_*` cfg.
+    println!("cargo:rerun-if-changed={}", root.join("targets").display());
     for dir in watched {
         if Path::new(&dir).is_dir() {
             println!("cargo:rerun-if-changed={dir}");

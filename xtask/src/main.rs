@@ -49,7 +49,7 @@ enum Command {
     /// 1.63 and target std, cross compilers, qemu-user, Wine), idempotently:
     /// runs scripts/install-targets.sh.
     InstallTargets {
-        /// Also the targets --all-targets does not run (s390x).
+        /// Also the extra targets (`standard = false` in targets/: armv7, powerpc64le, s390x).
         #[arg(long)]
         extra: bool,
         /// Only say what is missing; exit 1 if anything is.

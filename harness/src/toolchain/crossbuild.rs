@@ -68,6 +68,25 @@ pub fn build(
 ) -> Result<ForeignBuild, BuildError> {
     let root = crate::toolchain::probes::workspace_root();
     let dir = build_dir(out, spec.triple);
+    // Two runs building the same target at once (parallel tests, or test
+    // processes under nextest) would share rustc's intermediate files in
+    // the build directory: one build at a time in this process, and an
+    // advisory lock on the directory across processes. The second finds
+    // the first's binaries up to date by their stamps.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(&dir).map_err(|source| BuildError::Spawn {
+        tool: format!("mkdir {}", dir.display()),
+        source,
+    })?;
+    let lock = std::fs::File::create(dir.join(".lock")).map_err(|source| BuildError::Spawn {
+        tool: format!("create {}", dir.join(".lock").display()),
+        source,
+    })?;
+    crate::os::lock_exclusive(&lock).map_err(|source| BuildError::Spawn {
+        tool: format!("lock {}", dir.join(".lock").display()),
+        source,
+    })?;
     let mut jobs = Vec::new();
     let mut dirs = BTreeMap::new();
     let sysroot = runners::sysroot(spec, foreign);
@@ -213,6 +232,17 @@ fn stamp_of(job: &Job) -> Option<String> {
     job.program.hash(&mut h);
     job.args.hash(&mut h);
     source.hash(&mut h);
+    // The compiler's and the linker's identity: their version and the
+    // size and time of the files that would run, so a changed toolchain
+    // rebuilds and the report's `tools` name what built the probes.
+    let linker = job
+        .args
+        .iter()
+        .find_map(|a| a.strip_prefix("-Clinker="))
+        .map(str::to_owned);
+    for tool in std::iter::once(job.program.clone()).chain(linker) {
+        tool_identity(&tool).hash(&mut h);
+    }
     if job.source.ends_with("agent/main.rs") {
         // The agent's own modules.
         for os in ["unix.rs", "windows.rs"] {
@@ -222,6 +252,25 @@ fn stamp_of(job: &Job) -> Option<String> {
         }
     }
     Some(format!("{:016x}", h.finish()))
+}
+
+/// `program --version` and the size and modification time of the file it
+/// resolves to, once per process per program.
+fn tool_identity(program: &str) -> String {
+    static SEEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(id) = seen.get(program) {
+        return id.clone();
+    }
+    let file = runners::find_on_path(program).and_then(|p| std::fs::metadata(p).ok());
+    let id = format!(
+        "{} {:?} {:?}",
+        runners::tool_version(program).unwrap_or_default(),
+        file.as_ref().map(std::fs::Metadata::len),
+        file.and_then(|m| m.modified().ok()),
+    );
+    seen.insert(program.to_owned(), id.clone());
+    id
 }
 
 fn run_job(job: &Job) -> Result<(), BuildError> {
