@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use exitmatrix::observers::observe;
+use exitmatrix::pure::observers;
 use exitmatrix::pure::profile::{Profile, ProfileError};
 use libfuzzer_sys::fuzz_target;
 use tempfile::TempDir;
@@ -24,7 +24,7 @@ fn dir() -> &'static TempDir {
 fuzz_target!(|text: &str| {
     let dir = dir();
     std::fs::write(dir.path().join("t.toml"), text).unwrap();
-    match Profile::load(dir.path(), "t", &observe::NAMES) {
+    match Profile::load(dir.path(), "t", &observers::NATIVE) {
         Ok(_) => {}
         Err(ProfileError::Invalid { location, message }) => {
             assert!(location.line >= 1 && location.column >= 1);
