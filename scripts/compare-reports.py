@@ -1,3 +1,15 @@
+#!/usr/bin/env python3
+"""Compares two JSON reports of the same target apart from what varies by
+design from run to run: timings (`micros`), pids and thread ids in stderr,
+ASLR addresses, the probes' line numbers in panic messages, and temporary
+directory names. Prints the fields that differ and exits 1, or says
+"identical apart from timings" and exits 0.
+
+    scripts/compare-reports.py OLD.json NEW.json
+
+Used to show that a refactoring changed no observation (see the redesign in
+the git log). `cargo xtask compare` is the user-facing regression check.
+"""
 import json,sys,re
 def load(p):
     r = json.load(open(p))
