@@ -1,12 +1,14 @@
 //! Observers: the parents whose view of an ending is a column of the matrix.
 //!
 //! `observe` defines the `Observer` trait and the direct reapers; `parent`
-//! runs a parent program that starts the probe itself; `shell` and `python`
-//! are the views; `registry` is the one place that builds the concrete
-//! observers.
+//! runs a parent program that starts the probe itself; `shell`, `rc`,
+//! `python` and `java` are the views; `registry` is the one place that
+//! builds the concrete observers.
 
+pub mod java;
 pub mod observe;
 pub mod parent;
 pub mod python;
+pub mod rc;
 pub mod registry;
 pub mod shell;

@@ -1,11 +1,13 @@
 //! The registry: the one place that names the concrete observers (the
-//! direct reapers, the shells, the Pythons) and builds them.
+//! direct reapers, the shells, rc, the Pythons, Java) and builds them.
 //!
 //! The names and kinds themselves are data in [`crate::pure::observers`];
 //! a test checks that this registry builds exactly those, in that order.
 
+use crate::observers::java::Java;
 use crate::observers::observe::{Direct, Observer};
 use crate::observers::python::Python;
+use crate::observers::rc::Rc;
 use crate::observers::shell::Shell;
 use crate::process::reap;
 
@@ -29,11 +31,13 @@ pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
             .into_iter()
             .map(|s| Box::new(s) as Box<dyn Observer>),
     );
+    all.push(Box::new(Rc::new(search_path)));
     all.extend(
         Python::all(search_path)
             .into_iter()
             .map(|p| Box::new(p) as Box<dyn Observer>),
     );
+    all.push(Box::new(Java::new(search_path)));
     all
 }
 

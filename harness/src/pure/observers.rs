@@ -16,19 +16,24 @@ pub enum ObserverKind {
     /// The harness waits for the probe itself (`waitpid`, `waitid`, std),
     /// or an in-target agent does: its column holds wait states.
     Reaper,
-    /// A shell runs the probe: its column holds `$?`.
+    /// A shell runs the probe: its column holds `$?` (rc's `$status`, a
+    /// string).
     Shell,
     /// Python runs the probe: its column holds `returncode` or `exitcode`.
     Python,
+    /// A Java program runs the probe: its column holds
+    /// `Process.waitFor()`.
+    Jvm,
 }
 
 impl ObserverKind {
-    /// The name reports use (`reaper`, `shell`, `python`).
+    /// The name reports use (`reaper`, `shell`, `python`, `jvm`).
     pub fn name(self) -> &'static str {
         match self {
             ObserverKind::Reaper => "reaper",
             ObserverKind::Shell => "shell",
             ObserverKind::Python => "python",
+            ObserverKind::Jvm => "jvm",
         }
     }
 
@@ -48,7 +53,7 @@ impl fmt::Display for ObserverKind {
 /// The direct reapers, in column order.
 pub const REAPERS: [&str; 3] = ["waitpid", "waitid", "std"];
 
-/// The shells, in column order.
+/// The POSIX-family shells, in column order.
 pub const SHELLS: [&str; 8] = [
     "dash",
     "bash",
@@ -60,6 +65,10 @@ pub const SHELLS: [&str; 8] = [
     "posh",
 ];
 
+/// Plan 9's shell (9base's or plan9port's `rc`), whose `$status` is a
+/// string: the column after the POSIX shells.
+pub const RC: &str = "rc";
+
 /// The Python views, in column order.
 pub const PYTHONS: [&str; 4] = [
     "py-subprocess",
@@ -67,6 +76,10 @@ pub const PYTHONS: [&str; 4] = [
     "py-mp-fork",
     "py-mp-spawn",
 ];
+
+/// A Java program's `Process.waitFor()` (the system's `java`): the last
+/// native column.
+pub const JAVA: &str = "java";
 
 /// The column of what the in-target agent of a Windows or WASI target saw.
 pub const AGENT: &str = "agent";
@@ -77,11 +90,11 @@ pub const HOST_VIA_RUNNER: &str = "host-via-runner";
 /// Every observer name a foreign run adds to the native ones.
 pub const FOREIGN: [&str; 2] = [AGENT, HOST_VIA_RUNNER];
 
-/// Every native observer name, in column order: the reapers, the shells,
-/// then the Python views.
-pub const NATIVE: [&str; 15] = [
+/// Every native observer name, in column order: the reapers, the POSIX
+/// shells, rc, the Python views, then Java.
+pub const NATIVE: [&str; 17] = [
     REAPERS[0], REAPERS[1], REAPERS[2], SHELLS[0], SHELLS[1], SHELLS[2], SHELLS[3], SHELLS[4],
-    SHELLS[5], SHELLS[6], SHELLS[7], PYTHONS[0], PYTHONS[1], PYTHONS[2], PYTHONS[3],
+    SHELLS[5], SHELLS[6], SHELLS[7], RC, PYTHONS[0], PYTHONS[1], PYTHONS[2], PYTHONS[3], JAVA,
 ];
 
 /// Every observer name a profile or emulator note may use: the native ones
@@ -93,10 +106,12 @@ pub fn all_names() -> Vec<&'static str> {
 /// The kind of the observer called `name`; `None` for a name no observer
 /// has. The agent and the runner see wait states, as reapers do.
 pub fn kind_of(name: &str) -> Option<ObserverKind> {
-    if SHELLS.contains(&name) {
+    if SHELLS.contains(&name) || name == RC {
         Some(ObserverKind::Shell)
     } else if PYTHONS.contains(&name) {
         Some(ObserverKind::Python)
+    } else if name == JAVA {
+        Some(ObserverKind::Jvm)
     } else if REAPERS.contains(&name) || FOREIGN.contains(&name) {
         Some(ObserverKind::Reaper)
     } else {
@@ -104,8 +119,9 @@ pub fn kind_of(name: &str) -> Option<ObserverKind> {
     }
 }
 
-/// Whether `name` is a view: a shell or Python, whose column holds the
-/// values that parent reports (`143`, `-15`) rather than wait states.
+/// Whether `name` is a view: a shell, Python or Java, whose column holds
+/// the values that parent reports (`143`, `-15`, `'signal: kill'`) rather
+/// than wait states.
 pub fn is_view(name: &str) -> bool {
     kind_of(name).is_some_and(ObserverKind::is_view)
 }
@@ -127,7 +143,7 @@ pub struct OwnCase {
     pub summary: &'static str,
 }
 
-/// The cases every shell runs besides the probes.
+/// The cases every POSIX shell runs besides the probes (rc runs none).
 pub const SHELL_CASES: [OwnCase; 7] = [
     OwnCase {
         name: "sh-command-not-found",

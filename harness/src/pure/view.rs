@@ -3,8 +3,10 @@
 //! A shell does not hand its script a wait status: it sets `$?` to a number.
 //! Python's `subprocess` gives `returncode`, `multiprocessing` gives
 //! `exitcode`, and `os.waitstatus_to_exitcode` gives a number or raises
-//! `ValueError`. Such a parent is a *view* of the ending, and its column
-//! holds [`Reported`] values instead of wait states.
+//! `ValueError`; Java's `Process.waitFor()` gives a number, and Plan 9's rc
+//! sets `$status` to a string, the wait message. Such a parent is a *view*
+//! of the ending, and its column holds [`Reported`] values instead of wait
+//! states.
 //!
 //! A view's expectation is not written twice. A profile's `[[observer]]`
 //! table gives the view's [`Mapping`] (for bash: an exit code N is reported
@@ -18,6 +20,8 @@
 //! ```text
 //! 143                   a number ($?, returncode, exitcode)
 //! -15
+//! 'signal: kill'        a string (rc's $status), quoted as rc quotes it:
+//! ''                    the null string; 'it''s' holds one quote
 //! ValueError            the parent raised this instead of giving a number
 //! ValueError, 7         waitstatus_to_exitcode on a stop, then on the exit
 //! parent exit 2         the parent itself ended (as waitpid saw it) before
@@ -30,7 +34,8 @@ use serde::Serialize;
 
 use crate::pure::decode::StateChange;
 use crate::pure::outcome;
-use crate::pure::signal::SignalTable;
+use crate::pure::plan9;
+use crate::pure::signal::{self, SignalTable};
 
 /// One value a parent reported.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -41,6 +46,12 @@ pub enum Reported {
     Code {
         /// The number as the parent gave it.
         value: i64,
+    },
+    /// A string: rc's `$status`, the wait message of a Plan 9 process
+    /// (`''` for success, `3`, `signal: kill`).
+    Text {
+        /// The string as the parent gave it.
+        value: String,
     },
     /// The parent raised this exception instead of giving a number.
     Raised {
@@ -76,6 +87,7 @@ impl fmt::Display for ReportedDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.reported {
             Reported::Code { value } => write!(f, "{value}"),
+            Reported::Text { value } => write!(f, "'{}'", value.replace('\'', "''")),
             Reported::Raised { exception } => f.write_str(exception),
             Reported::Parent { ending } => write!(f, "parent {}", ending.display(self.table)),
         }
@@ -91,9 +103,9 @@ pub fn display(values: &[Reported], table: &SignalTable) -> String {
     parts.join(", ")
 }
 
-/// Whether an outcome is written in reported-value words (a number, an
-/// exception name, `parent ...`) rather than in wait-state words (`exit`,
-/// `signal`, `stopped`, `continued`).
+/// Whether an outcome is written in reported-value words (a number, a
+/// quoted string, an exception name, `parent ...`) rather than in
+/// wait-state words (`exit`, `signal`, `stopped`, `continued`).
 pub fn is_reported_words(text: &str) -> bool {
     let first = text.split_whitespace().next().unwrap_or("");
     !matches!(
@@ -103,10 +115,11 @@ pub fn is_reported_words(text: &str) -> bool {
 }
 
 /// Parses reported-value words (`"143"`, `"ValueError, 7"`,
-/// `"parent exit 2"`). The error is a lowercase fragment.
+/// `"'signal: kill'"`, `"parent exit 2"`). The error is a lowercase
+/// fragment.
 pub fn parse(text: &str, table: &SignalTable) -> Result<Vec<Reported>, String> {
     let mut values = Vec::new();
-    for part in text.split(',') {
+    for part in split_values(text)? {
         let part = part.trim();
         if part.is_empty() {
             return Err(format!("empty value in outcome `{text}`"));
@@ -121,6 +134,10 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Vec<Reported>, String> {
                     ))
                 }
             }
+        } else if part.starts_with('\'') {
+            Reported::Text {
+                value: unquote(part)?,
+            }
         } else if let Ok(value) = part.parse::<i64>() {
             Reported::Code { value }
         } else if is_exception_name(part) {
@@ -129,7 +146,7 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Vec<Reported>, String> {
             }
         } else {
             return Err(format!(
-                "cannot read `{part}`: expected a number, an exception name such as `ValueError`, or `parent exit N` / `parent signal NAME`"
+                "cannot read `{part}`: expected a number, a quoted string such as `'signal: kill'`, an exception name such as `ValueError`, or `parent exit N` / `parent signal NAME`"
             ));
         };
         values.push(value);
@@ -137,32 +154,87 @@ pub fn parse(text: &str, table: &SignalTable) -> Result<Vec<Reported>, String> {
     Ok(values)
 }
 
+/// Splits `text` at the commas that are outside quotes.
+fn split_values(text: &str) -> Result<Vec<&str>, String> {
+    let mut parts = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err(format!("unterminated quote in outcome `{text}`"));
+    }
+    parts.push(&text[start..]);
+    Ok(parts)
+}
+
+/// The string a quoted word holds: `'it''s'` is `it's`, `''` the null
+/// string. This is rc's quoting, which the profile words borrow; the error
+/// is a lowercase fragment.
+pub fn unquote(word: &str) -> Result<String, String> {
+    let inner = word
+        .strip_prefix('\'')
+        .and_then(|w| w.strip_suffix('\''))
+        .ok_or_else(|| format!("`{word}`: a quoted string ends with a quote"))?;
+    let mut value = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\'' && chars.next() != Some('\'') {
+            return Err(format!(
+                "`{word}`: a quote inside a quoted string is written twice (`''`)"
+            ));
+        }
+        value.push(c);
+    }
+    Ok(value)
+}
+
 fn is_exception_name(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_uppercase())
         && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `offset ± N`: how a number N (an exit code or a signal number) becomes
-/// the reported value.
+/// How a number N (an exit code or a signal number) becomes the reported
+/// value: `offset ± N`, a number, or `plan9(N)`, Plan 9's wait message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Formula {
-    /// Added to the signed N.
-    pub offset: i64,
-    /// Whether N is negated first (`-N`).
-    pub negate: bool,
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Formula {
+    /// `N`, `-N`, `128+N`, ...: a number.
+    Number {
+        /// Added to the signed N.
+        offset: i64,
+        /// Whether N is negated first (`-N`).
+        negate: bool,
+    },
+    /// `plan9(N)`: a string, the wait message Plan 9's C library makes of
+    /// the state ([`crate::pure::plan9`]; rc's `$status`): for an exit, N in
+    /// decimal and the null string for 0; for a signal, `signal: ` and the
+    /// signal's note, with ` (core dumped)` after a core dump.
+    Plan9,
 }
 
 impl Formula {
     /// N itself.
-    pub const IDENTITY: Formula = Formula {
+    pub const IDENTITY: Formula = Formula::Number {
         offset: 0,
         negate: false,
     };
 
-    /// Parses `N`, `-N`, `128+N`, `256+N`, ... The error is a lowercase
-    /// fragment.
+    /// Parses `N`, `-N`, `128+N`, `256+N`, ... or `plan9(N)`. The error is a
+    /// lowercase fragment.
     pub fn parse(text: &str) -> Result<Formula, String> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact == "plan9(N)" {
+            return Ok(Formula::Plan9);
+        }
         let (offset, rest) = match compact.split_once('+') {
             Some((offset, rest)) => (
                 offset
@@ -177,26 +249,67 @@ impl Formula {
             "-N" => true,
             _ => {
                 return Err(format!(
-                    "cannot read formula `{text}`: expected `N`, `-N` or `<number>+N` (such as `128+N`)"
+                    "cannot read formula `{text}`: expected `N`, `-N`, `<number>+N` (such as `128+N`) or `plan9(N)`"
                 ))
             }
         };
-        Ok(Formula { offset, negate })
+        Ok(Formula::Number { offset, negate })
     }
 
-    /// The reported value for `n`.
+    /// The number for `n`: `offset ± n`. A `plan9(N)` formula keeps `n` as
+    /// it is: its string is written from that number ([`Formula::exit`],
+    /// [`Formula::signal`]).
     pub fn apply(self, n: i64) -> i64 {
-        self.offset + if self.negate { -n } else { n }
+        match self {
+            Formula::Number { offset, negate } => offset + if negate { -n } else { n },
+            Formula::Plan9 => n,
+        }
+    }
+
+    /// What the view reports for an exit with `code`.
+    pub fn exit(self, code: i64) -> Reported {
+        match self {
+            Formula::Number { .. } => Reported::Code {
+                value: self.apply(code),
+            },
+            Formula::Plan9 => Reported::Text {
+                value: plan9::exit_message(code),
+            },
+        }
+    }
+
+    /// What the view reports for a death by `signal`, named through
+    /// `table`. A number drops the core flag (`$?` is 128+N with or without
+    /// a core); Plan 9's wait message says ` (core dumped)`.
+    pub fn signal(
+        self,
+        signal: signal::Signal,
+        core_dumped: bool,
+        table: &SignalTable,
+    ) -> Reported {
+        match self {
+            Formula::Number { .. } => Reported::Code {
+                value: self.apply(i64::from(signal.0)),
+            },
+            Formula::Plan9 => Reported::Text {
+                value: plan9::signal_message(signal, core_dumped, table),
+            },
+        }
     }
 }
 
 impl fmt::Display for Formula {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = if self.negate { "-N" } else { "N" };
-        if self.offset == 0 {
-            f.write_str(n)
-        } else {
-            write!(f, "{}+{n}", self.offset)
+        match *self {
+            Formula::Number { offset, negate } => {
+                let n = if negate { "-N" } else { "N" };
+                if offset == 0 {
+                    f.write_str(n)
+                } else {
+                    write!(f, "{offset}+{n}")
+                }
+            }
+            Formula::Plan9 => f.write_str("plan9(N)"),
         }
     }
 }
@@ -255,11 +368,12 @@ pub struct Mapping {
 
 impl Mapping {
     /// What the view reports for a probe whose states, as a direct reaper
-    /// sees them, are `states`.
+    /// sees them, are `states`, with signals named through `table` (the
+    /// profile's: only a `plan9(N)` formula names them).
     ///
-    /// The core flag is dropped (`$?` is 128+N with or without a core), and
-    /// a state the view does not see leaves no value.
-    pub fn apply(&self, states: &[StateChange]) -> Vec<Reported> {
+    /// A number drops the core flag (`$?` is 128+N with or without a core),
+    /// and a state the view does not see leaves no value.
+    pub fn apply_in(&self, states: &[StateChange], table: &SignalTable) -> Vec<Reported> {
         let effect = |e: &Effect| match e {
             Effect::Unseen => None,
             Effect::Raises { exception } => Some(Reported::Raised {
@@ -269,12 +383,11 @@ impl Mapping {
         states
             .iter()
             .filter_map(|state| match *state {
-                StateChange::Exited { code } => Some(Reported::Code {
-                    value: self.exit.apply(code),
-                }),
-                StateChange::Signaled { signal, .. } => Some(Reported::Code {
-                    value: self.signal.apply(i64::from(signal.0)),
-                }),
+                StateChange::Exited { code } => Some(self.exit.exit(code)),
+                StateChange::Signaled {
+                    signal,
+                    core_dumped,
+                } => Some(self.signal.signal(signal, core_dumped, table)),
                 StateChange::Stopped { .. } => effect(&self.stopped),
                 StateChange::Continued => effect(&self.continued),
                 // Profiles cannot name an unrecognised status, so it never
@@ -285,6 +398,18 @@ impl Mapping {
                 StateChange::Trapped { .. } => None,
             })
             .collect()
+    }
+
+    /// [`Mapping::apply_in`] with the signals named through Linux's generic
+    /// table ([`signal::LINUX_GENERIC`]). A mapping of numbers names no
+    /// signal, so this is `apply_in` for every table; a `plan9(N)` mapping
+    /// is right this way only for a target of that numbering (x86_64,
+    /// aarch64, ...), and a caller with the profile's table should pass it
+    /// to `apply_in`. ([`crate::pure::profile`] derives with `apply`: right
+    /// for rc, the one column that uses `plan9(N)`, on every native Linux
+    /// host but MIPS.)
+    pub fn apply(&self, states: &[StateChange]) -> Vec<Reported> {
+        self.apply_in(states, &signal::LINUX_GENERIC)
     }
 }
 

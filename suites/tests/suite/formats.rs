@@ -103,8 +103,8 @@ fn junit_has_a_case_per_cell_and_a_failure_per_deviation() {
 /// its verdict class and hover details.
 #[test]
 #[cfg_attr(
-    not(have_chromium),
-    ignore = "Chromium is not installed: cargo xtask install observers"
+    not(all(have_chromium, have_observer_bash)),
+    ignore = "Chromium or bash is not installed: cargo xtask install observers"
 )]
 fn html_page_renders_every_cell_in_headless_chromium() {
     let out = TempDir::new().unwrap();

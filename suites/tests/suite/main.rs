@@ -16,6 +16,7 @@ mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
 mod native_profiles; // the macOS and Windows MSVC profiles, written from documentation
 mod observers; // shells and Python as observers, and the README's conformance table
 mod outcome; // profile outcome words
+mod parents; // rc's $status and Java's Process.waitFor() as observers
 mod profile; // profile loading and errors
 mod report_schema; // the JSON report against docs/report-schema.md
 #[cfg(unix)]
