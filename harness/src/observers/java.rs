@@ -34,9 +34,8 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentRun, Setting};
+use crate::observers::parent::{self};
 use crate::observers::shell::STATUS_FILE;
-use crate::process::spawn::Invocation;
 use crate::pure::catalogue::Behaviour;
 use crate::pure::observers::{ObserverKind, JAVA};
 
@@ -163,7 +162,7 @@ impl Observer for Java {
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
         let (java, javac) = self.programs()?;
         let classes = self.classes(javac)?;
-        let mut runner = vec![
+        let runner = vec![
             java.as_os_str().to_owned(),
             "-XX:-UsePerfData".into(),
             "-cp".into(),
@@ -171,25 +170,7 @@ impl Observer for Java {
             CLASS.into(),
             STATUS_FILE.into(),
         ];
-        runner.extend(case.invocation.runner.iter().cloned());
-        let invocation = Invocation {
-            runner,
-            program: case.invocation.program.clone(),
-            args: case.invocation.args.clone(),
-        };
-        let command = parent::display_command(&invocation);
-        let end = parent::run(&ParentRun {
-            invocation: &invocation,
-            core: case.core,
-            continue_stops: case.continue_stops,
-            result_file: STATUS_FILE,
-            setting: Setting {
-                wait: case.wait,
-                timeout: case.timeout,
-                grace: case.grace,
-                interrupt: case.interrupt,
-            },
-        })?;
+        let (end, command) = parent::run_probe(runner, case, STATUS_FILE, case.continue_stops)?;
         end.number_or_ending(command)
     }
 }

@@ -19,6 +19,7 @@
 //!   left of the group is killed. Then the parent is reaped and the file it
 //!   wrote its report to is read from the case directory.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -26,7 +27,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::observers::observe::Observation;
+use crate::observers::observe::{Case, Observation};
 use crate::os::{self, GroupSignal, Pid};
 use crate::process::reap::Observed;
 use crate::process::spawn::{self, Invocation};
@@ -127,6 +128,40 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         watchdog,
         continued,
     })
+}
+
+/// Runs `case`'s probe under a parent program: `parent_words` (the parent
+/// and the words it takes before the probe) go in front of the probe's own
+/// runner and program. Returns how the parent ended and the command line as
+/// a shell would read it back, for the observer to turn into what it
+/// reports.
+pub fn run_probe(
+    parent_words: Vec<OsString>,
+    case: &Case<'_>,
+    result_file: &str,
+    continue_stops: bool,
+) -> Result<(ParentEnd, String), String> {
+    let mut runner = parent_words;
+    runner.extend(case.invocation.runner.iter().cloned());
+    let invocation = Invocation {
+        runner,
+        program: case.invocation.program.clone(),
+        args: case.invocation.args.clone(),
+    };
+    let command = display_command(&invocation);
+    let end = run(&ParentRun {
+        invocation: &invocation,
+        core: case.core,
+        continue_stops,
+        result_file,
+        setting: Setting {
+            wait: case.wait,
+            timeout: case.timeout,
+            grace: case.grace,
+            interrupt: case.interrupt,
+        },
+    })?;
+    Ok((end, command))
 }
 
 impl ParentEnd {

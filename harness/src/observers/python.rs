@@ -201,28 +201,15 @@ impl Observer for Python {
             Mode::WaitStatus => vec!["waitstatus", RESULT_FILE, stops],
             Mode::Multiprocessing(method) => vec!["mp-exec", method, RESULT_FILE],
         };
-        let mut runner = self.runner(&words)?;
-        runner.extend(case.invocation.runner.iter().cloned());
-        let invocation = Invocation {
+        let runner = self.runner(&words)?;
+        // The waitstatus script sees stops and continues the probe
+        // itself; the others never hear of a stop.
+        let (end, command) = parent::run_probe(
             runner,
-            program: case.invocation.program.clone(),
-            args: case.invocation.args.clone(),
-        };
-        let command = parent::display_command(&invocation);
-        let end = parent::run(&ParentRun {
-            invocation: &invocation,
-            core: case.core,
-            // The waitstatus script sees stops and continues the probe
-            // itself; the others never hear of a stop.
-            continue_stops: case.continue_stops && self.mode != Mode::WaitStatus,
-            result_file: RESULT_FILE,
-            setting: Setting {
-                wait: case.wait,
-                timeout: case.timeout,
-                grace: case.grace,
-                interrupt: case.interrupt,
-            },
-        })?;
+            case,
+            RESULT_FILE,
+            case.continue_stops && self.mode != Mode::WaitStatus,
+        )?;
         Python::finish(end, command)
     }
 

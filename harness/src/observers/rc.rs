@@ -37,9 +37,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentEnd, ParentRun, Setting};
+use crate::observers::parent::{self, ParentEnd};
 use crate::observers::shell::STATUS_FILE;
-use crate::process::spawn::Invocation;
 use crate::pure::catalogue::Behaviour;
 use crate::pure::observers::{ObserverKind, RC};
 use crate::pure::view::{self, Reported};
@@ -156,26 +155,8 @@ impl Observer for Rc {
 
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
         let program = self.program()?;
-        let mut runner = vec![program.as_os_str().to_owned(), "-c".into(), SCRIPT.into()];
-        runner.extend(case.invocation.runner.iter().cloned());
-        let invocation = Invocation {
-            runner,
-            program: case.invocation.program.clone(),
-            args: case.invocation.args.clone(),
-        };
-        let command = parent::display_command(&invocation);
-        let end = parent::run(&ParentRun {
-            invocation: &invocation,
-            core: case.core,
-            continue_stops: case.continue_stops,
-            result_file: STATUS_FILE,
-            setting: Setting {
-                wait: case.wait,
-                timeout: case.timeout,
-                grace: case.grace,
-                interrupt: case.interrupt,
-            },
-        })?;
+        let runner = vec![program.as_os_str().to_owned(), "-c".into(), SCRIPT.into()];
+        let (end, command) = parent::run_probe(runner, case, STATUS_FILE, case.continue_stops)?;
         finish(end, command)
     }
 }
