@@ -562,6 +562,8 @@ impl AgentContext {
         let agent_states = match reaped {
             Ok(states) => states,
             Err(e) => {
+                // Disarm before reaping, while the group id is still ours.
+                drop(armed.take());
                 os::signal_group(pgid, GroupSignal::Kill);
                 let _ = spawned.child.wait();
                 return Err(format!("waiting for the agent failed: {e}"));

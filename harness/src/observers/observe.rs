@@ -167,8 +167,9 @@ impl<R: Reaper> Observer for Direct<R> {
 /// whatever is left of the group (a grandchild holding the output, say) is
 /// killed. Returns the states and the signals the watchdog sent.
 ///
-/// If reaping fails, the group is killed and the probe reaped before the
-/// error is returned, so no child is left behind either way.
+/// If reaping fails, the watchdog is disarmed, the group killed and the
+/// probe reaped, in that order, before the error is returned: no child is
+/// left behind and no deadline outlives the probe either way.
 pub fn reap_watched(
     reaper: &dyn Reaper,
     child: &mut dyn Reapable,
@@ -191,7 +192,11 @@ pub fn reap_watched(
     match reaper.reap(child, case.wait, &mut control) {
         Ok(states) => Ok((states, watchdog)),
         Err(e) => {
-            // Errors here add nothing to the first.
+            // The reaper failed before the probe's end was seen: disarm
+            // while the probe is still unreaped (its group id cannot have
+            // been reused), then kill and reap. Errors here add nothing to
+            // the first.
+            drop(armed.take());
             os::signal_group(pgid, GroupSignal::Kill);
             let _ = reap::discard(child);
             Err(format!("{} failed: {e}", reaper.name()))

@@ -9,7 +9,11 @@
 //! The pid-reuse hazard is closed by the order of operations: a case is
 //! disarmed while its leader is still unreaped (a zombie keeps its pid, and a
 //! pid that names a process group is not reused while the group lives), so
-//! the watchdog can never signal a recycled pid.
+//! the watchdog can never signal a recycled pid. The types hold callers to
+//! it: [`Watchdog::arm`] returns an [`Armed`] guard that must be used, and
+//! dropping the guard disarms, so an early return or a `?` between arming
+//! and reaping cannot leave a deadline behind. A caller that reaps on an
+//! error path disarms first ([`Armed::disarm`], or dropping the guard).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -84,6 +88,7 @@ impl Watchdog {
     /// unreaped child of this process. Once `interrupt` (the run's flag:
     /// the number of the signal that interrupted it) is non-zero, the group
     /// is killed within [`POLL`].
+    #[must_use = "dropping the guard disarms at once; keep it until the probe has ended"]
     pub fn arm(
         &'static self,
         pgid: Pid,
@@ -108,13 +113,30 @@ impl Watchdog {
         state.entries.push(entry);
         drop(state);
         self.wake.notify_one();
-        Armed { dog: self, id }
+        Armed {
+            dog: self,
+            id,
+            live: true,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means a panic elsewhere; the list is still
         // consistent (every mutation is a single push or remove).
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether process group `pgid` is being watched now.
+    #[doc(hidden)]
+    pub fn watches(&self, pgid: Pid) -> bool {
+        self.lock().entries.iter().any(|e| e.pgid == pgid)
+    }
+
+    fn remove(&self, id: u64) -> Sent {
+        let mut state = self.lock();
+        let pos = state.entries.iter().position(|e| e.id == id);
+        pos.map(|i| state.entries.swap_remove(i).sent)
+            .unwrap_or_default()
     }
 
     fn run(&self) {
@@ -148,20 +170,30 @@ impl Watchdog {
     }
 }
 
-/// A watched case; [`Armed::disarm`] it once its leader has ended but
-/// before reaping it.
+/// A watched case: the guard [`Watchdog::arm`] returns. Disarm it once the
+/// leader has ended but before reaping it, with [`Armed::disarm`] (which
+/// tells what the watchdog sent) or by dropping it.
 #[derive(Debug)]
+#[must_use = "dropping the guard disarms at once; keep it until the probe has ended"]
 pub struct Armed {
     dog: &'static Watchdog,
     id: u64,
+    /// Cleared by [`Armed::disarm`], so that `Drop` does nothing twice.
+    live: bool,
 }
 
 impl Armed {
     /// Stops watching and returns the signals the watchdog sent.
-    pub fn disarm(self) -> Sent {
-        let mut state = self.dog.lock();
-        let pos = state.entries.iter().position(|e| e.id == self.id);
-        pos.map(|i| state.entries.swap_remove(i).sent)
-            .unwrap_or_default()
+    pub fn disarm(mut self) -> Sent {
+        self.live = false;
+        self.dog.remove(self.id)
+    }
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        if self.live {
+            self.dog.remove(self.id);
+        }
     }
 }

@@ -24,3 +24,5 @@ mod spawn; // the spawn path's guarantees and the reapers
 mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos
 mod targets; // the foreign targets as data: targets/*.toml, their errors, the install script
 mod tidy; // the layers of the harness, its docs and its code map
+#[cfg(unix)]
+mod watchdog; // the watchdog's guard: no deadline outlives its probe
