@@ -71,6 +71,11 @@ fn main() -> ExitCode {
     let xtask = Xtask::parse();
     let code = match &xtask.command {
         Command::TestMatrix(args) => {
+            // A child subreaper sees (and ends, and reports) what leaves a
+            // probe's process group. Linux only; elsewhere such processes
+            // go to init unseen, as the README says. Only this process, not
+            // a test binary that calls the library, may take every orphan.
+            let _ = exitmatrix::process::orphans::adopt();
             cli::test_matrix(args, &mut std::io::stdout(), &mut std::io::stderr())
         }
         Command::BenchReport(args) => match bench_report::run(args) {

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::observers::observe::{Case, Direct, Observation, Observer};
 use crate::os::{self, GroupSignal};
+use crate::process::orphans;
 use crate::process::reap::{Control, Observed, Reaper, WaitPid};
 use crate::process::spawn::{self, Invocation, Leftovers};
 use crate::process::watchdog::Watchdog;
@@ -410,6 +411,9 @@ struct AgentRun {
     command: String,
     report: AgentReport,
     leftovers: Leftovers,
+    /// What left the agent's process group (under Wine: Wine's own
+    /// servers, if the run started them).
+    leaked: Vec<String>,
 }
 
 type Slot = Arc<OnceLock<Result<AgentRun, String>>>;
@@ -569,6 +573,10 @@ impl AgentContext {
                 return Err(format!("waiting for the agent failed: {e}"));
             }
         };
+        let leaked: Vec<String> = orphans::sweep_cell(pgid, spawned.dir())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let report_text = std::fs::read(spawned.dir().join(REPORT_FILE));
         let leftovers = spawned
             .finish()
@@ -603,6 +611,7 @@ impl AgentContext {
             command,
             report,
             leftovers,
+            leaked,
         })
     }
 }
@@ -627,6 +636,7 @@ impl Observer for AgentObserver {
             states,
             leftovers: run.leftovers,
             watchdog: run.report.watchdog.clone(),
+            leaked: run.leaked,
             ..Observation::default()
         })
     }

@@ -220,6 +220,7 @@ pub fn run_cell(
     report.cores = observation.leftovers.cores;
     report.watchdog = observation.watchdog;
     report.notes = observation.notes;
+    report.leaked = observation.leaked;
     let states: Vec<StateChange> = observation.states.iter().map(|o| o.change).collect();
     report.observed_text = match &observation.reported {
         Some(values) => view::display(values, profile.signals),
@@ -350,6 +351,7 @@ pub fn run_own_case(
     report.stderr = lossy_prefix(&observation.leftovers.stderr);
     report.watchdog = observation.watchdog;
     report.notes = observation.notes;
+    report.leaked = observation.leaked;
     let reported = observation.reported.unwrap_or_default();
     report.observed_text = view::display(&reported, profile.signals);
     report.reported = Some(reported);

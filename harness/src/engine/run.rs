@@ -244,6 +244,12 @@ pub fn run_target(
         interrupt,
         progress,
     );
+    // No cell is running now: whatever the harness (a child subreaper, when
+    // the command line made it one) still has as children was left behind.
+    let leaked_after_run: Vec<String> = crate::process::orphans::sweep_run()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     // Rows come back in work order, cells first; an interrupted run may
     // have fewer of either.
     let cases = rows.split_off(
@@ -288,6 +294,7 @@ pub fn run_target(
         host: HOST.to_owned(),
         profile_chain: prepared.profile.chain.clone(),
         unverified: prepared.profile.unverified.clone(),
+        leaked_after_run,
         signal_table: prepared.profile.signals.name.to_owned(),
         cores_contained: request.limits.cores_contained,
         core_pattern: request.core_pattern.clone(),

@@ -309,6 +309,7 @@ pub fn run_system(name: &str, request: &Request) -> Result<Report, RunError> {
         host: HOST.to_owned(),
         profile_chain: vec![format!("systems/{profile_name}")],
         unverified: None,
+        leaked_after_run: Vec::new(),
         signal_table: signal::NONE.name.to_owned(),
         core_pattern: request.core_pattern.clone(),
         cores_contained: request.limits.cores_contained,

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::observers::parent::Setting;
 use crate::os::{self, GroupSignal};
+use crate::process::orphans;
 use crate::process::probe::Probe;
 use crate::process::reap::{self, Control, Observed, Reapable, Reaper};
 use crate::process::spawn::{Invocation, Leftovers};
@@ -61,6 +62,9 @@ pub struct Observation {
     pub reported: Option<Vec<Reported>>,
     /// What else a reader should know about how the case was observed.
     pub notes: Vec<String>,
+    /// Processes that left the probe's process group, ended by the harness
+    /// after the case (see [`crate::process::orphans`]).
+    pub leaked: Vec<String>,
 }
 
 /// A parent's view of a probe's ending.
@@ -145,7 +149,12 @@ impl<R: Reaper> Observer for Direct<R> {
         let command = case.invocation.display();
         let mut probe = Probe::spawn(self.0.needs_std_child(), case.invocation, case.core)
             .map_err(|e| format!("cannot spawn {command}: {e}"))?;
-        let (states, watchdog) = reap_watched(&self.0, probe.child(), case)?;
+        let pgid = probe.child().pid();
+        let reaped = reap_watched(&self.0, probe.child(), case);
+        // The probe is reaped (or reaping failed and it was killed): what
+        // left its group is ended before its directory goes.
+        let leaked = orphans::sweep_cell(pgid, probe.dir());
+        let (states, watchdog) = reaped?;
         let leftovers = probe
             .finish()
             .map_err(|e| format!("cannot collect the probe's output: {e}"))?;
@@ -156,6 +165,7 @@ impl<R: Reaper> Observer for Direct<R> {
             watchdog,
             reported: None,
             notes: Vec::new(),
+            leaked: leaked.iter().map(ToString::to_string).collect(),
         })
     }
 }

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use crate::observers::observe::{Case, Observation};
 use crate::os::{self, GroupSignal, Pid};
+use crate::process::orphans::{self, Leak};
 use crate::process::reap::Observed;
 use crate::process::spawn::{self, Invocation};
 use crate::process::watchdog::{Sent, Watchdog};
@@ -82,6 +83,8 @@ pub struct ParentEnd {
     pub watchdog: Sent,
     /// How many times the harness continued a stopped descendant.
     pub continued: usize,
+    /// What left the parent's process group and was ended after it.
+    pub leaked: Vec<Leak>,
 }
 
 /// Runs a parent program to its end. An error is an infrastructure failure,
@@ -106,6 +109,8 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
     let watchdog = armed.disarm();
     os::signal_group(pgid, GroupSignal::Kill);
     let status = spawned.child.wait();
+    // The parent's group is reaped: what left it is ended now.
+    let leaked = orphans::sweep_cell(pgid, spawned.dir());
     let continued = watched.map_err(|e| format!("cannot watch {command}: {e}"))?;
     let status = status.map_err(|e| format!("cannot reap {command}: {e}"))?;
     let raw = os::raw_wait_status(&status);
@@ -127,6 +132,7 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         leftovers,
         watchdog,
         continued,
+        leaked,
     })
 }
 
@@ -205,6 +211,7 @@ impl ParentEnd {
             watchdog: self.watchdog,
             reported: Some(reported),
             notes,
+            leaked: self.leaked.iter().map(ToString::to_string).collect(),
         }
     }
 }

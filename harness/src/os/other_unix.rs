@@ -27,3 +27,33 @@ pub fn children(_pid: Pid) -> Vec<Pid> {
 pub fn process_state(_pid: Pid) -> Option<char> {
     None
 }
+
+/// No child subreaper here (FreeBSD's `procctl(PROC_REAP_ACQUIRE)` and
+/// DragonFly's are not wired up yet): orphaned descendants go to init and
+/// are not seen.
+pub fn become_subreaper() -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "no child subreaper on this OS: processes that leave a probe's group are not seen",
+    ))
+}
+
+/// Unknown without `/proc`.
+pub fn process_group(_pid: Pid) -> Option<Pid> {
+    None
+}
+
+/// Unknown without `/proc`.
+pub fn process_cwd(_pid: Pid) -> Option<std::path::PathBuf> {
+    None
+}
+
+/// Unknown without `/proc`.
+pub fn process_name(_pid: Pid) -> Option<String> {
+    None
+}
+
+/// Unknown without `/proc`.
+pub fn own_children() -> Vec<Pid> {
+    Vec::new()
+}

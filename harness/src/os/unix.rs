@@ -19,7 +19,10 @@ mod procs;
 #[path = "other_unix.rs"]
 mod procs;
 
-pub use procs::{children, pidfd_open, process_state, wait_readable, Pidfd};
+pub use procs::{
+    become_subreaper, children, own_children, pidfd_open, process_cwd, process_group, process_name,
+    process_state, wait_readable, Pidfd,
+};
 
 /// A process id: the host's `pid_t`.
 pub type Pid = libc::pid_t;
@@ -27,6 +30,20 @@ pub type Pid = libc::pid_t;
 /// The pid of `child`, a process this one started.
 pub fn child_pid(child: &Child) -> Pid {
     Pid::try_from(child.id()).expect("a pid fits in pid_t")
+}
+
+/// `kill(pid, SIGKILL)`: ends one process (a leaked one, found by pid among
+/// this process's children). ESRCH (gone already) is fine.
+pub fn kill_process(pid: Pid) {
+    // SAFETY: kill(2) has no memory effects.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+/// `kill(pid, SIGTERM)`: asks one process to end (a server left behind,
+/// which may want to save its state first). ESRCH is fine.
+pub fn terminate_process(pid: Pid) {
+    // SAFETY: kill(2) has no memory effects.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
 }
 
 /// `kill(-pgid, signal)`: signals every process of group `pgid`. Nothing is

@@ -88,6 +88,41 @@ pub fn process_state(_pid: Pid) -> Option<char> {
     None
 }
 
+/// Windows has no subreaper: the native host's Job object is its
+/// equivalent (a process that leaves the probe's tree is still in its job).
+pub fn become_subreaper() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no child subreaper on Windows: a Job object holds the probe's tree",
+    ))
+}
+
+/// Unknown here.
+pub fn process_group(_pid: Pid) -> Option<Pid> {
+    None
+}
+
+/// Unknown here.
+pub fn process_cwd(_pid: Pid) -> Option<std::path::PathBuf> {
+    None
+}
+
+/// Unknown here.
+pub fn process_name(_pid: Pid) -> Option<String> {
+    None
+}
+
+/// Nothing to end by pid here.
+pub fn kill_process(_pid: Pid) {}
+
+/// Nothing to end by pid here.
+pub fn terminate_process(_pid: Pid) {}
+
+/// Unknown here.
+pub fn own_children() -> Vec<Pid> {
+    Vec::new()
+}
+
 /// The signals of the Windows C runtime, under their short names, for
 /// assertions (`signal.h`: the C11 six; `raise` of one of them ends a
 /// program with exit code 3 unless it is handled).

@@ -12,6 +12,7 @@
 //! that is not observed, never a pass).
 
 pub mod fastspawn;
+pub mod orphans;
 pub mod probe;
 pub mod reap;
 pub mod spawn;

@@ -39,6 +39,15 @@ impl Probe {
         }
     }
 
+    /// The directory the probe runs in.
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            Probe::Std(spawned) => spawned.dir(),
+            #[cfg(target_os = "linux")]
+            Probe::Fast(spawned) => spawned.dir(),
+        }
+    }
+
     /// The output and core files; call once the probe has been reaped.
     pub fn finish(self) -> io::Result<Leftovers> {
         match self {

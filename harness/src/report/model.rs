@@ -88,6 +88,9 @@ pub struct Row {
     pub problems: Vec<String>,
     /// What else a reader should know about how the row was checked.
     pub notes: Vec<String>,
+    /// Processes that left the probe's process group and were ended by the
+    /// harness at the end of the row (see `process::orphans`).
+    pub leaked: Vec<String>,
     /// Standard output (lossy UTF-8, at most 4 KiB).
     pub stdout: String,
     /// Standard error (lossy UTF-8, at most 4 KiB).
@@ -120,6 +123,7 @@ impl Row {
             verdict: Verdict::Error,
             problems: Vec::new(),
             notes: Vec::new(),
+            leaked: Vec::new(),
             stdout: String::new(),
             stderr: String::new(),
             cores: Vec::new(),
@@ -155,8 +159,10 @@ impl Serialize for Row {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.kind {
             RowKind::Cell(build) => {
-                let fields =
-                    16 + usize::from(self.reported.is_some()) + usize::from(!self.notes.is_empty());
+                let fields = 16
+                    + usize::from(self.reported.is_some())
+                    + usize::from(!self.notes.is_empty())
+                    + usize::from(!self.leaked.is_empty());
                 let mut s = serializer.serialize_struct("CellReport", fields)?;
                 s.serialize_field("behaviour", &self.name)?;
                 s.serialize_field("build", &build)?;
@@ -173,6 +179,9 @@ impl Serialize for Row {
                 if !self.notes.is_empty() {
                     s.serialize_field("notes", &self.notes)?;
                 }
+                if !self.leaked.is_empty() {
+                    s.serialize_field("leaked", &self.leaked)?;
+                }
                 s.serialize_field("stdout", &self.stdout)?;
                 s.serialize_field("stderr", &self.stderr)?;
                 s.serialize_field("cores", &self.cores)?;
@@ -183,7 +192,8 @@ impl Serialize for Row {
                 s.end()
             }
             RowKind::OwnCase => {
-                let fields = 12 + usize::from(!self.notes.is_empty());
+                let fields =
+                    12 + usize::from(!self.notes.is_empty()) + usize::from(!self.leaked.is_empty());
                 let mut s = serializer.serialize_struct("CaseReport", fields)?;
                 s.serialize_field("case", &self.name)?;
                 s.serialize_field("observer", &self.observer)?;
@@ -195,6 +205,9 @@ impl Serialize for Row {
                 s.serialize_field("problems", &self.problems)?;
                 if !self.notes.is_empty() {
                     s.serialize_field("notes", &self.notes)?;
+                }
+                if !self.leaked.is_empty() {
+                    s.serialize_field("leaked", &self.leaked)?;
                 }
                 s.serialize_field("stdout", &self.stdout)?;
                 s.serialize_field("stderr", &self.stderr)?;
@@ -233,6 +246,9 @@ pub struct Summary {
     /// sends cores where the harness cannot contain them (counted among
     /// the verdicts above as well).
     pub core_unchecked: usize,
+    /// Rows that left a process behind outside the probe's process group
+    /// (counted among the verdicts above as well).
+    pub leaked: usize,
 }
 
 impl Summary {
@@ -248,6 +264,9 @@ impl Summary {
             }
             if r.core_unchecked {
                 s.core_unchecked += 1;
+            }
+            if !r.leaked.is_empty() {
+                s.leaked += 1;
             }
         }
         s
@@ -354,4 +373,8 @@ pub struct Report {
     /// For a foreign target: its runner, tools, and what did not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign: Option<ForeignInfo>,
+    /// Processes the harness (a child subreaper) still had as children when
+    /// the run ended, outside every cell's process group: ended and listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leaked_after_run: Vec<String>,
 }

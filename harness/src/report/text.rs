@@ -492,6 +492,21 @@ pub fn findings(report: &Report) -> String {
             report.core_pattern.as_deref().unwrap_or("unreadable")
         );
     }
+    if s.leaked > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} rows left a process outside the probe's process group (ended by the harness; see `leaked` in the JSON)",
+            report.target, s.leaked
+        );
+    }
+    if !report.leaked_after_run.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: after the run, the harness ended what had left the probes' process groups: {}",
+            report.target,
+            report.leaked_after_run.join(", ")
+        );
+    }
     if let Some(u) = &report.unverified {
         let _ = writeln!(out, "the profile is {u}");
     }

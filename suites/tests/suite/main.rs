@@ -15,6 +15,8 @@ mod formats; // JUnit, Markdown and HTML reports; the page in headless Chromium
 mod hygiene; // interrupts, zombies, orphans, cores, determinism, bad input
 mod native_profiles; // the macOS and Windows MSVC profiles, written from documentation
 mod observers; // shells and Python as observers, and the README's conformance table
+#[cfg(target_os = "linux")]
+mod orphans; // what leaves a probe's process group is adopted, ended and reported
 mod outcome; // profile outcome words
 mod parents; // rc's $status and Java's Process.waitFor() as observers
 mod profile; // profile loading and errors
