@@ -10,6 +10,7 @@ mod compare;
 mod install;
 mod platforms;
 mod totality;
+mod wine_host;
 
 /// exitmatrix's tasks.
 #[derive(Debug, Parser)]
@@ -65,6 +66,13 @@ enum Command {
     /// changed, and those only one side has. Exits 0 when nothing changed,
     /// 1 when anything did, 2 when a file cannot be read.
     Compare(compare::CompareArgs),
+    /// Build the harness and the probes for x86_64-pc-windows-gnu (private
+    /// Rust 1.96, mingw-w64) and run the harness inside Wine as a native
+    /// Windows host: `cargo xtask wine-host -- ARGS` passes ARGS to its
+    /// test-matrix; `--tests` runs the harness's tests under Wine instead.
+    /// Exit codes are test-matrix's (5: a build failed; 1 also when a
+    /// process of the run was left behind).
+    WineHost(wine_host::WineHostArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +99,7 @@ fn main() -> ExitCode {
         Command::DecoderTotality => totality::run(),
         Command::CheckPlatforms(args) => platforms::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::WineHost(args) => wine_host::run(args),
         Command::Install(args) => return install::run(args),
         Command::InstallTargets { extra, check } => {
             exitmatrix::toolchain::runners::install(*extra, *check)

@@ -164,7 +164,7 @@ fn check_all(args: &CheckPlatformsArgs) -> Result<bool, String> {
 }
 
 /// The workspace's root: xtask lives in `<root>/xtask`.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
@@ -173,7 +173,7 @@ fn workspace_root() -> PathBuf {
 /// it: `EXITMATRIX_CACHE_DIR`, else `$XDG_CACHE_HOME/exitmatrix`, else
 /// `$HOME/.cache/exitmatrix` (an empty variable counts as unset, as in the
 /// shell's `${VAR:-...}`).
-fn cache_dir() -> Result<PathBuf, String> {
+pub(crate) fn cache_dir() -> Result<PathBuf, String> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dir) = var("EXITMATRIX_CACHE_DIR") {
         return Ok(PathBuf::from(dir));
@@ -188,7 +188,7 @@ fn cache_dir() -> Result<PathBuf, String> {
 }
 
 /// Runs `scripts/install-rust-web.sh` (which prints its own progress).
-fn install(root: &Path, cache: &Path) -> Result<(), String> {
+pub(crate) fn install(root: &Path, cache: &Path) -> Result<(), String> {
     let script = root.join("scripts/install-rust-web.sh");
     eprintln!(
         "the Rust 1.96 toolchain is missing: running {}",
@@ -210,18 +210,18 @@ fn install(root: &Path, cache: &Path) -> Result<(), String> {
 
 /// The private toolchain: `prefix` holds Debian's `usr/` tree.
 #[derive(Debug)]
-struct Toolchain {
-    prefix: PathBuf,
+pub(crate) struct Toolchain {
+    pub(crate) prefix: PathBuf,
 }
 
 impl Toolchain {
-    fn bin(&self, name: &str) -> PathBuf {
+    pub(crate) fn bin(&self, name: &str) -> PathBuf {
         self.prefix.join("usr/bin").join(name)
     }
 
     /// Whether the install script finished (it writes `.complete` last) and
     /// what this check runs is there.
-    fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.prefix.join(".complete").exists()
             && self.bin("rustc").exists()
             && self.bin("clippy-driver").exists()
@@ -236,7 +236,7 @@ impl Toolchain {
     /// and report the wrong sysroot. Nothing is inherited: `cargo run`
     /// puts rustup's toolchain library folder, with another
     /// `librustc_driver`, in this process's `LD_LIBRARY_PATH`.
-    fn library_path(&self) -> Result<OsString, String> {
+    pub(crate) fn library_path(&self) -> Result<OsString, String> {
         let dirs = [
             self.prefix.join("usr/lib/x86_64-linux-gnu"),
             self.prefix.join("usr/lib"),

@@ -436,6 +436,61 @@ fn settle(
     }
 }
 
+/// Marks the known divergences of the emulator a *native* run runs under
+/// (a Windows host under Wine, `os::emulator`): each deviating cell whose
+/// states (or, for a view, reported values) a rule of
+/// `profiles/emulators/<kind>.toml` explains becomes a known divergence,
+/// as a foreign target's cell does in [`Foreign::settle`].
+pub fn settle_emulated_host(
+    cells: &mut [Row],
+    profiles_dir: &Path,
+    kind: &str,
+    version: &str,
+    profile: &Profile,
+) -> Result<(), RunError> {
+    let names = observers::all_names();
+    let emulator = Emulator::load(
+        &profiles_dir.join("emulators"),
+        kind,
+        &names,
+        profile.signals,
+    )
+    .map_err(RunError::Config)?;
+    for cell in cells.iter_mut() {
+        if cell.verdict != Verdict::Deviates {
+            continue;
+        }
+        let Some(build) = cell.build() else { continue };
+        let states: Vec<StateChange> = cell.observed.iter().map(|o| o.decoded).collect();
+        let rule = match &cell.reported {
+            Some(reported) => emulator.view_divergence(
+                crate::toolchain::probes::HOST,
+                &cell.name,
+                build,
+                &cell.observer,
+                reported,
+                profile.signals,
+            ),
+            None => emulator.divergence(
+                crate::toolchain::probes::HOST,
+                &cell.name,
+                build,
+                &cell.observer,
+                &states,
+                profile.signals,
+            ),
+        };
+        if let Some(d) = rule {
+            cell.verdict = Verdict::KnownDivergence;
+            cell.problems.push(format!(
+                "known emulator divergence (this host runs under {} {version}): {} [{}]",
+                emulator.kind, d.cite, d.location
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Creates the Wine prefix on first use (about 8 s), before cells run in
 /// parallel and race to create it.
 fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {

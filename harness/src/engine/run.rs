@@ -164,7 +164,17 @@ pub fn run_target(
     progress: Progress<'_>,
 ) -> Result<TargetRun, RunError> {
     let all = catalogue::catalogue();
-    let selected: Vec<&Behaviour> = all.iter().filter(|b| request.selects(&b.name)).collect();
+    let mut selected: Vec<&Behaviour> = all.iter().filter(|b| request.selects(&b.name)).collect();
+    // What the host cannot carry out (POSIX signals on a Windows host) is
+    // not run natively; counted below as not applicable.
+    let mut host_lacks: Vec<&Behaviour> = Vec::new();
+    if let Target::Native = target {
+        let (can, cannot): (Vec<&Behaviour>, Vec<&Behaviour>) = selected
+            .into_iter()
+            .partition(|b| b.needs().is_none_or(crate::os::host_provides));
+        selected = can;
+        host_lacks = cannot;
+    }
     let own_selected = observers::own_cases().any(|c| request.selects(c.name));
     if selected.is_empty() && !own_selected {
         return Err(RunError::Usage(format!(
@@ -264,11 +274,32 @@ pub fn run_target(
             f.settle(cell, &prepared.profile, request.limits);
         }
     }
+    if let (Target::Native, Some((kind, version))) = (target, crate::os::emulator()) {
+        // The host is itself emulated (a Windows host under Wine): the
+        // emulator's known divergences explain what they explain.
+        foreign::settle_emulated_host(
+            &mut cells,
+            &request.profiles_dir,
+            kind,
+            &version,
+            &prepared.profile,
+        )?;
+    }
     let interrupted_by = match interrupt.load(Ordering::SeqCst) {
         0 => None,
         n => Some(i32::try_from(n).expect("a signal number")),
     };
     let mut summary = Summary::of(cells.iter().chain(&cases));
+    summary.not_applicable = host_lacks
+        .iter()
+        .map(|b| {
+            b.builds()
+                .iter()
+                .filter(|x| prepared.probes.has(**x))
+                .count()
+                * prepared.observers.len()
+        })
+        .sum();
     if let Some(f) = &prepared.foreign {
         // Each behaviour the target cannot carry out would have been a cell
         // per build made and column.
@@ -336,7 +367,7 @@ fn prepare_native(
             registry::by_name_in(name, &request.observer_path).ok_or_else(|| {
                 RunError::Usage(format!(
                     "unknown observer `{name}` (known: {})",
-                    observers::NATIVE.join(", ")
+                    crate::os::NATIVE_OBSERVERS.join(", ")
                 ))
             })?,
         );
@@ -345,7 +376,11 @@ fn prepare_native(
         chosen = registry::all(&request.observer_path);
     }
     let profile_name = request.profile.as_deref().unwrap_or(HOST);
-    let profile = Profile::load(&request.profiles_dir, profile_name, &observers::NATIVE)?;
+    let profile = Profile::load(
+        &request.profiles_dir,
+        profile_name,
+        crate::os::NATIVE_OBSERVERS,
+    )?;
     let needed: Vec<Build> = builds
         .iter()
         .copied()

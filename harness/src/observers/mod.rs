@@ -2,9 +2,10 @@
 //!
 //! `observe` defines the `Observer` trait and the direct reapers; `parent`
 //! runs a parent program that starts the probe itself; `shell`, `rc`,
-//! `python` and `java` are the views; `registry` is the one place that
+//! `python`, `java` and `cmd` (cmd.exe, on Windows) are the views; `registry` is the one place that
 //! builds the concrete observers.
 
+pub mod cmd;
 pub mod java;
 pub mod observe;
 pub mod parent;

@@ -134,6 +134,9 @@ impl<R: Reaper> Observer for Direct<R> {
             "waitid" => {
                 "waitid(P_PID, pid, &info, WEXITED | WSTOPPED | WCONTINUED): si_code and si_status"
             }
+            crate::pure::observers::GET_EXIT_CODE => {
+                "WaitForSingleObject on the process handle, then GetExitCodeProcess: the 32-bit DWORD"
+            }
             _ => "std::process::Child::wait, read through ExitStatus and ExitStatusExt",
         };
         ObserverInfo {

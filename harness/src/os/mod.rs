@@ -31,12 +31,9 @@ pub enum GroupSignal {
 }
 
 impl GroupSignal {
-    /// The signal's name, as the watchdog's record of a case shows it.
+    /// The signal's name, as the watchdog's record of a case shows it
+    /// (on Windows, where a job stands in for the group, the call's).
     pub fn name(self) -> &'static str {
-        match self {
-            GroupSignal::Terminate => "SIGTERM",
-            GroupSignal::Kill => "SIGKILL",
-            GroupSignal::Continue => "SIGCONT",
-        }
+        group_signal_name(self)
     }
 }

@@ -63,6 +63,30 @@ pub fn signal_group(pgid: Pid, signal: GroupSignal) {
     unsafe { libc::kill(-pgid, number) };
 }
 
+/// What the watchdog's record calls `signal`: its name.
+pub fn group_signal_name(signal: GroupSignal) -> &'static str {
+    match signal {
+        GroupSignal::Terminate => "SIGTERM",
+        GroupSignal::Kill => "SIGKILL",
+        GroupSignal::Continue => "SIGCONT",
+    }
+}
+
+/// The columns of a native run on this host: every native observer.
+pub const NATIVE_OBSERVERS: &[&str] = &crate::pure::observers::NATIVE;
+
+/// What this host can carry out of what a behaviour needs: everything (a
+/// Unix has POSIX signals, the C signals, threads and process groups).
+pub fn host_provides(_needs: crate::pure::catalogue::Capability) -> bool {
+    true
+}
+
+/// The emulator this process runs under: none that a Unix host needs to
+/// know of.
+pub fn emulator() -> Option<(&'static str, String)> {
+    None
+}
+
 /// Whether `path` is an executable regular file (any execute bit set).
 pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -1,14 +1,38 @@
 //! Windows: the same functions as on Unix, with what Windows has in their
-//! place (no execute bits, no wait statuses, no `/proc`).
+//! place (no execute bits, no wait statuses, no `/proc`), and the Job
+//! objects that stand in for process groups.
+//!
+//! Every probe the process layer starts on Windows is put, still suspended,
+//! into a Job object of its own ([`crate::process::windows`]), and its
+//! children join that job. The job is registered here under the probe's
+//! pid, which the layers above use as the "process group" they arm the
+//! watchdog with, so [`signal_group`] can end the whole tree with
+//! `TerminateJobObject` and a recorded code ([`WATCHDOG_EXIT_CODE`]).
+//!
+//! # References
+//! - Microsoft Learn, Job Objects: "A job object allows groups of processes
+//!   to be managed as a unit"; "by default, processes created by a process
+//!   associated with a job are associated with the job".
+//! - Microsoft Learn, TerminateJobObject: "Terminates all processes
+//!   currently associated with the job"; `uExitCode`: "The exit code to be
+//!   used by all processes and threads in the job object".
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::process::{Child, ExitStatus};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+use windows_sys::Win32::System::JobObjects::TerminateJobObject;
+use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+
 use crate::os::GroupSignal;
-use crate::pure::decode::{RawStatus, StateChange};
+use crate::pure::catalogue::Capability;
+use crate::pure::decode::{decode_windows_exit_code, RawStatus, StateChange};
+use crate::pure::observers::WINDOWS_NATIVE;
 use crate::pure::signal::{Signal, SignalTable, WINDOWS_CRT};
 
 /// Stands in for a pidfd (never created here).
@@ -17,16 +41,119 @@ pub type Pidfd = ();
 /// A process id: the `DWORD` std's `Child::id` gives.
 pub type Pid = u32;
 
+/// The exit code the watchdog ends a timed-out probe's job with:
+/// `WAIT_TIMEOUT` (winerror.h: 258, "The wait operation timed out"), so a
+/// timed-out probe cannot be mistaken for one that crashed; no probe of the
+/// catalogue exits with it.
+pub const WATCHDOG_EXIT_CODE: u32 = 258;
+
+/// The columns of a native run on this host: std's `Child::wait`,
+/// `GetExitCodeProcess` and `cmd.exe`'s `%ERRORLEVEL%`.
+pub const NATIVE_OBSERVERS: &[&str] = &WINDOWS_NATIVE;
+
 /// The pid of `child`, a process this one started.
 pub fn child_pid(child: &Child) -> Pid {
     child.id()
 }
 
-/// Windows has no process groups or signals to send one. Nothing to do:
-/// the process layer starts no probe here yet (its `spawn` fails with
-/// `Unsupported`), so no group is ever armed or signalled. A native spawn
-/// path would end its probes through a job object instead.
-pub fn signal_group(_pgid: Pid, _signal: GroupSignal) {}
+/// A Job object handle, owned by the registry (closed by
+/// [`release_job`]).
+#[derive(Debug)]
+struct Job(HANDLE);
+
+// SAFETY: a kernel handle may be used and closed from any thread.
+unsafe impl Send for Job {}
+
+fn jobs() -> &'static Mutex<HashMap<Pid, Job>> {
+    static JOBS: OnceLock<Mutex<HashMap<Pid, Job>>> = OnceLock::new();
+    JOBS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Registers `job`, a Job object handle the caller gives up, as the
+/// "process group" of `pid`, an unreaped child of this process (its
+/// handle is still open, so the pid cannot be reused). A job already
+/// registered under `pid` is closed.
+pub fn register_job(pid: Pid, job: HANDLE) {
+    let old = jobs()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pid, Job(job));
+    if let Some(old) = old {
+        close(old);
+    }
+}
+
+/// Closes the job registered under `pid`, if any: call once the probe
+/// has been waited for and its tree ended. The job was created with
+/// `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`, so closing its last handle also
+/// ends anything still in it.
+pub fn release_job(pid: Pid) {
+    let job = jobs()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pid);
+    if let Some(job) = job {
+        close(job);
+    }
+}
+
+fn close(job: Job) {
+    // SAFETY: the registry owned the handle; it is closed once.
+    unsafe { CloseHandle(job.0) };
+}
+
+/// Ends every process of the job registered under `pgid` (the pid of the
+/// probe that leads it) with [`WATCHDOG_EXIT_CODE`]: `TerminateJobObject`.
+/// Windows has no gentle request to send a console-less process, so
+/// `Terminate` and `Kill` do the same; `Continue` does nothing (no process
+/// here is ever stopped). A pid with no job does nothing.
+pub fn signal_group(pgid: Pid, signal: GroupSignal) {
+    if signal == GroupSignal::Continue {
+        return;
+    }
+    let map = jobs().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(job) = map.get(&pgid) {
+        // SAFETY: a live job handle owned by the registry, which is locked.
+        unsafe { TerminateJobObject(job.0, WATCHDOG_EXIT_CODE) };
+    }
+}
+
+/// What the watchdog's record calls `signal` here: both ways of ending a
+/// job are one call.
+pub fn group_signal_name(signal: GroupSignal) -> &'static str {
+    match signal {
+        GroupSignal::Terminate | GroupSignal::Kill => "TerminateJobObject",
+        GroupSignal::Continue => "none",
+    }
+}
+
+/// What this host can carry out of what a behaviour needs: the C runtime's
+/// signals, threads, an undefined instruction, and a watchdog that ends a
+/// process tree (the Job object); no POSIX signals.
+pub fn host_provides(needs: Capability) -> bool {
+    !matches!(needs, Capability::PosixSignals)
+}
+
+/// The emulator this process runs under, with its version: Wine's
+/// `ntdll.dll` exports `wine_get_version` (Wine's dlls/ntdll/ntdll.spec and
+/// the Wine Developer's Guide, "Detecting Wine"), which Windows's has not.
+pub fn emulator() -> Option<(&'static str, String)> {
+    let ntdll: Vec<u16> = "ntdll.dll\0".encode_utf16().collect();
+    // SAFETY: a NUL-terminated UTF-16 name; ntdll is loaded in every process.
+    let module = unsafe { GetModuleHandleW(ntdll.as_ptr()) };
+    if module.is_null() {
+        return None;
+    }
+    // SAFETY: a loaded module and a NUL-terminated ASCII name.
+    let proc = unsafe { GetProcAddress(module, c"wine_get_version".as_ptr().cast()) }?;
+    // SAFETY: Wine's `const char * CDECL wine_get_version(void)` returns a
+    // static NUL-terminated string.
+    let version = unsafe {
+        let f: unsafe extern "C" fn() -> *const std::ffi::c_char = std::mem::transmute(proc);
+        std::ffi::CStr::from_ptr(f()).to_string_lossy().into_owned()
+    };
+    Some(("wine", version))
+}
 
 /// Whether `path` is a regular file: Windows has no execute bit, and runs
 /// a file by its name.
@@ -56,12 +183,12 @@ pub fn core_pattern() -> Option<String> {
 }
 
 /// What std's `ExitStatus` says, as a [`StateChange`]: the full 32-bit
-/// exit code (an NTSTATUS when the process crashed).
+/// exit code (an NTSTATUS when the process crashed). std's `code()` is
+/// always `Some` on Windows (`ExitStatus` there is the `DWORD` of
+/// `GetExitCodeProcess`, library/std/src/sys/pal/windows/process.rs).
 pub fn state_change_of(status: &ExitStatus) -> StateChange {
     match status.code() {
-        Some(code) => StateChange::Exited {
-            code: i64::from(code as u32),
-        },
+        Some(code) => decode_windows_exit_code(code as u32),
         None => StateChange::Unrecognised {
             raw: RawStatus::WaitStatus { status: -1 },
         },

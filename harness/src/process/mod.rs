@@ -6,10 +6,10 @@
 //! values; `watchdog` kills a probe's process group at its deadline. This is
 //! the only layer besides the OS layer that may contain `unsafe`.
 //!
-//! The spawn and reap paths are Unix's. On Windows every function that
-//! would start or wait for a process fails with an `io::Error` of kind
-//! `Unsupported`, so an observer there reports that it saw nothing (a cell
-//! that is not observed, never a pass).
+//! On Windows, `windows` starts every probe in a Job object of its own and
+//! waits for it by its process handle; the reapers that only Unix has
+//! (`waitpid`, `waitid`) fail there with an error of kind `Unsupported`,
+//! so a cell of theirs is not observed, never a pass.
 
 pub mod fastspawn;
 pub mod orphans;
@@ -17,14 +17,14 @@ pub mod probe;
 pub mod reap;
 pub mod spawn;
 pub mod watchdog;
-
-/// The error of every function of this layer that would start or wait for
-/// a process on Windows, which has no native path here yet.
 #[cfg(windows)]
+pub mod windows;
+
+/// The error of a reaper this OS does not have (`waitpid` and `waitid` on
+/// Windows, `GetExitCodeProcess` on Unix).
 pub(crate) fn unsupported() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::Unsupported,
-        "spawning probes natively on Windows is not implemented yet: \
-         run the matrix from Linux with --target x86_64-pc-windows-gnu",
+        "this reaper does not exist on this OS",
     )
 }

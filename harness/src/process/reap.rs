@@ -11,8 +11,10 @@
 //! need only the pid; the `std` reaper needs std's `Child`
 //! ([`Reaper::needs_std_child`]), so that std's own `wait` is what it shows.
 //!
-//! The reapers are Unix's (`waitpid`, `waitid`, std's `ExitStatusExt`); on
-//! Windows each fails with an error of kind `Unsupported`.
+//! `waitpid` and `waitid` are Unix's; `GetExitCode` is Windows's; `std`
+//! is both (on Windows through a process handle and a Job object, see
+//! [`crate::process::windows`]). A reaper on an OS without it fails with an
+//! error of kind `Unsupported`.
 
 use std::fmt;
 use std::io;
@@ -192,6 +194,45 @@ impl Reaper for StdWait {
     }
 }
 
+/// `WaitForSingleObject` on the probe's process handle, then
+/// `GetExitCodeProcess`: the raw 32-bit `DWORD` a Windows parent reads
+/// (decoded with `decode_windows_exit_code`, NTSTATUS names and all).
+/// Windows only; on Unix it fails with an error of kind `Unsupported`.
+///
+/// # References
+/// - Microsoft Learn, GetExitCodeProcess: "the exit value specified in the
+///   ExitProcess or TerminateProcess function, the return value from the
+///   main or WinMain function of the process, or the exception value for an
+///   unhandled exception that caused the process to terminate"
+#[derive(Debug, Clone, Copy)]
+pub struct GetExitCode;
+
+impl Reaper for GetExitCode {
+    fn name(&self) -> &'static str {
+        crate::pure::observers::GET_EXIT_CODE
+    }
+
+    fn needs_std_child(&self) -> bool {
+        // The process handle std's Child holds.
+        true
+    }
+
+    fn reap(
+        &self,
+        child: &mut dyn Reapable,
+        _conv: &WaitConventions,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        let child = child.std_child().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "GetExitCodeProcess needs a child started by std's Command",
+            )
+        })?;
+        sys::get_exit_code(child, control)
+    }
+}
+
 /// Waits for `child` to end and reaps it, discarding its status: for a
 /// caller that has given up on it (and killed it), so that no zombie is
 /// left. Does not continue a stopped child.
@@ -287,6 +328,14 @@ mod sys {
             },
             change,
         }])
+    }
+
+    /// [`super::GetExitCode`]: Windows only.
+    pub(super) fn get_exit_code(
+        _child: &mut Child,
+        _control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        Err(crate::process::unsupported())
     }
 
     /// Reaps `pid`, our child, discarding its status ([`super::discard`]).
@@ -422,8 +471,9 @@ mod sys {
     }
 }
 
-/// The reapers on Windows: none yet. Nothing is ever spawned there (see
-/// [`crate::process::spawn::spawn`]), so there is nothing to wait for.
+/// The reapers on Windows: std's `Child::wait` and `GetExitCodeProcess`
+/// on the process handle ([`crate::process::windows`]); `waitpid` and
+/// `waitid` do not exist there.
 #[cfg(windows)]
 mod sys {
     use std::io;
@@ -432,6 +482,7 @@ mod sys {
     use super::{Control, Observed};
     use crate::os::Pid;
     use crate::process::unsupported;
+    use crate::process::windows;
     use crate::pure::decode::WaitConventions;
 
     pub(super) fn wait_pid(
@@ -448,17 +499,26 @@ mod sys {
 
     pub(super) fn std_wait(
         _pid: Pid,
-        _child: &mut Child,
-        _control: &mut Control<'_>,
+        child: &mut Child,
+        control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
-        Err(unsupported())
+        windows::std_wait(child, control)
     }
 
+    pub(super) fn get_exit_code(
+        child: &mut Child,
+        control: &mut Control<'_>,
+    ) -> io::Result<Vec<Observed>> {
+        windows::get_exit_code(child, control)
+    }
+
+    /// Only a child std started can be waited for here (by its handle);
+    /// [`super::discard`] takes that path first.
     pub(super) fn discard(_pid: Pid) -> io::Result<()> {
         Err(unsupported())
     }
 
-    pub(super) fn has_ended(_pid: Pid) -> io::Result<bool> {
-        Err(unsupported())
+    pub(super) fn has_ended(pid: Pid) -> io::Result<bool> {
+        windows::has_ended(pid)
     }
 }

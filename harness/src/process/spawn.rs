@@ -15,8 +15,8 @@
 //! the core limit, the signal reset and the listing of core files are
 //! shared from here.
 //!
-//! Windows has no spawn path here yet: [`spawn`] fails there with an error
-//! of kind `Unsupported`.
+//! On Windows [`spawn`] starts the probe in a Job object of its own
+//! ([`crate::process::windows`]).
 
 use std::ffi::OsString;
 #[cfg(unix)]
@@ -97,6 +97,9 @@ impl Spawned {
         let stdout = std::fs::read(self.dir.path().join(STDOUT_FILE))?;
         let stderr = std::fs::read(self.dir.path().join(STDERR_FILE))?;
         let cores = core_files(&entries(self.dir.path())?);
+        // The probe's Job object, if a reaper has not closed it already.
+        #[cfg(windows)]
+        crate::os::release_job(self.child.id());
         self.dir.close()?;
         Ok(Leftovers {
             stdout,
@@ -154,12 +157,14 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<Spawned> {
     Ok(Spawned { child, dir })
 }
 
-/// Windows has no spawn path here yet (no core limit, signal reset or
-/// process group to give a probe): fails with an error of kind
-/// `Unsupported`, so the cell is not observed.
+/// Starts `invocation` as a probe on Windows, in a Job object of its own
+/// ([`crate::process::windows::spawn`]). Windows has no core limit or
+/// signal dispositions to set: `core` changes nothing.
 #[cfg(windows)]
-pub fn spawn(_invocation: &Invocation, _core: bool) -> io::Result<Spawned> {
-    Err(crate::process::unsupported())
+pub fn spawn(invocation: &Invocation, _core: bool) -> io::Result<Spawned> {
+    let (child, dir) =
+        crate::process::windows::spawn(&invocation.argv(), STDOUT_FILE, STDERR_FILE)?;
+    Ok(Spawned { child, dir })
 }
 
 /// The names in a probe's directory.

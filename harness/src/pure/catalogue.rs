@@ -207,6 +207,11 @@ pub enum Capability {
     CSignals,
     /// `std::thread::spawn`: not on WASI (wasm32-wasi has no threads).
     Threads,
+    /// A watchdog that ends the probe and everything it started once it
+    /// overstays (the hostile probes that need no signal of their own:
+    /// sleeping, spinning, a grandchild holding stdout): a process group
+    /// on Unix, a Job object on a Windows host.
+    Watchdog,
     /// An instruction the architecture defines as undefined (`ud2` on x86,
     /// `udf` on Arm, `unimp` on RISC-V): the probe knows no such
     /// instruction for MIPS, s390x or WebAssembly, and there it could only
@@ -221,6 +226,7 @@ impl Capability {
             Capability::PosixSignals => "posix-signals",
             Capability::CSignals => "c-signals",
             Capability::Threads => "threads",
+            Capability::Watchdog => "a watchdog that ends a process tree",
             Capability::UndefinedInstruction => "an undefined instruction the probe knows",
         }
     }
@@ -268,12 +274,12 @@ impl Behaviour {
                     | "sigpipe-at-start"
                     | "sigpipe-to-child"
                     | "sigpipe-blocked-to-child"
-                    | "sleep-forever"
-                    | "ignore-then-sleep"
-                    | "spin"
-                    | "grandchild-holds-stdout",
+                    | "ignore-then-sleep",
                 ),
             ) => Some(Capability::PosixSignals),
+            (ProbeBin::Probe, Some("sleep-forever" | "spin" | "grandchild-holds-stdout")) => {
+                Some(Capability::Watchdog)
+            }
             (
                 ProbeBin::Probe,
                 Some(

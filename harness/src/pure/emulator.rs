@@ -44,6 +44,7 @@ use crate::pure::catalogue::{self, Build};
 use crate::pure::decode::StateChange;
 use crate::pure::outcome::{self, Sequence};
 use crate::pure::signal::SignalTable;
+use crate::pure::view::{self, Reported};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -213,6 +214,15 @@ impl Divergence {
             .filter_map(|o| outcome::parse(o, table).ok())
             .any(|seq| seq == states)
     }
+
+    /// Whether a view's `reported` values are one of this divergence's
+    /// outcomes (written in reported words, see [`crate::pure::view`]).
+    pub fn shows_reported(&self, reported: &[Reported], table: &SignalTable) -> bool {
+        self.outcome
+            .iter()
+            .filter_map(|o| view::parse(o, table).ok())
+            .any(|values| values == reported)
+    }
 }
 
 /// What is known about one kind of runner.
@@ -345,7 +355,17 @@ impl Emulator {
                 } else {
                     table
                 };
-                outcome::parse(o, t).map_err(|m| invalid(i, m))?;
+                // A divergence of views only (cmd's %ERRORLEVEL%) is in
+                // reported words.
+                let views_only = d
+                    .observers
+                    .as_ref()
+                    .is_some_and(|o| o.iter().all(|o| crate::pure::observers::is_view(o)));
+                if views_only {
+                    view::parse(o, t).map_err(|m| invalid(i, m))?;
+                } else {
+                    outcome::parse(o, t).map_err(|m| invalid(i, m))?;
+                }
             }
             if d.cite.trim().is_empty() {
                 return Err(invalid(
@@ -385,5 +405,22 @@ impl Emulator {
             .iter()
             .filter(|d| d.matches(target, behaviour, build, observer))
             .find(|d| d.shows(states, table))
+    }
+
+    /// [`Emulator::divergence`] for a view's cell: the rule, if any, that
+    /// explains what the view reported.
+    pub fn view_divergence(
+        &self,
+        target: &str,
+        behaviour: &str,
+        build: Build,
+        observer: &str,
+        reported: &[Reported],
+        table: &SignalTable,
+    ) -> Option<&Divergence> {
+        self.divergences
+            .iter()
+            .filter(|d| d.matches(target, behaviour, build, observer))
+            .find(|d| d.shows_reported(reported, table))
     }
 }

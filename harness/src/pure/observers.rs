@@ -81,6 +81,18 @@ pub const PYTHONS: [&str; 4] = [
 /// native column.
 pub const JAVA: &str = "java";
 
+/// The Windows host's own reaper: `WaitForSingleObject` on the probe's
+/// process handle, then `GetExitCodeProcess`, the raw 32-bit `DWORD`.
+pub const GET_EXIT_CODE: &str = "GetExitCodeProcess";
+
+/// `cmd.exe`'s `%ERRORLEVEL%` (read as `!ERRORLEVEL!`), a view of the
+/// Windows host.
+pub const CMD: &str = "cmd";
+
+/// Every column of a native run on a Windows host, in column order: std's
+/// `Child::wait`, `GetExitCodeProcess`, then `cmd.exe`.
+pub const WINDOWS_NATIVE: [&str; 3] = [REAPERS[2], GET_EXIT_CODE, CMD];
+
 /// The column of what the in-target agent of a Windows or WASI target saw.
 pub const AGENT: &str = "agent";
 
@@ -100,19 +112,24 @@ pub const NATIVE: [&str; 17] = [
 /// Every observer name a profile or emulator note may use: the native ones
 /// and the foreign columns.
 pub fn all_names() -> Vec<&'static str> {
-    NATIVE.iter().chain(FOREIGN.iter()).copied().collect()
+    NATIVE
+        .iter()
+        .chain(FOREIGN.iter())
+        .chain([GET_EXIT_CODE, CMD].iter())
+        .copied()
+        .collect()
 }
 
 /// The kind of the observer called `name`; `None` for a name no observer
 /// has. The agent and the runner see wait states, as reapers do.
 pub fn kind_of(name: &str) -> Option<ObserverKind> {
-    if SHELLS.contains(&name) || name == RC {
+    if SHELLS.contains(&name) || name == RC || name == CMD {
         Some(ObserverKind::Shell)
     } else if PYTHONS.contains(&name) {
         Some(ObserverKind::Python)
     } else if name == JAVA {
         Some(ObserverKind::Jvm)
-    } else if REAPERS.contains(&name) || FOREIGN.contains(&name) {
+    } else if REAPERS.contains(&name) || FOREIGN.contains(&name) || name == GET_EXIT_CODE {
         Some(ObserverKind::Reaper)
     } else {
         None

@@ -808,12 +808,14 @@ fn resolve_rule(
             .map_err(|m| source.invalid(raw.outcome.span(), m))?;
         (states, Vec::new())
     };
+    // A Windows host's watchdog ends the probe's Job object in one call.
+    let job = raw.timed_out.len() == 1 && raw.timed_out[0].get_ref() == "TerminateJobObject";
     for (i, s) in raw.timed_out.iter().enumerate() {
         let allowed = if i == 0 { "SIGTERM" } else { "SIGKILL" };
-        if s.get_ref() != allowed || i > 1 {
+        if !job && (s.get_ref() != allowed || i > 1) {
             return Err(source.invalid(
                 s.span(),
-                "`timed-out` lists the watchdog's signals in order: [\"SIGTERM\"] or [\"SIGTERM\", \"SIGKILL\"]",
+                "`timed-out` lists the watchdog's signals in order: [\"SIGTERM\"] or [\"SIGTERM\", \"SIGKILL\"] (a Windows host: [\"TerminateJobObject\"])",
             ));
         }
     }

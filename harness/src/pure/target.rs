@@ -96,6 +96,9 @@ impl Family {
             (Family::Windows, Capability::UndefinedInstruction) => true,
             (Family::Windows, Capability::CSignals | Capability::Threads) => true,
             (Family::Windows, Capability::PosixSignals) => false,
+            // The in-target agent ends no process tree at a deadline yet; a
+            // Windows *host* does (a Job object, `os::host_provides`).
+            (Family::Windows, Capability::Watchdog) => false,
             (Family::Wasi, _) => false,
         }
     }

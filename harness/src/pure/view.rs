@@ -219,6 +219,10 @@ pub enum Formula {
     /// decimal and the null string for 0; for a signal, `signal: ` and the
     /// signal's note, with ` (core dumped)` after a core dump.
     Plan9,
+    /// `int32(N)`: N's low 32 bits read as a signed 32-bit integer (a
+    /// Windows exit code, a `DWORD`, as `cmd.exe` keeps `%ERRORLEVEL%`: an
+    /// `int`, so 0xC0000409 reads -1073740791).
+    Int32,
 }
 
 impl Formula {
@@ -235,6 +239,9 @@ impl Formula {
         if compact == "plan9(N)" {
             return Ok(Formula::Plan9);
         }
+        if compact == "int32(N)" {
+            return Ok(Formula::Int32);
+        }
         let (offset, rest) = match compact.split_once('+') {
             Some((offset, rest)) => (
                 offset
@@ -249,7 +256,7 @@ impl Formula {
             "-N" => true,
             _ => {
                 return Err(format!(
-                    "cannot read formula `{text}`: expected `N`, `-N`, `<number>+N` (such as `128+N`) or `plan9(N)`"
+                    "cannot read formula `{text}`: expected `N`, `-N`, `<number>+N` (such as `128+N`), `plan9(N)` or `int32(N)`"
                 ))
             }
         };
@@ -263,13 +270,15 @@ impl Formula {
         match self {
             Formula::Number { offset, negate } => offset + if negate { -n } else { n },
             Formula::Plan9 => n,
+            // The low 32 bits, reinterpreted: `as` truncates and keeps the bits.
+            Formula::Int32 => i64::from(n as u32 as i32),
         }
     }
 
     /// What the view reports for an exit with `code`.
     pub fn exit(self, code: i64) -> Reported {
         match self {
-            Formula::Number { .. } => Reported::Code {
+            Formula::Number { .. } | Formula::Int32 => Reported::Code {
                 value: self.apply(code),
             },
             Formula::Plan9 => Reported::Text {
@@ -288,7 +297,7 @@ impl Formula {
         table: &SignalTable,
     ) -> Reported {
         match self {
-            Formula::Number { .. } => Reported::Code {
+            Formula::Number { .. } | Formula::Int32 => Reported::Code {
                 value: self.apply(i64::from(signal.0)),
             },
             Formula::Plan9 => Reported::Text {
@@ -310,6 +319,7 @@ impl fmt::Display for Formula {
                 }
             }
             Formula::Plan9 => f.write_str("plan9(N)"),
+            Formula::Int32 => f.write_str("int32(N)"),
         }
     }
 }

@@ -269,10 +269,16 @@ fn families_run_only_what_they_can() {
         find("raise-SIGSTOP").needs(),
         Some(Capability::PosixSignals)
     );
+    // Spinning needs no signal, only something that ends it: the watchdog,
+    // which the Windows agent does not have (a Windows host does).
+    assert_eq!(find("hostile-spins").needs(), Some(Capability::Watchdog));
     assert_eq!(
-        find("hostile-spins").needs(),
+        find("hostile-ignores-sigterm").needs(),
         Some(Capability::PosixSignals)
     );
+    assert!(!Family::Windows.provides(Capability::Watchdog));
+    assert!(!Family::Wasi.provides(Capability::Watchdog));
+    assert!(Family::Unix.provides(Capability::Watchdog));
     assert_eq!(find("c-raise-SIGABRT").needs(), Some(Capability::CSignals));
     assert_eq!(
         find("c-raise-SIGHUP").needs(),

@@ -1,0 +1,257 @@
+//! The process layer on Windows: starting a probe in a Job object of its
+//! own, and waiting for it by its process handle.
+//!
+//! A probe is started through std's `Command` (so the `std` column is std's
+//! own spawn and wait) with `CREATE_SUSPENDED`, put into a new Job object
+//! while no instruction of it has run, and only then resumed: whatever it
+//! starts belongs to the job, and nothing it starts can escape before the
+//! job exists. The job has `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`, so a
+//! harness that dies takes its probes with it. The job is registered with
+//! the OS layer under the probe's pid ([`crate::os::register_job`]); the
+//! watchdog ends it with `TerminateJobObject` and a recorded code.
+//!
+//! Waiting is `WaitForSingleObject` on the process handle. While std's
+//! `Child` holds that handle the process object, and so its pid, stays
+//! ("the process object remains in the system until all handles are
+//! closed", Microsoft Learn, Terminating a Process): the Windows
+//! counterpart of an unreaped zombie. `before_reap` runs after the wait
+//! and before the handle is given up.
+//!
+//! # References
+//! - Microsoft Learn: CreateProcessW (`CREATE_SUSPENDED`: "The primary
+//!   thread of the new process is created in a suspended state, and does
+//!   not run until the ResumeThread function is called"),
+//!   AssignProcessToJobObject, JOBOBJECT_BASIC_LIMIT_INFORMATION
+//!   (`JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`), CreateToolhelp32Snapshot and
+//!   Thread32First/Next, ResumeThread, WaitForSingleObject,
+//!   GetExitCodeProcess, SetErrorMode.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::windows::io::AsRawHandle;
+use std::os::windows::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+
+use tempfile::TempDir;
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0};
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    SetErrorMode, SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX,
+};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+};
+use windows_sys::Win32::System::Threading::{
+    GetExitCodeProcess, OpenProcess, OpenThread, ResumeThread, WaitForSingleObject,
+    CREATE_SUSPENDED, INFINITE, PROCESS_SYNCHRONIZE, THREAD_SUSPEND_RESUME,
+};
+
+use crate::os::{self, Pid};
+use crate::process::reap::{Control, Observed};
+use crate::pure::decode::{decode_windows_exit_code, RawStatus};
+
+/// Starts `argv` as a probe in `dir` (a fresh temporary directory), its
+/// output into `stdout_file` and `stderr_file` there, in a Job object of
+/// its own. The environment is empty but for `SystemRoot`, which system
+/// DLLs read (Microsoft Learn, "Changing Environment Variables": a child
+/// "should be given the SystemRoot variable"); stdin is the null device.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "this is the one place probes are spawned on Windows"
+)]
+pub fn spawn(
+    argv: &[OsString],
+    stdout_file: &str,
+    stderr_file: &str,
+) -> io::Result<(Child, TempDir)> {
+    quiet_errors();
+    let dir = tempfile::Builder::new().prefix("exitmatrix-").tempdir()?;
+    let stdout = File::create(dir.path().join(stdout_file))?;
+    let stderr = File::create(dir.path().join(stderr_file))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| io::Error::other("empty command line"))?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env_clear()
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .creation_flags(CREATE_SUSPENDED);
+    if let Some(root) = std::env::var_os("SystemRoot") {
+        command.env("SystemRoot", root);
+    }
+    let mut child = command.spawn()?;
+    if let Err(e) = into_job_and_resume(&child) {
+        // Still suspended: it never ran. Ends it and gives the error.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok((child, dir))
+}
+
+/// Once per process: no error dialog for a crashing probe (Windows Error
+/// Reporting's would wait for a click). Children inherit the error mode
+/// (Microsoft Learn, SetErrorMode: "Each process has an associated error
+/// mode ... A child process inherits the error mode of its parent").
+fn quiet_errors() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        // SAFETY: sets this process's error mode; no memory effects.
+        unsafe { SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX) };
+    });
+}
+
+/// Puts the suspended `child` into a new Job object (registered under its
+/// pid) and resumes its primary thread.
+fn into_job_and_resume(child: &Child) -> io::Result<()> {
+    // SAFETY: no attributes and no name: an anonymous job.
+    let job = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+    if job.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: an all-zero struct is a valid value to fill in.
+    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    let process = child.as_raw_handle() as HANDLE;
+    // SAFETY: a live job handle, a struct of the size given, and the
+    // child's live process handle.
+    let ok = unsafe {
+        SetInformationJobObject(
+            job,
+            JobObjectExtendedLimitInformation,
+            (&raw const limits).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        ) != 0
+            && AssignProcessToJobObject(job, process) != 0
+    };
+    if !ok {
+        let e = io::Error::last_os_error();
+        // SAFETY: our own handle, closed once.
+        unsafe { CloseHandle(job) };
+        return Err(e);
+    }
+    os::register_job(child.id(), job);
+    resume_threads(child.id()).inspect_err(|_| os::release_job(child.id()))
+}
+
+/// Resumes the threads of process `pid` (a suspended new process has one,
+/// its primary thread). std's `Child` keeps no thread handle, so the
+/// thread is found with a Toolhelp snapshot.
+fn resume_threads(pid: Pid) -> io::Result<()> {
+    // SAFETY: a snapshot of every thread of the system; closed below.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
+    if snapshot == INVALID_HANDLE_VALUE {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: an all-zero entry with its size set, as Thread32First wants.
+    let mut entry: THREADENTRY32 = unsafe { std::mem::zeroed() };
+    entry.dwSize = size_of::<THREADENTRY32>() as u32;
+    let mut resumed = 0;
+    let mut error = None;
+    // SAFETY: a live snapshot and a valid entry.
+    let mut more = unsafe { Thread32First(snapshot, &mut entry) } != 0;
+    while more {
+        if entry.th32OwnerProcessID == pid {
+            // SAFETY: opens a thread of our suspended child by id.
+            let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, entry.th32ThreadID) };
+            if thread.is_null() {
+                error = Some(io::Error::last_os_error());
+            } else {
+                // SAFETY: a live thread handle, closed once.
+                unsafe {
+                    if ResumeThread(thread) == u32::MAX {
+                        error = Some(io::Error::last_os_error());
+                    } else {
+                        resumed += 1;
+                    }
+                    CloseHandle(thread);
+                }
+            }
+        }
+        // SAFETY: as above.
+        more = unsafe { Thread32Next(snapshot, &mut entry) } != 0;
+    }
+    // SAFETY: our snapshot, closed once.
+    unsafe { CloseHandle(snapshot) };
+    match (resumed, error) {
+        (0, Some(e)) => Err(e),
+        (0, None) => Err(io::Error::other(format!(
+            "no thread of the new process {pid} to resume"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Waits until the process behind `handle` has ended.
+fn wait_handle(handle: HANDLE) -> io::Result<()> {
+    // SAFETY: a live process handle (the caller's Child holds it).
+    match unsafe { WaitForSingleObject(handle, INFINITE) } {
+        WAIT_OBJECT_0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+/// The `std` reaper: waits on the handle, lets `before_reap` end the rest
+/// of the job, then asks std's `Child::wait` and reads `ExitStatus::code`
+/// (all 32 bits, through [`os::state_change_of`]).
+pub fn std_wait(child: &mut Child, control: &mut Control<'_>) -> io::Result<Vec<Observed>> {
+    wait_handle(child.as_raw_handle() as HANDLE)?;
+    (control.before_reap)();
+    let status = child.wait();
+    os::release_job(child.id());
+    let status = status?;
+    let code = status.code().map_or(-1, |c| c);
+    Ok(vec![Observed {
+        raw: RawStatus::ExitCode { code: code as u32 },
+        change: os::state_change_of(&status),
+    }])
+}
+
+/// The `GetExitCodeProcess` reaper: waits on the handle, lets
+/// `before_reap` end the rest of the job, then reads the raw `DWORD`. std's
+/// `Child` is then reaped too, so it holds no stale status.
+pub fn get_exit_code(child: &mut Child, control: &mut Control<'_>) -> io::Result<Vec<Observed>> {
+    let handle = child.as_raw_handle() as HANDLE;
+    wait_handle(handle)?;
+    (control.before_reap)();
+    let mut code: u32 = 0;
+    // SAFETY: a live process handle and a valid out-pointer.
+    let ok = unsafe { GetExitCodeProcess(handle, &mut code) } != 0;
+    let error = (!ok).then(io::Error::last_os_error);
+    let _ = child.wait();
+    os::release_job(child.id());
+    if let Some(e) = error {
+        return Err(e);
+    }
+    Ok(vec![Observed {
+        raw: RawStatus::ExitCode { code },
+        change: decode_windows_exit_code(code),
+    }])
+}
+
+/// Whether our child `pid` has ended, without closing anything: a wait of
+/// zero on a handle opened for it (its `Child` still holds one, so the pid
+/// is still its own).
+pub fn has_ended(pid: Pid) -> io::Result<bool> {
+    // SAFETY: opens our own live child by pid, for waiting only.
+    let handle = unsafe { OpenProcess(PROCESS_SYNCHRONIZE, 0, pid) };
+    if handle.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a live handle, closed once.
+    let r = unsafe {
+        let r = WaitForSingleObject(handle, 0);
+        CloseHandle(handle);
+        r
+    };
+    Ok(r == WAIT_OBJECT_0)
+}
