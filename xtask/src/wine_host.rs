@@ -65,10 +65,15 @@ const MINGW: &str = "x86_64-w64-mingw32-gcc";
 /// Arguments of `wine-host`.
 #[derive(Debug, clap::Args)]
 pub struct WineHostArgs {
-    /// Run the harness's tests that apply to Windows under Wine (through a
-    /// cargo runner) instead of the matrix.
-    #[arg(long)]
+    /// Run the tests that apply to Windows under Wine (through a cargo
+    /// runner) instead of the matrix: the harness's unit tests and the
+    /// suite's modules that need no Unix ([`SUITE_MODULES`]).
+    #[arg(long, conflicts_with = "fixture")]
     pub tests: bool,
+    /// Build and test the assertions-only fixture crate
+    /// (suites/fixtures/assert-user) under Wine instead of the matrix.
+    #[arg(long)]
+    pub fixture: bool,
     /// Arguments for the harness's `test-matrix` inside Wine (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
@@ -123,8 +128,12 @@ fn run_inner(args: &WineHostArgs) -> Result<u8, Failure> {
         target_dir: &target_dir,
     };
     let started = Instant::now();
-    if args.tests {
-        let code = build.test_under_wine(&wine, &args.args)?;
+    if args.tests || args.fixture {
+        let code = build.test_under_wine(&wine, args.fixture, &args.args)?;
+        eprintln!(
+            "wine-host: tests built and run in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         wine.finish(code)
     } else {
         build.cargo(&["build", "--package", "xtask"], &[])?;
@@ -203,6 +212,11 @@ impl Wine {
                 "wine-host: creating the Wine prefix {}",
                 self.prefix.display()
             );
+            // Wine makes the prefix but not the folders above it.
+            if let Some(parent) = self.prefix.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Failure(3, format!("cannot create {}: {e}", parent.display())))?;
+            }
             let status = self
                 .command(WINE64)
                 .args(["wineboot", "--init"])
@@ -211,6 +225,9 @@ impl Wine {
                 .stderr(Stdio::null())
                 .status()
                 .map_err(|e| Failure(3, format!("cannot run {WINE64}: {e}")))?;
+            // The server writes the registry files when it exits: wait for
+            // it (`wineserver -w`) before looking for them.
+            let _ = self.command(WINESERVER).arg("-w").status();
             if !status.success() || !self.prefix.join("system.reg").exists() {
                 return Err(Failure(
                     3,
@@ -438,9 +455,11 @@ impl Build<'_> {
         }
     }
 
-    /// `cargo test` of the harness's library for Windows, each test binary
-    /// run under Wine by a runner script.
-    fn test_under_wine(&self, wine: &Wine, args: &[String]) -> Result<u8, Failure> {
+    /// `cargo test` for Windows, each test binary run under Wine by a
+    /// runner script: the harness's unit tests and [`SUITE_MODULES`] of the
+    /// suite, or (`fixture`) the assertions-only fixture crate. `args` go
+    /// to the test binaries. 0 if every run passed, else 1.
+    fn test_under_wine(&self, wine: &Wine, fixture: bool, args: &[String]) -> Result<u8, Failure> {
         let runner = self.target_dir.join("wine-runner.sh");
         // assert_cmd re-reads the runner variable and would start the script
         // inside Windows: the script unsets it before Wine starts.
@@ -452,17 +471,68 @@ impl Build<'_> {
             .and_then(|()| std::fs::write(&runner, script))
             .map_err(|e| build_failure(format!("cannot write {}: {e}", runner.display())))?;
         make_executable(&runner)?;
-        let status = self
-            .cargo_command(
-                &["test", "--package", "exitmatrix", "--lib"],
-                &[("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", runner.into())],
-            )?
-            .args(args)
-            .status()
-            .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
-        Ok(if status.success() { 0 } else { 1 })
+        let runs: Vec<(Vec<String>, Vec<String>)> = if fixture {
+            let manifest = self.root.join("suites/fixtures/assert-user/Cargo.toml");
+            vec![(
+                vec![
+                    "test".into(),
+                    "--manifest-path".into(),
+                    manifest.display().to_string(),
+                ],
+                Vec::new(),
+            )]
+        } else {
+            vec![
+                (
+                    ["test", "--package", "exitmatrix", "--lib"]
+                        .map(String::from)
+                        .to_vec(),
+                    Vec::new(),
+                ),
+                (
+                    ["test", "--package", "exitmatrix-suites", "--test", "suite"]
+                        .map(String::from)
+                        .to_vec(),
+                    SUITE_MODULES.iter().map(|m| format!("{m}::")).collect(),
+                ),
+            ]
+        };
+        let mut all_ok = true;
+        for (cargo_words, filters) in runs {
+            let words: Vec<&str> = cargo_words.iter().map(String::as_str).collect();
+            let mut command = self.cargo_command(
+                &words,
+                &[(
+                    "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER",
+                    runner.clone().into(),
+                )],
+            )?;
+            // A fixture outside the workspace has its own lock file, which
+            // the workspace's `--locked` run leaves as it is.
+            command.arg("--");
+            command.args(&filters).args(args);
+            let status = command
+                .status()
+                .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
+            all_ok &= status.success();
+        }
+        Ok(if all_ok { 0 } else { 1 })
     }
 }
+
+/// The modules of the suite (`suites/tests/suite/`) whose tests apply to a
+/// Windows host: pure data and decoding, profiles and reports, which need
+/// no Unix process.
+pub const SUITE_MODULES: [&str; 8] = [
+    "catalogue",
+    "compat",
+    "formats",
+    "native_profiles",
+    "outcome",
+    "profile",
+    "report_schema",
+    "targets",
+];
 
 #[cfg(unix)]
 fn make_executable(path: &Path) -> Result<(), Failure> {

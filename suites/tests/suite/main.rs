@@ -24,3 +24,4 @@ mod spawn; // the spawn path's guarantees and the reapers
 mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos
 mod targets; // the foreign targets as data: targets/*.toml, their errors, the install script
 mod tidy; // the layers of the harness, its docs and its code map
+mod wine_host; // the harness as a Windows host inside Wine (cargo xtask wine-host)
