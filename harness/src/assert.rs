@@ -372,6 +372,21 @@ pub trait AssertEnd: Sized {
     fn core_dumped(self) -> Self {
         self.ended(ends::core_dumped())
     }
+
+    /// Asserts a 32-bit Windows exit code such as an NTSTATUS
+    /// (`0xC000_0409`, `STATUS_STACK_BUFFER_OVERRUN`: what Rust's
+    /// `std::process::abort` ends with on Windows). The same as
+    /// `.exited(0xC000_0409)`, named for what it checks.
+    ///
+    /// ```no_run
+    /// use assert_cmd::Command;
+    /// use exitmatrix::assert::AssertEnd;
+    /// Command::new("my-program.exe").arg("abort").assert().ntstatus(0xC000_0409);
+    /// ```
+    #[track_caller]
+    fn ntstatus(self, status: u32) -> Self {
+        self.ended(ends::ntstatus(status))
+    }
 }
 
 impl AssertEnd for assert_cmd::assert::Assert {

@@ -17,6 +17,11 @@
 //! The words both use are re-exported here: [`StateChange`] (how a process
 //! ended, stopped or continued), [`Signal`] and [`SignalTable`].
 //!
+//! With `default-features = false` only the assertions are built (and the
+//! decoder, signal tables and OS layer they read, and `systems`' OpenVMS
+//! decoder): the `engine` feature, on by default, adds `report` and the
+//! machinery behind `cargo xtask test-matrix`.
+//!
 //! Everything else is the engine behind `cargo xtask test-matrix`, in
 //! layers (see `ARCHITECTURE.md`): `pure` (what statuses mean), `os` (the
 //! only home of FFI besides `process`), `process` (spawn, reap, watchdog),
@@ -29,22 +34,28 @@
 #![warn(missing_docs)]
 
 pub mod assert;
+#[cfg(feature = "engine")]
 pub mod report;
 
+#[cfg(feature = "engine")]
 #[doc(hidden)]
 pub mod cli;
+#[cfg(feature = "engine")]
 #[doc(hidden)]
 pub mod engine;
+#[cfg(feature = "engine")]
 #[doc(hidden)]
 pub mod observers;
 #[doc(hidden)]
 pub mod os;
+#[cfg(feature = "engine")]
 #[doc(hidden)]
 pub mod process;
 #[doc(hidden)]
 pub mod pure;
 #[doc(hidden)]
 pub mod systems;
+#[cfg(feature = "engine")]
 #[doc(hidden)]
 pub mod toolchain;
 

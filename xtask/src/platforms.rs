@@ -23,6 +23,8 @@
 //!   (`#![cfg(target_os = "linux")]`) and whose build script compiles static
 //!   Linux C children with the target's C compiler, which these targets do
 //!   not have;
+//! - for [`FIXTURE_TARGETS`], the assertions-only user
+//!   `suites/fixtures/assert-user` (its own workspace and lock file);
 //! - for [`AGENT_TARGETS`], the in-target agent (`agent/main.rs`), which the
 //!   harness compiles by calling Debian's rustc 1.63 directly and so is no
 //!   workspace member: a generated one-file Cargo project in the cache
@@ -63,6 +65,12 @@ pub const TARGETS: [&str; 7] = [
 /// headers differ from Linux's). Windows's agent is already built for
 /// `x86_64-pc-windows-gnu` by the matrix itself.
 pub const AGENT_TARGETS: [&str; 2] = ["x86_64-unknown-freebsd", "x86_64-apple-darwin"];
+
+/// The targets the assertions-only fixture (`suites/fixtures/assert-user`,
+/// outside the workspace, `exitmatrix` without its `engine` feature) is
+/// also checked for; it is built and tested on Linux and under Wine
+/// (`cargo xtask wine-host --fixture`).
+pub const FIXTURE_TARGETS: [&str; 2] = ["x86_64-apple-darwin", "x86_64-unknown-freebsd"];
 
 /// Workspace members not checked, and why.
 const EXCLUDED: [(&str, &str); 1] = [(
@@ -148,6 +156,22 @@ fn check_all(args: &CheckPlatformsArgs) -> Result<bool, String> {
         )?;
         all_ok &= workspace.ok;
         println!("{}", workspace.summary(triple));
+        if FIXTURE_TARGETS.contains(&triple) {
+            let name = format!("{triple} assert-user");
+            let manifest = root.join("suites/fixtures/assert-user/Cargo.toml");
+            let fixture_args = [
+                "--manifest-path".into(),
+                manifest.into_os_string(),
+                "--locked".into(),
+            ];
+            let fixture = check.run(
+                triple,
+                &fixture_args,
+                &logs.join(format!("{triple}-assert-user.log")),
+            )?;
+            all_ok &= fixture.ok;
+            println!("{}", fixture.summary(&name));
+        }
         if AGENT_TARGETS.contains(&triple) {
             let name = format!("{triple} agent");
             let agent_args = ["--manifest-path".into(), agent_manifest.clone().into()];

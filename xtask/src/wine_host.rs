@@ -35,8 +35,11 @@
 //! how many there were, and then stops the prefix's `wineserver`
 //! (`wineserver -k`), so nothing of the run outlives it.
 //!
-//! `--tests` runs the tests that apply to Windows (the harness's unit
-//! tests) under Wine instead, through a cargo runner script.
+//! `--tests` runs tests under Wine instead, through a cargo runner script:
+//! the harness's unit tests and the suite's modules that pass on a Windows
+//! host ([`SUITE_MODULES`]: 39 tests); the rest of the suite assumes a
+//! Linux host and is not run there. `--fixture` builds and tests the
+//! assertions-only user `suites/fixtures/assert-user` under Wine.
 //!
 //! Exit codes are test-matrix's: the harness's own code (0 conforms, 1 a
 //! deviation, 3 something not observed, ...), 3 when Wine is not
@@ -65,10 +68,15 @@ const MINGW: &str = "x86_64-w64-mingw32-gcc";
 /// Arguments of `wine-host`.
 #[derive(Debug, clap::Args)]
 pub struct WineHostArgs {
-    /// Run the harness's tests that apply to Windows under Wine (through a
-    /// cargo runner) instead of the matrix.
-    #[arg(long)]
+    /// Run the tests that apply to Windows under Wine (through a cargo
+    /// runner) instead of the matrix: the harness's unit tests and the
+    /// suite's modules that need no Unix ([`SUITE_MODULES`]).
+    #[arg(long, conflicts_with = "fixture")]
     pub tests: bool,
+    /// Build and test the assertions-only fixture crate
+    /// (suites/fixtures/assert-user) under Wine instead of the matrix.
+    #[arg(long)]
+    pub fixture: bool,
     /// Arguments for the harness's `test-matrix` inside Wine (after `--`).
     #[arg(last = true)]
     pub args: Vec<String>,
@@ -123,8 +131,12 @@ fn run_inner(args: &WineHostArgs) -> Result<u8, Failure> {
         target_dir: &target_dir,
     };
     let started = Instant::now();
-    if args.tests {
-        let code = build.test_under_wine(&wine, &args.args)?;
+    if args.tests || args.fixture {
+        let code = build.test_under_wine(&wine, args.fixture, &args.args)?;
+        eprintln!(
+            "wine-host: tests built and run in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         wine.finish(code)
     } else {
         build.cargo(&["build", "--package", "xtask"], &[])?;
@@ -203,6 +215,11 @@ impl Wine {
                 "wine-host: creating the Wine prefix {}",
                 self.prefix.display()
             );
+            // Wine makes the prefix but not the folders above it.
+            if let Some(parent) = self.prefix.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Failure(3, format!("cannot create {}: {e}", parent.display())))?;
+            }
             let status = self
                 .command(WINE64)
                 .args(["wineboot", "--init"])
@@ -211,6 +228,9 @@ impl Wine {
                 .stderr(Stdio::null())
                 .status()
                 .map_err(|e| Failure(3, format!("cannot run {WINE64}: {e}")))?;
+            // The server writes the registry files when it exits: wait for
+            // it (`wineserver -w`) before looking for them.
+            let _ = self.command(WINESERVER).arg("-w").status();
             if !status.success() || !self.prefix.join("system.reg").exists() {
                 return Err(Failure(
                     3,
@@ -438,9 +458,11 @@ impl Build<'_> {
         }
     }
 
-    /// `cargo test` of the harness's library for Windows, each test binary
-    /// run under Wine by a runner script.
-    fn test_under_wine(&self, wine: &Wine, args: &[String]) -> Result<u8, Failure> {
+    /// `cargo test` for Windows, each test binary run under Wine by a
+    /// runner script: the harness's unit tests and [`SUITE_MODULES`] of the
+    /// suite, or (`fixture`) the assertions-only fixture crate. `args` go
+    /// to the test binaries. 0 if every run passed, else 1.
+    fn test_under_wine(&self, wine: &Wine, fixture: bool, args: &[String]) -> Result<u8, Failure> {
         let runner = self.target_dir.join("wine-runner.sh");
         // assert_cmd re-reads the runner variable and would start the script
         // inside Windows: the script unsets it before Wine starts.
@@ -452,17 +474,78 @@ impl Build<'_> {
             .and_then(|()| std::fs::write(&runner, script))
             .map_err(|e| build_failure(format!("cannot write {}: {e}", runner.display())))?;
         make_executable(&runner)?;
-        let status = self
-            .cargo_command(
-                &["test", "--package", "exitmatrix", "--lib"],
-                &[("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", runner.into())],
-            )?
-            .args(args)
-            .status()
-            .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
-        Ok(if status.success() { 0 } else { 1 })
+        let runs: Vec<(Vec<String>, Vec<String>)> = if fixture {
+            let manifest = self.root.join("suites/fixtures/assert-user/Cargo.toml");
+            vec![(
+                vec![
+                    "test".into(),
+                    "--manifest-path".into(),
+                    manifest.display().to_string(),
+                ],
+                Vec::new(),
+            )]
+        } else {
+            vec![
+                (
+                    ["test", "--package", "exitmatrix", "--lib"]
+                        .map(String::from)
+                        .to_vec(),
+                    Vec::new(),
+                ),
+                (
+                    ["test", "--package", "exitmatrix-suites", "--test", "suite"]
+                        .map(String::from)
+                        .to_vec(),
+                    SUITE_MODULES
+                        .iter()
+                        .map(|m| format!("{m}::"))
+                        .chain(
+                            SUITE_SKIPS
+                                .iter()
+                                .flat_map(|(t, _)| ["--skip".to_owned(), (*t).to_owned()]),
+                        )
+                        .collect(),
+                ),
+            ]
+        };
+        for (test, why) in SUITE_SKIPS.iter().filter(|_| !fixture) {
+            eprintln!("wine-host: not run under Wine: {test} ({why})");
+        }
+        let mut all_ok = true;
+        for (cargo_words, filters) in runs {
+            let words: Vec<&str> = cargo_words.iter().map(String::as_str).collect();
+            let mut command = self.cargo_command(
+                &words,
+                &[(
+                    "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER",
+                    runner.clone().into(),
+                )],
+            )?;
+            // A fixture outside the workspace has its own lock file, which
+            // the workspace's `--locked` run leaves as it is.
+            command.arg("--");
+            command.args(&filters).args(args);
+            let status = command
+                .status()
+                .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
+            all_ok &= status.success();
+        }
+        Ok(if all_ok { 0 } else { 1 })
     }
 }
+
+/// The modules of the suite (`suites/tests/suite/`) whose tests pass on a
+/// Windows host: the outcome words and the target descriptions, which need
+/// no Unix process. The rest of the suite assumes a Linux host (the native
+/// profile chain, probes built by cargo, `/bin/sh`, Chromium) and is not
+/// run under Wine.
+pub const SUITE_MODULES: [&str; 2] = ["outcome", "targets"];
+
+/// Tests of [`SUITE_MODULES`] left out, and why.
+const SUITE_SKIPS: [(&str, &str); 1] = [(
+    "targets::the_install_script_reads_the_descriptions",
+    "runs scripts/install-targets.sh with bash",
+)];
 
 #[cfg(unix)]
 fn make_executable(path: &Path) -> Result<(), Failure> {

@@ -17,6 +17,10 @@ use crate::toolchain::runners;
 /// The command that installs the optional observers.
 pub const INSTALL_OBSERVERS: &str = "cargo xtask install observers";
 
+/// The command that installs the private Rust 1.96 (and the shim Wine
+/// needs for its programs); Wine and mingw-w64 come with the targets.
+pub const INSTALL_PLATFORMS: &str = "cargo xtask install targets platforms";
+
 /// The command that installs the older systems' emulators.
 pub const INSTALL_SYSTEMS: &str = "cargo xtask install systems";
 
@@ -117,6 +121,24 @@ pub fn prerequisites(observer_path: &str, root: &Path) -> Vec<Prerequisite> {
             fix: INSTALL_SYSTEMS,
         });
     }
+    // `cargo xtask wine-host`: Wine, mingw-w64, the private Rust 1.96 and
+    // the ProcessPrng shim its install script builds.
+    let cache = runners::cache_dir(root);
+    let wine_host_missing = [
+        Path::new(runners::WINE64).to_owned(),
+        Path::new("/usr/bin/x86_64-w64-mingw32-gcc").to_owned(),
+        cache.join("rust-web/.complete"),
+        cache.join("prng-shim/bcryptprimitives.dll"),
+    ]
+    .into_iter()
+    .find(|p| !p.exists())
+    .map(|p| format!("no {}", p.display()));
+    out.push(Prerequisite {
+        cfg: "have_wine_host".into(),
+        what: "a Windows host under Wine (cargo xtask wine-host)".into(),
+        missing: wine_host_missing,
+        fix: INSTALL_PLATFORMS,
+    });
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists());

@@ -28,3 +28,4 @@ mod targets; // the foreign targets as data: targets/*.toml, their errors, the i
 mod tidy; // the layers of the harness, its docs and its code map
 #[cfg(unix)]
 mod watchdog; // the watchdog's guard: no deadline outlives its probe
+mod wine_host; // the harness as a Windows host inside Wine (cargo xtask wine-host)
