@@ -136,7 +136,7 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub list: bool,
     /// The runner for a foreign --target: words put before each program
-    /// (default: $CARGO_TARGET_<TRIPLE>_RUNNER, then target.<triple>.runner
+    /// (default: `$CARGO_TARGET_<TRIPLE>_RUNNER`, then `target.<triple>.runner`
     /// in .cargo/config.toml, then qemu-user, Wine or Node's WASI).
     #[arg(long, value_name = "WORDS")]
     pub runner: Option<String>,
@@ -154,7 +154,7 @@ pub struct MatrixArgs {
     #[arg(long, conflicts_with = "target")]
     pub all_targets: bool,
     /// For a --target without a profile: check it against its family
-    /// profile and write what it did as profiles/<target>.toml, a starting
+    /// profile and write what it did as `profiles/<target>.toml`, a starting
     /// profile that records the runner and tool versions.
     #[arg(long)]
     pub bless: bool,

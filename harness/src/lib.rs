@@ -7,7 +7,7 @@
 //!
 //! Two parts of this crate are for you:
 //!
-//! - [`assert`]: predicates and an [`assert_cmd`] extension for your own
+//! - [`assert`](mod@assert): predicates and an [`assert_cmd`] extension for your own
 //!   tests (`.signaled(Signal::ABRT)`, `.exited(255)`, `.core_dumped()`),
 //!   which fail with a case tree saying what ended how.
 //! - [`report`]: the report of a `cargo xtask test-matrix` run as data

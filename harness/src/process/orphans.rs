@@ -111,7 +111,7 @@ pub fn sweep_cell(pgid: Pid, dir: &Path) -> Vec<Leak> {
 const RUN_GRACE: Duration = Duration::from_secs(2);
 
 /// Ends and reaps every child of this process, SIGTERM first and SIGKILL
-/// after [`RUN_GRACE`]; call only when no cell is running. Returns the
+/// after 2 s (`RUN_GRACE`); call only when no cell is running. Returns the
 /// leaks: the children not in the process group of a cell that has ended.
 /// Does nothing unless [`adopt`] succeeded.
 pub fn sweep_run() -> Vec<Leak> {

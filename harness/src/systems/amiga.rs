@@ -83,7 +83,7 @@
 //!
 //! `vamos` (amitools 0.8.1) ends its own process with the program's `d0`
 //! cut to 8 bits, `amitools/vamos/main.py`: "# return code is limited to
-//! 0-255 / exit_code = run_state.regs[REG_D0] & 0xFF". So the host sees
+//! 0-255 / exit_code = run_state.regs\[REG_D0\] & 0xFF". So the host sees
 //! `d0 & 0xFF` (20 stays 20, 256 becomes 0, -1 becomes 255), while its
 //! `RunCommand()` (`amitools/vamos/dos/run.py`, `run_command` returns
 //! `run_state.regs[REG_D0]`) gives a parent inside `vamos` all 32 bits.

@@ -60,7 +60,7 @@
 //! > on OpenVMS Version 7.0 and higher systems.
 //!
 //! and, under "Description": "The C compiler command-line qualifier
-//! /[NO]MAIN=POSIX_EXIT can be used to direct the compiler to call
+//! /\[NO\]MAIN=POSIX_EXIT can be used to direct the compiler to call
 //! __posix_exit instead of exit when returning from main."
 //!
 //! The manual gives neither the bits of the "error-level exit status" nor

@@ -19,7 +19,7 @@
 //!
 //! # References
 //! - The Cargo Book, Configuration: `target.<triple>.runner`, "If a runner
-//!   is provided, executables for the target <triple> will be executed by
+//!   is provided, executables for the target `<triple>` will be executed by
 //!   invoking the specified runner with the actual executable passed as an
 //!   argument"; environment `CARGO_TARGET_<triple>_RUNNER`
 
