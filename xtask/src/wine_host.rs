@@ -383,8 +383,11 @@ impl Build<'_> {
     /// `cargo <words> --target x86_64-pc-windows-gnu -Zbuild-std` with the
     /// private toolchain, `env` added.
     fn cargo(&self, words: &[&str], env: &[(&str, OsString)]) -> Result<(), Failure> {
+        // The workspace's lock file is the one native builds use: this
+        // build must not change it.
         let status = self
             .cargo_command(words, env)?
+            .arg("--locked")
             .status()
             .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
         if status.success() {
@@ -404,12 +407,7 @@ impl Build<'_> {
         command
             .current_dir(self.root)
             .args(words)
-            .args([
-                "--locked",
-                "--target",
-                TRIPLE,
-                "-Zbuild-std=std,panic_abort",
-            ])
+            .args(["--target", TRIPLE, "-Zbuild-std=std,panic_abort"])
             .env("RUSTC", self.toolchain.bin("rustc"))
             .env("RUSTDOC", self.toolchain.bin("rustdoc"))
             .env("RUSTC_BOOTSTRAP", "1")
@@ -521,8 +519,11 @@ impl Build<'_> {
                     runner.clone().into(),
                 )],
             )?;
-            // A fixture outside the workspace has its own lock file, which
-            // the workspace's `--locked` run leaves as it is.
+            // The workspace's lock file must not change; the fixture's, its
+            // own, follows the harness's dependencies.
+            if !fixture {
+                command.arg("--locked");
+            }
             command.arg("--");
             command.args(&filters).args(args);
             let status = command
