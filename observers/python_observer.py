@@ -19,7 +19,8 @@ Usage:
         multiprocessing.Process(target=os.execv, args=(PROBE, argv)).exitcode
         with start method METHOD
     python_observer.py mp-case METHOD RESULT CASE
-        multiprocessing.Process(target=CASES[CASE]).exitcode
+        multiprocessing.Process(target=CASES[CASE]).exitcode, after
+        Process.terminate() or kill() for the cases in ENDED_BY_PARENT
     python_observer.py list-cases
         the names of CASES, one a line
     python_observer.py serve
@@ -39,6 +40,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 
 
 # The seed tutorial's cases (a child function that returns, calls sys.exit()
@@ -87,6 +89,28 @@ def killed_by_sigterm():
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+# Issue #16's cases: sys.exit with a bool or a list, and a child the parent
+# ends with Process.terminate() or Process.kill().
+
+
+def sys_exit_true():
+    sys.exit(True)
+
+
+def sys_exit_false():
+    sys.exit(False)
+
+
+def sys_exit_list():
+    sys.exit([1, 2])
+
+
+def sleeps():
+    """Waits to be ended by its parent (the harness's watchdog ends it if
+    the parent never does)."""
+    time.sleep(60)
+
+
 CASES = {
     "mp-returns": returns,
     "mp-sys-exit-no-argument": sys_exit_no_argument,
@@ -98,6 +122,18 @@ CASES = {
     "mp-sys-exit-string": sys_exit_string,
     "mp-raises": raises,
     "mp-killed-by-SIGTERM": killed_by_sigterm,
+    "mp-sys-exit-true": sys_exit_true,
+    "mp-sys-exit-false": sys_exit_false,
+    "mp-sys-exit-list": sys_exit_list,
+    "mp-terminate": sleeps,
+    "mp-kill": sleeps,
+}
+
+# The cases whose parent ends the child: the Process method it calls once
+# the child has started.
+ENDED_BY_PARENT = {
+    "mp-terminate": "terminate",
+    "mp-kill": "kill",
 }
 
 
@@ -127,10 +163,12 @@ def run_waitstatus(argv, keep_stopped):
         return reported
 
 
-def run_process(method, target, args=()):
+def run_process(method, target, args=(), end=None):
     context = multiprocessing.get_context(method)
     process = context.Process(target=target, args=args)
     process.start()
+    if end is not None:
+        getattr(process, end)()
     process.join()
     return [code(process.exitcode)]
 
@@ -153,7 +191,7 @@ def main(argv):
         reported = run_process(method, os.execv, (probe[0], probe))
     elif mode == "mp-case":
         method, result, case = argv[2], argv[3], argv[4]
-        reported = run_process(method, CASES[case])
+        reported = run_process(method, CASES[case], end=ENDED_BY_PARENT.get(case))
     else:
         raise SystemExit(f"unknown mode `{mode}`")
     with open(result, "w", encoding="utf-8") as f:
