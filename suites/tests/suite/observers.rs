@@ -292,7 +292,7 @@ fn every_own_case_has_a_cited_expectation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 8 * 7 + 2 * 10);
+    assert_eq!(checked, 8 * 7 + 2 * 15);
     // Every view that runs probes has a mapping.
     for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()
