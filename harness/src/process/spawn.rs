@@ -287,6 +287,37 @@ impl Server {
     }
 }
 
+/// Windows: [`spawn_server`] fails there, so no `Server` exists; these
+/// only keep the callers compiling.
+#[cfg(windows)]
+impl Server {
+    /// The server's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Unsupported.
+    pub fn send(&mut self, _line: &str) -> io::Result<()> {
+        Err(crate::process::unsupported())
+    }
+
+    /// Unsupported.
+    pub fn receive(&mut self, _timeout: std::time::Duration) -> io::Result<Option<String>> {
+        Err(crate::process::unsupported())
+    }
+
+    /// Nothing.
+    pub fn log(&self, _max: usize) -> String {
+        String::new()
+    }
+
+    /// Kills and reaps the server.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Whether `fd` becomes readable (or hung up) within `timeout`.
 #[cfg(unix)]
 fn readable(fd: &impl std::os::fd::AsRawFd, timeout: std::time::Duration) -> io::Result<bool> {
