@@ -19,20 +19,28 @@ Usage:
         multiprocessing.Process(target=os.execv, args=(PROBE, argv)).exitcode
         with start method METHOD
     python_observer.py mp-case METHOD RESULT CASE
-        multiprocessing.Process(target=CASES[CASE]).exitcode
+        multiprocessing.Process(target=CASES[CASE]).exitcode, after
+        Process.terminate() or kill() for the cases in ENDED_BY_PARENT
     python_observer.py list-cases
         the names of CASES, one a line
+    python_observer.py serve
+        the long-lived server (see `serve` below): runs each case it is sent
+        as one of the commands above, in a fork of itself
 
 The script's own failures end it with a traceback and status 1, which the
 harness reports as the parent's own ending.
 """
 
+import atexit
 import json
 import multiprocessing
+import multiprocessing.process
 import os
+import resource
 import signal
 import subprocess
 import sys
+import time
 
 
 # The seed tutorial's cases (a child function that returns, calls sys.exit()
@@ -81,6 +89,28 @@ def killed_by_sigterm():
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+# Issue #16's cases: sys.exit with a bool or a list, and a child the parent
+# ends with Process.terminate() or Process.kill().
+
+
+def sys_exit_true():
+    sys.exit(True)
+
+
+def sys_exit_false():
+    sys.exit(False)
+
+
+def sys_exit_list():
+    sys.exit([1, 2])
+
+
+def sleeps():
+    """Waits to be ended by its parent (the harness's watchdog ends it if
+    the parent never does)."""
+    time.sleep(60)
+
+
 CASES = {
     "mp-returns": returns,
     "mp-sys-exit-no-argument": sys_exit_no_argument,
@@ -92,6 +122,18 @@ CASES = {
     "mp-sys-exit-string": sys_exit_string,
     "mp-raises": raises,
     "mp-killed-by-SIGTERM": killed_by_sigterm,
+    "mp-sys-exit-true": sys_exit_true,
+    "mp-sys-exit-false": sys_exit_false,
+    "mp-sys-exit-list": sys_exit_list,
+    "mp-terminate": sleeps,
+    "mp-kill": sleeps,
+}
+
+# The cases whose parent ends the child: the Process method it calls once
+# the child has started.
+ENDED_BY_PARENT = {
+    "mp-terminate": "terminate",
+    "mp-kill": "kill",
 }
 
 
@@ -121,10 +163,12 @@ def run_waitstatus(argv, keep_stopped):
         return reported
 
 
-def run_process(method, target, args=()):
+def run_process(method, target, args=(), end=None):
     context = multiprocessing.get_context(method)
     process = context.Process(target=target, args=args)
     process.start()
+    if end is not None:
+        getattr(process, end)()
     process.join()
     return [code(process.exitcode)]
 
@@ -147,7 +191,7 @@ def main(argv):
         reported = run_process(method, os.execv, (probe[0], probe))
     elif mode == "mp-case":
         method, result, case = argv[2], argv[3], argv[4]
-        reported = run_process(method, CASES[case])
+        reported = run_process(method, CASES[case], end=ENDED_BY_PARENT.get(case))
     else:
         raise SystemExit(f"unknown mode `{mode}`")
     with open(result, "w", encoding="utf-8") as f:
@@ -155,5 +199,136 @@ def main(argv):
     return 0
 
 
+# The server. Starting an interpreter costs ~30 ms, far more than a probe,
+# so the harness starts this script once per worker (`serve`) and sends it
+# one case at a time, as a JSON line on standard input:
+#
+#     {"argv": [MODE, ...], "dir": D, "stdout": F, "stderr": G, "core": C}
+#
+# For each, the server forks. The fork (the case process) is what
+# `python3 -I python_observer.py MODE ...` started in D would be: it leads
+# its own process group, works in D, has RLIMIT_CORE's soft limit at the
+# hard limit if C is true, else at one byte, file
+# descriptors 0 (/dev/null), 1 (F) and 2 (G) and no other inheritable one,
+# and it leaves `serve` and runs the script's `sys.exit(main(sys.argv))`,
+# ending as the script would (see `end_case` for the one difference). The server itself never touches a
+# signal disposition, the environment or its own descriptors 0-2 once
+# started, so the case process inherits exactly what a fresh interpreter
+# has (SIGPIPE and SIGXFSZ ignored by Python's start-up, nothing else).
+#
+# Replies, one JSON line each on standard output:
+#     {"ready": true}          once, at start
+#     {"pid": P}               the case process was started (pgid P)
+#     {"ended": true}          it has ended, and is not reaped yet
+# then the harness, having killed what is left of group P, sends
+#     {"reap": true}
+# and the server reaps P and replies {"status": WAIT_STATUS}.
+#
+# Anything else, or the end of standard input, ends the server.
+
+
+def serve():
+    """Serves cases; returns only in a case process, with its argv."""
+    requests = os.dup(0)
+    replies = os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    # The server's own stray output goes where its errors go.
+    os.dup2(2, 1)
+    pending = b""
+
+    def reply(message):
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(replies, data):]
+
+    def request():
+        nonlocal pending
+        while b"\n" not in pending:
+            chunk = os.read(requests, 65536)
+            if not chunk:
+                raise SystemExit(0)
+            pending += chunk
+        line, pending = pending.split(b"\n", 1)
+        return json.loads(line)
+
+    reply({"ready": True})
+    while True:
+        case = request()
+        argv = [str(word) for word in case["argv"]]
+        pid = os.fork()
+        if pid == 0:
+            os.close(requests)
+            os.close(replies)
+            for fd, path in ((1, case["stdout"]), (2, case["stderr"])):
+                opened = os.open(path, os.O_WRONLY)
+                os.dup2(opened, fd)
+                os.close(opened)
+            os.setpgid(0, 0)
+            os.chdir(case["dir"])
+            # What multiprocessing recorded at import, as a fresh start in
+            # the case directory would have it.
+            multiprocessing.process.ORIGINAL_DIR = os.path.abspath(os.getcwd())
+            # As the harness sets it for every parent: the hard limit if
+            # the case may dump core, else one byte (which dumps nothing).
+            _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+            if case["core"]:
+                soft = hard
+            elif hard == resource.RLIM_INFINITY:
+                soft = 1
+            else:
+                soft = min(hard, 1)
+            resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+            sys.argv[1:] = argv
+            return sys.argv
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child has done it (EACCES once it runs the script)
+        reply({"pid": pid})
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        reply({"ended": True})
+        if request() != {"reap": True}:
+            raise SystemExit("serve: expected a reap request")
+        _, status = os.waitpid(pid, 0)
+        reply({"status": status})
+
+
+def end_case(ended):
+    """Ends a case process whose `sys.exit(main(sys.argv))` raised `ended`
+    as the interpreter's exit would (the exit status SystemExit gives, a
+    traceback and 1 for another exception, atexit handlers, stdio flushed),
+    but with os._exit: the interpreter's final tear-down (garbage
+    collection, module teardown) would write to every page a fork shares
+    with the server, ~20 ms a case, and nothing of it reaches what a parent
+    reports."""
+    if isinstance(ended, SystemExit):
+        code = ended.code
+    else:
+        sys.excepthook(type(ended), ended, ended.__traceback__)
+        code = 1
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code & 0xFF)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+        # A case process. The same line as below, so that a traceback
+        # through it reads as the script's own.
+        try:
+            sys.exit(main(sys.argv))
+        except BaseException as ended:  # every ending, as the interpreter
+            end_case(ended)
     sys.exit(main(sys.argv))

@@ -13,7 +13,14 @@
 //!   `benches/benches/exit.rs`;
 //! - `exitmatrix/run.json`: when and where `cargo bench` ran;
 //! - `exitmatrix/matrix.json`: `-j1` against `-j2` of the native matrix,
-//!   written by `bench-report --matrix`.
+//!   written by `bench-report --matrix`, with the JSON reports of its last
+//!   runs in `exitmatrix/matrix-reports/j1` and `j2`; the per-column table
+//!   (each column's median cell time over the `waitpid` column's, on the
+//!   same probes) is read from the `-j1` report.
+//!
+//! Output: the Markdown on standard output, and the same Markdown as
+//! `exitmatrix/bench-report.md` with one SVG bar chart per table beside it
+//! (`bench-<group>.svg`, one bar per ratio), which the Markdown shows.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -107,6 +114,10 @@ const GOALS: [Goal; 4] = [
 
 /// The matrix speed-up the issue asks for.
 const MATRIX_SPEEDUP_GOAL: f64 = 1.8;
+
+/// The most a shell or Python column's median cell may cost, in `waitpid`
+/// cells of the same probes (issue #15).
+const COLUMN_GOAL: f64 = 3.0;
 
 #[derive(Debug, Deserialize)]
 struct Interleaved {
@@ -217,6 +228,7 @@ pub fn run(args: &BenchReportArgs) -> Result<String, String> {
     );
 
     let mut groups = Vec::new();
+    let mut charts = Vec::new();
     for (group, title) in GROUPS {
         let rows = rows(&criterion, &ours, group);
         if rows.is_empty() {
@@ -224,7 +236,33 @@ pub fn run(args: &BenchReportArgs) -> Result<String, String> {
             continue;
         }
         out.push_str(&table(group, title, &ours, &rows));
+        let bars = group_bars(&rows);
+        let _ = writeln!(out, "\n![{title}](bench-{group}.svg)");
+        charts.push((
+            group.to_owned(),
+            svg_chart(title, &["criterion", "p50", "p99"], &bars),
+        ));
         groups.push((group, rows));
+    }
+    let columns = read_matrix_report(&ours.join("matrix-reports").join("j1")).map(|r| columns(&r));
+    if let Some(columns) = &columns {
+        out.push_str(&columns_table(columns));
+        let bars: Vec<Bar> = columns
+            .iter()
+            .map(|c| Bar {
+                label: c.name.clone(),
+                values: vec![Some(c.ratio)],
+            })
+            .collect();
+        let _ = writeln!(out, "\n![Matrix columns](bench-matrix-columns.svg)");
+        charts.push((
+            "matrix-columns".to_owned(),
+            svg_chart(
+                "Median cell time ÷ waitpid's, same probes (-j1)",
+                &["ratio"],
+                &bars,
+            ),
+        ));
     }
 
     out.push_str("\n## Goals\n\n| goal | measured | limit | |\n|---|---:|---:|---|\n");
@@ -262,7 +300,267 @@ pub fn run(args: &BenchReportArgs) -> Result<String, String> {
             "| matrix throughput: `-j2` speed-up over `-j1` | not measured (`cargo xtask bench-report --matrix`) | ≥ 1.80 | |\n",
         ),
     }
+    match columns.as_ref().map(|c| worst_goal_column(c)) {
+        Some(Some(worst)) => {
+            let _ = writeln!(
+                out,
+                "| every shell and Python column: median cell ÷ `waitpid`'s on the same probes (worst: `{}`) | {:.2} | ≤ {COLUMN_GOAL:.2} | {} |",
+                worst.name,
+                worst.ratio,
+                verdict(Some(worst.ratio <= COLUMN_GOAL)),
+            );
+        }
+        _ => out.push_str(
+            "| every shell and Python column ÷ `waitpid` | not measured (`cargo xtask bench-report --matrix`) | ≤ 3.00 | |\n",
+        ),
+    }
+    std::fs::create_dir_all(&ours)
+        .and_then(|()| std::fs::write(ours.join("bench-report.md"), &out))
+        .map_err(|e| {
+            format!(
+                "cannot write {}: {e}",
+                ours.join("bench-report.md").display()
+            )
+        })?;
+    for (group, svg) in charts {
+        let path = ours.join(format!("bench-{group}.svg"));
+        std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(out)
+}
+
+/// One column of the native matrix against `waitpid`.
+#[derive(Debug, Clone, PartialEq)]
+struct Column {
+    name: String,
+    kind: String,
+    /// Cells compared (those whose probe `waitpid` also ran).
+    cells: usize,
+    /// Median cell time of the column, microseconds.
+    median: f64,
+    /// Median `waitpid` cell time over the same probes, microseconds.
+    waitpid: f64,
+    ratio: f64,
+}
+
+/// The parts of a matrix report the per-column table needs.
+#[derive(Debug, Deserialize)]
+struct MatrixReport {
+    observers: Vec<ReportObserver>,
+    cells: Vec<ReportCell>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportObserver {
+    name: String,
+    kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportCell {
+    behaviour: String,
+    build: String,
+    observer: String,
+    micros: f64,
+}
+
+/// The one `report-*.json` in `dir`.
+fn read_matrix_report(dir: &Path) -> Option<MatrixReport> {
+    let path = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("report-") && n.ends_with(".json"))
+        })?;
+    read_json(&path)
+}
+
+/// Each column's median cell time over `waitpid`'s median on the same
+/// (behaviour, build) cells, in the report's column order; `waitpid`
+/// itself is 1.00 by definition and left out, as are columns with no cell
+/// in common with it.
+fn columns(report: &MatrixReport) -> Vec<Column> {
+    let waitpid: std::collections::HashMap<(&str, &str), f64> = report
+        .cells
+        .iter()
+        .filter(|c| c.observer == "waitpid")
+        .map(|c| ((c.behaviour.as_str(), c.build.as_str()), c.micros))
+        .collect();
+    report
+        .observers
+        .iter()
+        .filter(|o| o.name != "waitpid")
+        .filter_map(|o| {
+            let (mine, theirs): (Vec<f64>, Vec<f64>) = report
+                .cells
+                .iter()
+                .filter(|c| c.observer == o.name)
+                .filter_map(|c| {
+                    let w = waitpid.get(&(c.behaviour.as_str(), c.build.as_str()))?;
+                    Some((c.micros, *w))
+                })
+                .unzip();
+            if mine.is_empty() {
+                return None;
+            }
+            let (median_mine, median_theirs) = (median(&mine), median(&theirs));
+            Some(Column {
+                name: o.name.clone(),
+                kind: o.kind.clone(),
+                cells: mine.len(),
+                median: median_mine,
+                waitpid: median_theirs,
+                ratio: median_mine / median_theirs,
+            })
+        })
+        .collect()
+}
+
+/// The shell or Python column furthest from `waitpid`.
+fn worst_goal_column(columns: &[Column]) -> Option<&Column> {
+    columns
+        .iter()
+        .filter(|c| c.kind == "shell" || c.kind == "python")
+        .max_by(|a, b| a.ratio.total_cmp(&b.ratio))
+}
+
+fn columns_table(columns: &[Column]) -> String {
+    let mut out = String::from(
+        "\n## Matrix columns against `waitpid`\n\n`matrix-columns`: each column's median cell \
+         time ÷ the median `waitpid` cell time of the same probes (behaviour × build), from \
+         the last `-j1` run of `--matrix`. Goal: every shell and Python column ≤ 3.00.\n\n\
+         | column | kind | cells | median | `waitpid` median | ratio | |\n|---|---|---:|---:|---:|---:|---|\n",
+    );
+    for c in columns {
+        let goal = if c.kind == "shell" || c.kind == "python" {
+            verdict(Some(c.ratio <= COLUMN_GOAL))
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} | {goal} |",
+            c.name,
+            c.kind,
+            c.cells,
+            c.median / 1e3,
+            c.waitpid / 1e3,
+            c.ratio
+        );
+    }
+    out
+}
+
+/// One row of a chart: a label and one value per series (`None`: no bar).
+#[derive(Debug, Clone)]
+struct Bar {
+    label: String,
+    values: Vec<Option<f64>>,
+}
+
+/// A group's ratios as chart rows: criterion, p50, p99 per method.
+fn group_bars(rows: &[Row]) -> Vec<Bar> {
+    let fastest = |stat: Stat| {
+        rows.iter()
+            .filter_map(|r| r.get(stat))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mins = [Stat::Mean, Stat::P50, Stat::P99].map(|s| (s, fastest(s)));
+    rows.iter()
+        .map(|r| Bar {
+            label: r.name.clone(),
+            values: mins
+                .iter()
+                .map(|&(stat, min)| r.get(stat).map(|v| v / min))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Escapes text for XML.
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A horizontal bar chart, hand-written SVG: one `<rect class="bar">` per
+/// value (with its ratio as text and in a `<title>`), grouped by row, one
+/// colour per series, a dashed line at 1.00 and a legend.
+fn svg_chart(title: &str, series: &[&str], bars: &[Bar]) -> String {
+    const COLOURS: [&str; 3] = ["#4e79a7", "#f28e2b", "#59a14f"];
+    const LABEL_W: f64 = 170.0;
+    const PLOT_W: f64 = 420.0;
+    const BAR_H: f64 = 12.0;
+    const TOP: f64 = 48.0;
+    let max = bars
+        .iter()
+        .flat_map(|b| b.values.iter().flatten())
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(1.0_f64, f64::max);
+    let scale = PLOT_W / max;
+    let row_h = BAR_H * series.len() as f64 + 8.0;
+    let height = TOP + row_h * bars.len() as f64 + 10.0;
+    let width = LABEL_W + PLOT_W + 60.0;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <title>{}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"8\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>\n",
+        xml_text(title),
+        xml_text(title)
+    );
+    for (i, name) in series.iter().enumerate() {
+        let x = LABEL_W + 90.0 * i as f64;
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{x}\" y=\"26\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"35\">{}</text>",
+            COLOURS[i % COLOURS.len()],
+            x + 14.0,
+            xml_text(name)
+        );
+    }
+    for (row, bar) in bars.iter().enumerate() {
+        let y0 = TOP + row_h * row as f64;
+        let _ = writeln!(
+            svg,
+            "<g class=\"row\"><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            LABEL_W - 6.0,
+            y0 + row_h / 2.0,
+            xml_text(&bar.label)
+        );
+        for (i, value) in bar.values.iter().enumerate() {
+            let Some(value) = value.filter(|v| v.is_finite()) else {
+                continue;
+            };
+            let y = y0 + BAR_H * i as f64;
+            let w = (value * scale).max(1.0);
+            let _ = writeln!(
+                svg,
+                "<rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"{}\"><title>{} {}: {value:.2}</title></rect><text x=\"{:.1}\" y=\"{}\">{value:.2}</text>",
+                BAR_H - 2.0,
+                COLOURS[i % COLOURS.len()],
+                xml_text(&bar.label),
+                xml_text(series.get(i).copied().unwrap_or("")),
+                LABEL_W + w + 3.0,
+                y + BAR_H - 3.0
+            );
+        }
+        svg.push_str("</g>\n");
+    }
+    let one = LABEL_W + scale;
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{one:.1}\" y1=\"{}\" x2=\"{one:.1}\" y2=\"{}\" stroke=\"#555\" stroke-dasharray=\"3,3\"/>\n</svg>",
+        TOP - 4.0,
+        height - 6.0
+    );
+    svg
 }
 
 fn verdict(met: Option<bool>) -> &'static str {
@@ -385,6 +683,7 @@ fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
         .join("exitmatrix")
         .join("matrix-reports");
     let run = |jobs: &str, build: bool| -> Result<f64, String> {
+        let out_dir = out_dir.join(format!("j{jobs}"));
         #[expect(
             clippy::disallowed_methods,
             reason = "runs the harness itself, not a probe"
@@ -470,5 +769,102 @@ mod tests {
     fn medians() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    /// Counts the `<rect class="bar">` elements of an SVG, failing if it is
+    /// not well-formed XML.
+    fn bars_in(svg: &str) -> usize {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(svg);
+        let mut bars = 0;
+        loop {
+            match reader.read_event().expect("the SVG is well-formed XML") {
+                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"rect" => {
+                    let class = e
+                        .try_get_attribute("class")
+                        .expect("attributes parse")
+                        .map(|a| a.value.into_owned());
+                    if class.as_deref() == Some(b"bar".as_slice()) {
+                        bars += 1;
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        bars
+    }
+
+    #[test]
+    fn the_chart_is_xml_with_one_bar_per_ratio() {
+        let rows = vec![
+            Row {
+                name: "floor".into(),
+                mean: Some(100.0),
+                p50: Some(120.0),
+                p99: Some(200.0),
+            },
+            Row {
+                name: "a <b> & \"c\"".into(),
+                mean: Some(150.0),
+                p50: None,
+                p99: Some(300.0),
+            },
+        ];
+        let bars = group_bars(&rows);
+        // Five ratios: three for the first row, two for the second.
+        assert_eq!(bars[1].values, [Some(1.5), None, Some(1.5)]);
+        let svg = svg_chart("round <trip>", &["criterion", "p50", "p99"], &bars);
+        assert_eq!(bars_in(&svg), 5, "{svg}");
+        let columns = [Column {
+            name: "dash".into(),
+            kind: "shell".into(),
+            cells: 2,
+            median: 3.0,
+            waitpid: 1.0,
+            ratio: 3.0,
+        }];
+        let bars: Vec<Bar> = columns
+            .iter()
+            .map(|c| Bar {
+                label: c.name.clone(),
+                values: vec![Some(c.ratio)],
+            })
+            .collect();
+        assert_eq!(bars_in(&svg_chart("columns", &["ratio"], &bars)), 1);
+    }
+
+    #[test]
+    fn a_column_is_compared_with_waitpid_on_its_own_probes() {
+        let cell = |behaviour: &str, observer: &str, micros: f64| ReportCell {
+            behaviour: behaviour.into(),
+            build: "c".into(),
+            observer: observer.into(),
+            micros,
+        };
+        let report = MatrixReport {
+            observers: ["waitpid", "dash", "py-mp-spawn"]
+                .map(|n| ReportObserver {
+                    name: n.into(),
+                    kind: if n == "dash" { "shell" } else { "python" }.into(),
+                })
+                .into(),
+            cells: vec![
+                cell("a", "waitpid", 1000.0),
+                cell("b", "waitpid", 2000.0),
+                // Only waitpid runs c (a hostile probe): it is not dash's.
+                cell("c", "waitpid", 500_000.0),
+                cell("a", "dash", 5000.0),
+                cell("b", "dash", 7000.0),
+            ],
+        };
+        let columns = columns(&report);
+        // dash: median(5000, 7000) = 6000 over median(1000, 2000) = 1500;
+        // py-mp-spawn shares no probe with waitpid and is left out.
+        assert_eq!(columns.len(), 1);
+        assert_eq!(columns[0].name, "dash");
+        assert_eq!(columns[0].cells, 2);
+        assert!((columns[0].ratio - 4.0).abs() < 1e-9);
+        assert_eq!(worst_goal_column(&columns).map(|c| c.ratio), Some(4.0));
     }
 }

@@ -254,8 +254,10 @@ pub fn run_target(
         interrupt,
         progress,
     );
-    // No cell is running now: whatever the harness (a child subreaper, when
-    // the command line made it one) still has as children was left behind.
+    // No cell is running now. The observers' servers (Python's) end with
+    // the run; whatever else the harness (a child subreaper, when the
+    // command line made it one) still has as children was left behind.
+    crate::observers::python::stop_servers();
     let leaked_after_run: Vec<String> = crate::process::orphans::sweep_run()
         .iter()
         .map(ToString::to_string)

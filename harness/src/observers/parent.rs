@@ -243,7 +243,7 @@ fn watch(pid: Pid, pgid: Pid, continue_stops: bool) -> io::Result<usize> {
 
 /// Whether a descendant of `root` is stopped (state `T` in
 /// `/proc/<pid>/stat`). Looks at most at 64 processes.
-fn any_descendant_stopped(root: Pid) -> bool {
+pub(crate) fn any_descendant_stopped(root: Pid) -> bool {
     let mut todo = os::children(root);
     let mut seen = 0;
     while let Some(pid) = todo.pop() {

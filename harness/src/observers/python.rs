@@ -20,16 +20,44 @@
 //!
 //! `python3` is looked up on the observer search path
 //! ([`crate::observers::shell::DEFAULT_SEARCH_PATH`] by default).
+//!
+//! # Started once
+//! An interpreter's start-up (~30 ms) dwarfs a probe's (~1 ms), so the
+//! script is not started per cell: `python3 -I python_observer.py serve`
+//! runs once per worker (a pool of servers, [`spawn::Server`]), and each
+//! cell is one request to it. The server forks, and the fork runs the
+//! script's own `sys.exit(main(argv))` with the words above, in the case
+//! directory, in a process group of its own, with the case's core limit
+//! and its output in the case's capture files: what `python3 -I
+//! python_observer.py MODE ...` started there would be (the script's
+//! `serve` says what it keeps equal). The harness guards that case process
+//! as [`parent::run`] guards a parent: the watchdog on its group, stopped
+//! descendants continued, the group killed once it has ended and before it
+//! is reaped. The report's command is that equivalent command line.
+//!
+//! A server that dies, says something unexpected or does not answer in
+//! [`REPLY_TIMEOUT`] makes its cell "not observed" (an error), never a
+//! pass; it is killed, with what is left of the case's group, and the next
+//! cell starts a fresh one.
 
 use std::ffi::OsString;
+use std::fs;
+use std::io;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentEnd, ParentRun, Setting};
-use crate::process::spawn::Invocation;
+use crate::observers::parent::{self, ParentEnd, Setting};
+use crate::os::{self, GroupSignal, Pid};
+use crate::process::orphans;
+use crate::process::reap::Observed;
+use crate::process::spawn::{self, CaseDir, Invocation};
+use crate::process::watchdog::Watchdog;
 use crate::pure::catalogue::Behaviour;
+use crate::pure::decode;
 use crate::pure::observers::OwnCase;
 use crate::pure::view::Reported;
 
@@ -112,6 +140,125 @@ impl Python {
         Ok(runner)
     }
 
+    /// Runs `invocation` (this script's command line: python, `-I`, the
+    /// script, then its words) as one request to a server, and returns how
+    /// its case process ended, as [`parent::run`] does for a fresh parent.
+    fn run_served(
+        &self,
+        invocation: &Invocation,
+        core: bool,
+        continue_stops: bool,
+        setting: &Setting<'_>,
+    ) -> Result<ParentEnd, String> {
+        let words: Vec<String> = invocation
+            .argv()
+            .into_iter()
+            .skip(3)
+            .map(|w| {
+                w.into_string()
+                    .map_err(|w| format!("{w:?} is not UTF-8, which the Python server needs"))
+            })
+            .collect::<Result<_, _>>()?;
+        let dir = CaseDir::new().map_err(|e| format!("cannot make the case directory: {e}"))?;
+        let request = serde_json::json!({
+            "argv": words,
+            "dir": dir.path(),
+            "stdout": dir.stdout_path(),
+            "stderr": dir.stderr_path(),
+            "core": core,
+        })
+        .to_string();
+        let python = self.python()?.clone();
+        let mut server = self.server(&python)?;
+        let mut case_pid = None;
+        match serve_case(
+            &mut server,
+            &request,
+            continue_stops,
+            setting,
+            &mut case_pid,
+        ) {
+            Ok((status, watchdog, continued)) => {
+                pool_put(python, server);
+                let ending = Observed {
+                    raw: decode::RawStatus::WaitStatus { status },
+                    change: decode::decode_wait_status(status, setting.wait),
+                };
+                let result = match fs::read_to_string(dir.path().join(RESULT_FILE)) {
+                    Ok(text) => Some(text),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(format!("cannot read {RESULT_FILE}: {e}")),
+                };
+                // The case process is reaped: what left its group is ended
+                // before its directory goes.
+                let leaked = case_pid
+                    .map(|pgid| orphans::sweep_cell(pgid, dir.path()))
+                    .unwrap_or_default();
+                let leftovers = dir
+                    .finish()
+                    .map_err(|e| format!("cannot collect the output: {e}"))?;
+                Ok(ParentEnd {
+                    ending,
+                    result,
+                    leftovers,
+                    watchdog,
+                    continued,
+                    leaked,
+                })
+            }
+            Err(e) => {
+                // The case process may outlive a dead server (it is then an
+                // orphan): end its group. It was alive when its pid came,
+                // and the server reaps it only on request, so the group id
+                // is its own unless the server died and init reaped the case
+                // process in between.
+                if let Some(pid) = case_pid {
+                    if os::pidfd_open(pid).is_some() {
+                        os::signal_group(pid, GroupSignal::Kill);
+                    }
+                }
+                let log = server.log(600);
+                server.kill();
+                let log = if log.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its last words: {log}")
+                };
+                Err(format!(
+                    "the Python server failed ({e}); the cell is not observed and the next one starts a new server{log}"
+                ))
+            }
+        }
+    }
+
+    /// A ready server for `python`: one from the pool, else a new one.
+    fn server(&self, python: &PathBuf) -> Result<spawn::Server, String> {
+        {
+            let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = pool.iter().position(|(p, _)| p == python) {
+                return Ok(pool.swap_remove(i).1);
+            }
+        }
+        let runner = self.runner(&[])?;
+        let invocation = Invocation {
+            runner: runner[..2].to_vec(),
+            program: self.script.clone(),
+            args: vec!["serve".to_owned()],
+        };
+        let mut server = spawn::spawn_server(&invocation)
+            .map_err(|e| format!("cannot start the Python server: {e}"))?;
+        match server.receive(REPLY_TIMEOUT) {
+            Ok(Some(line)) if line == r#"{"ready": true}"# => Ok(server),
+            other => {
+                let log = server.log(600);
+                server.kill();
+                Err(format!(
+                    "the Python server did not start ({other:?}); its last words: {log}"
+                ))
+            }
+        }
+    }
+
     fn finish(end: ParentEnd, command: String) -> Result<Observation, String> {
         let reported = match end.result.as_deref() {
             None => vec![Reported::Parent {
@@ -121,6 +268,124 @@ impl Python {
         };
         Ok(end.observation(command, reported))
     }
+}
+
+/// How long the harness waits for a server's reply that does not depend on
+/// the probe (ready, the case's pid, its status once reaped).
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Idle servers, with the `python3` each runs on. A worker takes one for a
+/// cell and puts it back, so there are as many as cells ran at once.
+static SERVERS: Mutex<Vec<(PathBuf, spawn::Server)>> = Mutex::new(Vec::new());
+
+/// More idle servers than any run keeps busy; a server beyond it is ended.
+const POOL_MAX: usize = 16;
+
+fn pool_put(python: PathBuf, server: spawn::Server) {
+    let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if pool.len() < POOL_MAX {
+        pool.push((python, server));
+    } else {
+        drop(pool);
+        server.kill();
+    }
+}
+
+/// Ends every idle server. The engine calls it when a run's cells are done,
+/// so that a server is not mistaken for a process a probe left behind (and
+/// nothing of a run outlives it).
+pub fn stop_servers() {
+    let idle: Vec<_> = SERVERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .drain(..)
+        .collect();
+    for (_, server) in idle {
+        server.kill();
+    }
+}
+
+/// The pids of the idle servers that run on `python` (for tests that kill
+/// one).
+pub fn idle_server_pids(python: &std::path::Path) -> Vec<u32> {
+    SERVERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|(p, _)| p == python)
+        .map(|(_, s)| s.pid())
+        .collect()
+}
+
+/// One case on `server`: sends `request`, guards the case process's group
+/// (watchdog, stopped descendants continued, the group killed once the case
+/// process has ended and before it is reaped) and returns its wait status,
+/// the watchdog's signals and how many times it was continued. `case_pid`
+/// gets the case process's pid as soon as it is known.
+fn serve_case(
+    server: &mut spawn::Server,
+    request: &str,
+    continue_stops: bool,
+    setting: &Setting<'_>,
+    case_pid: &mut Option<Pid>,
+) -> Result<(i32, crate::process::watchdog::Sent, usize), String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Started {
+        pid: Pid,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Reaped {
+        status: i32,
+    }
+    fn reply<T: for<'de> Deserialize<'de>>(
+        server: &mut spawn::Server,
+        what: &str,
+    ) -> Result<T, String> {
+        let line = server
+            .receive(REPLY_TIMEOUT)
+            .map_err(|e| format!("no {what}: {e}"))?
+            .ok_or_else(|| format!("no {what} within {REPLY_TIMEOUT:?}"))?;
+        serde_json::from_str(&line).map_err(|_| format!("{line:?} is not the {what}"))
+    }
+    server
+        .send(request)
+        .map_err(|e| format!("cannot send the case: {e}"))?;
+    let pid = reply::<Started>(server, "case process's pid")?.pid;
+    if pid <= 1 {
+        return Err(format!("{pid} is not a case process's pid"));
+    }
+    *case_pid = Some(pid);
+    let armed = Watchdog::global().arm(
+        pid,
+        setting.timeout,
+        setting.grace,
+        setting.interrupt.cloned(),
+    );
+    let mut continued = 0;
+    let ended = loop {
+        match server.receive(parent::TICK) {
+            Ok(Some(line)) if line == r#"{"ended": true}"# => break Ok(()),
+            Ok(Some(line)) => break Err(format!("{line:?} is not the case's end")),
+            Ok(None) => {
+                if continue_stops && parent::any_descendant_stopped(pid) {
+                    os::signal_group(pid, GroupSignal::Continue);
+                    continued += 1;
+                }
+            }
+            Err(e) => break Err(format!("no end of the case: {e}")),
+        }
+    };
+    let watchdog = armed.disarm();
+    ended?;
+    // Ended, not reaped: the group id is still the case process's.
+    os::signal_group(pid, GroupSignal::Kill);
+    server
+        .send(r#"{"reap": true}"#)
+        .map_err(|e| format!("cannot ask for the reap: {e}"))?;
+    let status = reply::<Reaped>(server, "case process's status")?.status;
+    Ok((status, watchdog, continued))
 }
 
 /// `observers/python_observer.py` in the workspace.
@@ -201,14 +466,26 @@ impl Observer for Python {
             Mode::WaitStatus => vec!["waitstatus", RESULT_FILE, stops],
             Mode::Multiprocessing(method) => vec!["mp-exec", method, RESULT_FILE],
         };
-        let runner = self.runner(&words)?;
+        let mut runner = self.runner(&words)?;
+        runner.extend(case.invocation.runner.iter().cloned());
+        let invocation = Invocation {
+            runner,
+            program: case.invocation.program.clone(),
+            args: case.invocation.args.clone(),
+        };
+        let command = parent::display_command(&invocation);
         // The waitstatus script sees stops and continues the probe
         // itself; the others never hear of a stop.
-        let (end, command) = parent::run_probe(
-            runner,
-            case,
-            RESULT_FILE,
+        let end = self.run_served(
+            &invocation,
+            case.core,
             case.continue_stops && self.mode != Mode::WaitStatus,
+            &Setting {
+                wait: case.wait,
+                timeout: case.timeout,
+                grace: case.grace,
+                interrupt: case.interrupt,
+            },
         )?;
         Python::finish(end, command)
     }
@@ -232,13 +509,7 @@ impl Observer for Python {
             args: vec![case.name.to_owned()],
         };
         let command = parent::display_command(&invocation);
-        let end = parent::run(&ParentRun {
-            invocation: &invocation,
-            core: false,
-            continue_stops: true,
-            result_file: RESULT_FILE,
-            setting: *setting,
-        })?;
+        let end = self.run_served(&invocation, false, true, setting)?;
         Python::finish(end, command)
     }
 }

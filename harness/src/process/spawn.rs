@@ -19,7 +19,6 @@
 //! ([`crate::process::windows`]).
 
 use std::ffi::OsString;
-#[cfg(unix)]
 use std::fs::File;
 use std::io;
 #[cfg(unix)]
@@ -94,19 +93,253 @@ impl Spawned {
     /// Reads what the probe wrote and which core files it dumped, then
     /// removes its directory. Call after the child has been reaped.
     pub fn finish(self) -> io::Result<Leftovers> {
-        let stdout = std::fs::read(self.dir.path().join(STDOUT_FILE))?;
-        let stderr = std::fs::read(self.dir.path().join(STDERR_FILE))?;
-        let cores = core_files(&entries(self.dir.path())?);
         // The probe's Job object, if a reaper has not closed it already.
         #[cfg(windows)]
         crate::os::release_job(self.child.id());
-        self.dir.close()?;
-        Ok(Leftovers {
-            stdout,
-            stderr,
-            cores,
-        })
+        collect(self.dir)
     }
+}
+
+/// A case directory for a process someone else starts (a
+/// [`Server`]'s case process): a fresh temporary directory holding the two
+/// empty capture files, named and placed as [`spawn`] places them.
+#[derive(Debug)]
+pub struct CaseDir {
+    dir: TempDir,
+}
+
+impl CaseDir {
+    /// Makes the directory and its capture files.
+    pub fn new() -> io::Result<CaseDir> {
+        let dir = tempfile::Builder::new().prefix("exitmatrix-").tempdir()?;
+        File::create(dir.path().join(STDOUT_FILE))?;
+        File::create(dir.path().join(STDERR_FILE))?;
+        Ok(CaseDir { dir })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The standard output capture file.
+    pub fn stdout_path(&self) -> PathBuf {
+        self.dir.path().join(STDOUT_FILE)
+    }
+
+    /// The standard error capture file.
+    pub fn stderr_path(&self) -> PathBuf {
+        self.dir.path().join(STDERR_FILE)
+    }
+
+    /// As [`Spawned::finish`]: the output and core files, then the
+    /// directory is removed.
+    pub fn finish(self) -> io::Result<Leftovers> {
+        collect(self.dir)
+    }
+}
+
+fn collect(dir: TempDir) -> io::Result<Leftovers> {
+    let stdout = std::fs::read(dir.path().join(STDOUT_FILE))?;
+    let stderr = std::fs::read(dir.path().join(STDERR_FILE))?;
+    let cores = core_files(&entries(dir.path())?);
+    dir.close()?;
+    Ok(Leftovers {
+        stdout,
+        stderr,
+        cores,
+    })
+}
+
+/// A long-lived parent that runs cases it is sent (the Python observers'
+/// server): started with [`spawn`]'s guarantees (empty environment, every
+/// signal disposition at its default and an empty mask, its own process
+/// group, no core dump), but with standard input and output as pipes of
+/// line-based requests and replies, and standard error into an unlinked
+/// temporary file that [`Server::log`] reads (for error messages).
+#[derive(Debug)]
+#[cfg_attr(windows, allow(dead_code, reason = "no server path on Windows yet"))]
+pub struct Server {
+    child: Child,
+    requests: std::process::ChildStdin,
+    replies: std::process::ChildStdout,
+    pending: Vec<u8>,
+    log: File,
+}
+
+/// Starts `invocation` as a [`Server`], in `/`.
+#[cfg(unix)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the other place parents are spawned, with spawn's guarantees"
+)]
+pub fn spawn_server(invocation: &Invocation) -> io::Result<Server> {
+    let log = tempfile::tempfile()?;
+    let argv = invocation.argv();
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| io::Error::other("empty command line"))?;
+    let core_limit = core_limit(false)?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env_clear()
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(log.try_clone()?)
+        .process_group(0);
+    // SAFETY: as in `spawn`: setrlimit and `reset_signals` are
+    // async-signal-safe, allocate nothing and take no lock.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            match reset_signals() {
+                0 => Ok(()),
+                errno => Err(io::Error::from_raw_os_error(errno)),
+            }
+        });
+    }
+    let mut child = command.spawn()?;
+    let requests = child.stdin.take().expect("stdin is piped");
+    let replies = child.stdout.take().expect("stdout is piped");
+    Ok(Server {
+        child,
+        requests,
+        replies,
+        pending: Vec::new(),
+        log,
+    })
+}
+
+/// Windows has no server path: fails with an error of kind `Unsupported`.
+#[cfg(windows)]
+pub fn spawn_server(_invocation: &Invocation) -> io::Result<Server> {
+    Err(crate::process::unsupported())
+}
+
+#[cfg(unix)]
+impl Server {
+    /// The server's pid (and process group id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends one request line (a newline is added).
+    pub fn send(&mut self, line: &str) -> io::Result<()> {
+        use std::io::Write as _;
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.requests.write_all(&bytes)?;
+        self.requests.flush()
+    }
+
+    /// The next reply line, without its newline; `Ok(None)` if none came
+    /// within `timeout`. The end of the server's output is an error of kind
+    /// `UnexpectedEof`.
+    pub fn receive(&mut self, timeout: std::time::Duration) -> io::Result<Option<String>> {
+        use std::io::Read as _;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                return String::from_utf8(line[..end].to_vec())
+                    .map(Some)
+                    .map_err(|_| {
+                        io::Error::new(io::ErrorKind::InvalidData, "a reply is not UTF-8")
+                    });
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if !readable(&self.replies, left)? {
+                return Ok(None);
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self.replies.read(&mut chunk)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed its output",
+                ));
+            }
+            self.pending.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The last `max` bytes the server wrote to its standard error.
+    pub fn log(&self, max: usize) -> String {
+        use std::os::unix::fs::FileExt as _;
+        let len = self.log.metadata().map_or(0, |m| m.len());
+        let start = len.saturating_sub(max as u64);
+        let mut bytes = vec![0; usize::try_from(len - start).unwrap_or(0)];
+        let n = self.log.read_at(&mut bytes, start).unwrap_or(0);
+        String::from_utf8_lossy(&bytes[..n]).trim().to_owned()
+    }
+
+    /// Kills the server's process group and reaps the server.
+    pub fn kill(mut self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap_or(0);
+        if pid > 0 {
+            // SAFETY: kill(2) on the server's own group (it is unreaped, so
+            // the id is still its own); no memory effects.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Windows: [`spawn_server`] fails there, so no `Server` exists; these
+/// only keep the callers compiling.
+#[cfg(windows)]
+impl Server {
+    /// The server's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Unsupported.
+    pub fn send(&mut self, _line: &str) -> io::Result<()> {
+        Err(crate::process::unsupported())
+    }
+
+    /// Unsupported.
+    pub fn receive(&mut self, _timeout: std::time::Duration) -> io::Result<Option<String>> {
+        Err(crate::process::unsupported())
+    }
+
+    /// Nothing.
+    pub fn log(&self, _max: usize) -> String {
+        String::new()
+    }
+
+    /// Kills and reaps the server.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `fd` becomes readable (or hung up) within `timeout`.
+#[cfg(unix)]
+fn readable(fd: &impl std::os::fd::AsRawFd, timeout: std::time::Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(false);
+        }
+        return Err(e);
+    }
+    Ok(r > 0)
 }
 
 /// Starts `invocation` as a probe. `core` says whether the case expects a

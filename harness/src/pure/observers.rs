@@ -194,7 +194,7 @@ pub const SHELL_CASES: [OwnCase; 7] = [
 
 /// The `multiprocessing` cases, as `python_observer.py list-cases` names
 /// them.
-pub const MP_CASES: [OwnCase; 10] = [
+pub const MP_CASES: [OwnCase; 15] = [
     OwnCase {
         name: "mp-returns",
         summary: "the child function returns",
@@ -234,6 +234,26 @@ pub const MP_CASES: [OwnCase; 10] = [
     OwnCase {
         name: "mp-killed-by-SIGTERM",
         summary: "the child sends itself SIGTERM (os.kill(os.getpid(), SIGTERM))",
+    },
+    OwnCase {
+        name: "mp-sys-exit-true",
+        summary: "the child calls sys.exit(True)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-false",
+        summary: "the child calls sys.exit(False)",
+    },
+    OwnCase {
+        name: "mp-sys-exit-list",
+        summary: "the child calls sys.exit([1, 2])",
+    },
+    OwnCase {
+        name: "mp-terminate",
+        summary: "the parent ends the sleeping child with Process.terminate()",
+    },
+    OwnCase {
+        name: "mp-kill",
+        summary: "the parent ends the sleeping child with Process.kill()",
     },
 ];
 

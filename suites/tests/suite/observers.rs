@@ -292,7 +292,7 @@ fn every_own_case_has_a_cited_expectation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 8 * 7 + 2 * 10);
+    assert_eq!(checked, 8 * 7 + 2 * 15);
     // Every view that runs probes has a mapping.
     for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()
@@ -870,4 +870,141 @@ fn missing_observers_do_not_fail_a_run_unless_required() {
         s["cells"].as_u64().unwrap(),
         "{all}"
     );
+}
+
+// ---------------------------------------------------------------- the Python server
+
+/// A case for a Python observer: `program args` with the harness's limits.
+#[cfg(unix)]
+fn python_case_run(
+    observer: &dyn exitmatrix::observers::observe::Observer,
+    program: &str,
+    args: &[&str],
+) -> Result<exitmatrix::observers::observe::Observation, String> {
+    let invocation = Invocation {
+        runner: Vec::new(),
+        program: PathBuf::from(program),
+        args: args.iter().map(|&a| a.to_owned()).collect(),
+    };
+    observer.observe(&exitmatrix::observers::observe::Case {
+        invocation: &invocation,
+        core: false,
+        wait: &exitmatrix::pure::decode::WaitConventions::LINUX,
+        timeout: std::time::Duration::from_secs(20),
+        grace: std::time::Duration::from_secs(1),
+        continue_stops: true,
+        interrupt: None,
+    })
+}
+
+/// `python3` reached through a symlink of a private directory, so that the
+/// Python observers built on it have a server pool of their own (the pool
+/// is keyed by the interpreter's path) that no other test uses.
+#[cfg(unix)]
+fn private_python() -> (TempDir, PathBuf) {
+    let python =
+        exitmatrix::observers::parent::find_program("python3", &crate::common::observer_path())
+            .expect("python3 is installed (see .ci/run)");
+    let dir = TempDir::new().unwrap();
+    let link = dir.path().join("python3");
+    symlink(&python, &link).unwrap();
+    (dir, link)
+}
+
+/// Whether a process with exactly this command line is alive.
+#[cfg(unix)]
+fn alive_with_cmdline(words: &[&str]) -> bool {
+    let wanted: Vec<u8> = words
+        .iter()
+        .flat_map(|w| [w.as_bytes(), b"\0"].concat())
+        .collect();
+    fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        fs::read(e.path().join("cmdline")).is_ok_and(|c| c == wanted)
+            && fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, a)| !a.trim_start().starts_with('Z'))
+            })
+    })
+}
+
+/// The server killed in the middle of a case: that cell is an error (not
+/// observed), never a value, the case's probe does not outlive it, and the
+/// next cell gets a new server that works.
+#[test]
+#[cfg(unix)]
+#[cfg_attr(
+    not(have_observer_py_subprocess),
+    ignore = "python3 is not installed: cargo xtask install observers"
+)]
+fn a_python_server_killed_mid_case_is_not_observed_and_restarted() {
+    use exitmatrix::observers::python::idle_server_pids;
+    let (dir, python) = private_python();
+    let observer =
+        exitmatrix::observers::registry::by_name_in("py-subprocess", &dir.path().to_string_lossy())
+            .unwrap();
+    // Starts this interpreter's server; it goes back to the pool.
+    let first = python_case_run(observer.as_ref(), "/bin/sh", &["-c", "exit 7"]).unwrap();
+    assert_eq!(first.reported, Some(vec![code(7)]));
+    let servers = idle_server_pids(&python);
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let server = libc::pid_t::try_from(servers[0]).unwrap();
+
+    // The next case takes that server; kill it while the probe sleeps.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // SAFETY: kill(2) on the server, which is this process's unreaped
+        // child (the pool holds it), so the pid is its own.
+        unsafe { libc::kill(server, libc::SIGKILL) }
+    });
+    let started = std::time::Instant::now();
+    let killed = python_case_run(observer.as_ref(), "/bin/sleep", &["7.25"]);
+    assert_eq!(killer.join().unwrap(), 0);
+    let error = killed.expect_err("a dead server's cell has no value");
+    assert!(error.contains("Python server failed"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The probe, orphaned by the server, was killed with its group.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while alive_with_cmdline(&["/bin/sleep", "7.25"]) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the probe outlived the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // A new server serves the next cell.
+    let again = python_case_run(observer.as_ref(), "/bin/sh", &["-c", "kill -TERM $$"]).unwrap();
+    assert_eq!(again.reported, Some(vec![code(-15)]));
+    let now = idle_server_pids(&python);
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0], servers[0]);
+}
+
+/// A "python3" that answers garbage: every cell is an error, never a value.
+#[test]
+#[cfg(unix)]
+fn a_python_server_that_answers_garbage_is_not_observed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let fake = dir.path().join("python3");
+    // Ready, then a pid line that is not JSON.
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho '{\"ready\": true}'\nread request\necho 'pid: 12'\nsleep 5\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    for name in ["py-subprocess", "py-waitstatus", "py-mp-fork"] {
+        let observer =
+            exitmatrix::observers::registry::by_name_in(name, &dir.path().to_string_lossy())
+                .unwrap();
+        let started = std::time::Instant::now();
+        let error = python_case_run(observer.as_ref(), "/bin/true", &[])
+            .expect_err("garbage is not an observation");
+        assert!(error.contains("is not the case process's pid"), "{error}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{name}"
+        );
+    }
 }
