@@ -3,7 +3,7 @@
 //!
 //! | part | script | what |
 //! |---|---|---|
-//! | `observers` | `install-observers.sh` | the eight shells, python3, Chromium |
+//! | `observers` | `install-observers.sh` | the eight shells, Plan 9's rc (9base), python3, a JDK (java, javac), Chromium |
 //! | `targets` | `install-targets.sh` | Debian's rustc 1.63, target std, cross C compilers, qemu-user, Wine |
 //! | `systems` | `install-systems.sh` | DOSBox, and vamos in a private Python environment |
 //! | `platforms` | `install-rust-web.sh` | a private Rust 1.96 for `check-platforms` |
@@ -18,7 +18,7 @@ use clap::{Args, ValueEnum};
 /// One optional part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Part {
-    /// The shells, python3 and Chromium.
+    /// The shells, Plan 9's rc, python3, a JDK and Chromium.
     Observers,
     /// The foreign targets' toolchains and runners.
     Targets,

@@ -93,23 +93,24 @@ pub fn prepare(
     }
 
     // The profile: the target's own, or the one asked for; with --bless,
-    // the family's, since the target has none yet.
+    // the one the porter names (a name or a path) or else the family's,
+    // since the target has none yet.
     let profiles_dir = &request.profiles_dir;
     let own = profiles_dir.join(format!("{}.toml", spec.triple));
-    let profile_name = match (&request.profile, request.bless) {
-        (Some(_), true) => {
-            return Err(RunError::Usage(
-                "--bless writes the target's own profile; drop --profile".into(),
-            ))
-        }
+    let asked = request
+        .profile
+        .as_deref()
+        .map(|p| profile_reference(p, profiles_dir))
+        .transpose()?;
+    let profile_name = match (asked, request.bless) {
         (_, true) if own.exists() => {
             return Err(RunError::Usage(format!(
                 "{} exists: --bless only writes a starting profile for a target that has none (check against it without --bless)",
                 own.display()
             )))
         }
-        (_, true) => spec.family.profile().to_owned(),
-        (Some(p), false) => p.clone(),
+        (Some(p), _) => p,
+        (None, true) => spec.family.profile().to_owned(),
         (None, false) if !own.exists() => {
             return Err(RunError::Usage(format!(
                 "no profile for {} in {}: write a starting one with `--bless`, or check against the family with `--profile {}`",
@@ -570,10 +571,138 @@ fn tool_versions(spec: &TargetSpec, runner: &Runner) -> Vec<String> {
         .collect()
 }
 
+/// What `--profile` names: a profile of the profile directory, or a file.
+/// A file (a value with a `/` or ending in `.toml`) in the profile
+/// directory is named by its stem; one elsewhere by its absolute path
+/// without `.toml`, which [`Profile::load`] and an `inherits` line read as
+/// that file (the directory is joined to it, and an absolute path wins).
+fn profile_reference(asked: &str, profiles_dir: &Path) -> Result<String, RunError> {
+    if !asked.contains('/') && !asked.ends_with(".toml") {
+        return Ok(asked.to_owned());
+    }
+    let path = Path::new(asked);
+    let bad = |why: &str| RunError::Usage(format!("--profile {asked}: {why}"));
+    let Some(stem) = asked.strip_suffix(".toml") else {
+        return Err(bad("a profile file's name ends in .toml"));
+    };
+    let file = path
+        .canonicalize()
+        .map_err(|e| bad(&format!("cannot read it ({e})")))?;
+    if !file.is_file() {
+        return Err(bad("not a file"));
+    }
+    let parent = file.parent().map(Path::to_path_buf);
+    let dir = profiles_dir.canonicalize().ok();
+    let name = Path::new(stem)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| bad("not a file name"))?;
+    if parent.is_some() && parent == dir {
+        return Ok(name.to_owned());
+    }
+    let absolute = file.with_file_name(name);
+    absolute
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| bad("the path is not UTF-8"))
+}
+
+/// Whether the probe said it could not carry the behaviour out on this
+/// target: every probe then prints `<probe>: <verb>: <why>` on stderr and
+/// exits with 121 (`CANNOT` in `probes/src/bin/probe.rs` and
+/// `probes/c/cprobe.c`), or 120 for an argument it could not read there.
+/// Such a cell says nothing about the target's exit behaviour.
+fn probe_could_not(cell: &Row) -> bool {
+    let said = cell.stderr.lines().any(|l| {
+        l.strip_prefix("probe: ")
+            .or_else(|| l.strip_prefix("cprobe: "))
+            .is_some_and(|rest| rest.contains(": "))
+    });
+    let code = match (cell.observed.last(), cell.reported.as_deref()) {
+        (Some(o), _) => match o.decoded {
+            StateChange::Exited { code } => Some(code),
+            _ => None,
+        },
+        (None, Some([.., crate::pure::view::Reported::Code { value }])) => Some(*value),
+        _ => None,
+    };
+    said && matches!(code, Some(120 | 121))
+}
+
+/// The fragment of `stderr` a blessed `stderr-contains` records: its first
+/// line that is not blank, trimmed, at most 80 bytes (cut at a character
+/// boundary).
+fn stderr_fragment(stderr: &str) -> Option<String> {
+    let line = stderr.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let mut end = line.len().min(80);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(line[..end].to_owned())
+}
+
+/// The output checks a blessed rule keeps for `cell`: the ones of the rule
+/// it departed from, each rewritten to what the cell showed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Checks {
+    stdout: Option<String>,
+    stderr_contains: Vec<String>,
+    stderr_lacks: Vec<String>,
+    timed_out: Vec<String>,
+    /// What could not be kept, as comment lines.
+    dropped: Vec<String>,
+}
+
+impl Checks {
+    fn of(cell: &Row) -> Checks {
+        let mut checks = Checks {
+            timed_out: cell.watchdog.iter().map(|s| (*s).to_owned()).collect(),
+            ..Checks::default()
+        };
+        let Some(e) = &cell.expected else {
+            return checks;
+        };
+        if e.stdout.is_some() {
+            checks.stdout = Some(cell.stdout.clone());
+        }
+        for f in &e.stderr_contains {
+            let kept = if cell.stderr.contains(f.as_str()) {
+                Some(f.clone())
+            } else {
+                stderr_fragment(&cell.stderr)
+            };
+            match kept {
+                Some(k) if !checks.stderr_contains.contains(&k) => checks.stderr_contains.push(k),
+                Some(_) => {}
+                None => checks.dropped.push(format!(
+                    "{} expected stderr to contain {f:?}; it was empty",
+                    e.profile
+                )),
+            }
+        }
+        for f in &e.stderr_lacks {
+            if cell.stderr.contains(f.as_str()) {
+                checks.dropped.push(format!(
+                    "{} expected stderr to lack {f:?}; it held it",
+                    e.profile
+                ));
+            } else {
+                checks.stderr_lacks.push(f.clone());
+            }
+        }
+        checks
+    }
+}
+
 /// Writes the starting profile of `--bless`: it inherits the profile the
 /// run was checked against and records, as rules, every cell that did not
 /// conform to it (known emulator divergences and the host's view aside,
-/// which are explained elsewhere). Returns the number of rules.
+/// which are explained elsewhere). A rule keeps the output checks of the
+/// rule it replaces, rewritten to what was seen; builds that agree share
+/// one rule; a cell whose probe could not carry its behaviour out is not
+/// blessed (it is listed in the file's header instead). The profile says
+/// `unverified`, so its rules are counted apart. Returns the number of
+/// rules.
 fn bless(
     report: &Report,
     spec: &TargetSpec,
@@ -582,12 +711,6 @@ fn bless(
     tools: &[String],
     path: &Path,
 ) -> Result<usize, RunError> {
-    let unexplained: Vec<&Row> = report
-        .cells
-        .iter()
-        .filter(|c| c.observer != HOST_VIA_RUNNER)
-        .filter(|c| matches!(c.verdict, Verdict::Deviates | Verdict::NoExpectation))
-        .collect();
     if let Some(c) = report.cells.iter().find(|c| c.verdict == Verdict::Error) {
         return Err(RunError::Usage(format!(
             "cannot bless: {} could not be observed ({})",
@@ -595,47 +718,108 @@ fn bless(
             c.problems.join("; ")
         )));
     }
-    // One rule per behaviour, build and observed outcome, listing the
-    // observers that saw it.
-    struct Blessed {
+    let date = today();
+    let text = blessed_profile(
+        report,
+        spec.triple,
+        spec.wait,
+        profile,
+        runner,
+        tools,
+        &date,
+    );
+    std::fs::write(path, &text.0).map_err(|source| RunError::Report {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(text.1)
+}
+
+/// The text of a blessed profile (see [`bless`]) and its number of rules.
+fn blessed_profile(
+    report: &Report,
+    triple: &str,
+    wait: &str,
+    profile: &Profile,
+    runner: &Runner,
+    tools: &[String],
+    date: &str,
+) -> (String, usize) {
+    let unexplained = report
+        .cells
+        .iter()
+        .filter(|c| c.observer != HOST_VIA_RUNNER)
+        .filter(|c| matches!(c.verdict, Verdict::Deviates | Verdict::NoExpectation));
+    let mut could_not: Vec<String> = Vec::new();
+    // First one rule per behaviour, build, observed outcome and checks,
+    // listing the observers that saw it; then the builds whose rules agree
+    // in everything else are merged, so a behaviour gets one rule when its
+    // builds agree.
+    struct Seen {
         behaviour: String,
         build: Build,
         outcome: String,
+        checks: Checks,
         observers: Vec<String>,
-        stdout: Option<String>,
     }
-    let mut rules: Vec<Blessed> = Vec::new();
+    let mut seen: Vec<Seen> = Vec::new();
     for c in unexplained {
-        let stdout = c
-            .expected
-            .as_ref()
-            .and_then(|e| e.stdout.as_ref())
-            .map(|_| c.stdout.clone());
         let Some(build) = c.build() else { continue };
-        match rules.iter_mut().find(|r| {
+        if probe_could_not(c) {
+            let what = format!("{} ({})", c.name, build.name());
+            if !could_not.contains(&what) {
+                could_not.push(what);
+            }
+            continue;
+        }
+        let checks = Checks::of(c);
+        match seen.iter_mut().find(|r| {
             r.behaviour == c.name
                 && r.build == build
                 && r.outcome == c.observed_text
-                && r.stdout == stdout
+                && r.checks == checks
         }) {
             Some(r) => r.observers.push(c.observer.clone()),
-            None => rules.push(Blessed {
+            None => seen.push(Seen {
                 behaviour: c.name.clone(),
                 build,
                 outcome: c.observed_text.clone(),
+                checks,
                 observers: vec![c.observer.clone()],
-                stdout,
             }),
         }
     }
-    let date = today();
+    struct Blessed {
+        behaviour: String,
+        builds: Vec<Build>,
+        outcome: String,
+        checks: Checks,
+        observers: Vec<String>,
+    }
+    let mut rules: Vec<Blessed> = Vec::new();
+    for s in seen {
+        match rules.iter_mut().find(|r| {
+            r.behaviour == s.behaviour
+                && r.outcome == s.outcome
+                && r.checks == s.checks
+                && r.observers == s.observers
+        }) {
+            Some(r) => r.builds.push(s.build),
+            None => rules.push(Blessed {
+                behaviour: s.behaviour,
+                builds: vec![s.build],
+                outcome: s.outcome,
+                checks: s.checks,
+                observers: s.observers,
+            }),
+        }
+    }
     let mut text = format!(
         "# A starting profile for {triple}, written by\n\
          # `cargo xtask test-matrix --target {triple} --bless` on {date}.\n\
          # It inherits the {base} profile and records, as rules, what this target did\n\
          # where {base} expected otherwise. Observed with:\n\
          #   runner ({source}): {runner}\n",
-        triple = spec.triple,
         base = profile.name,
         source = runner.source,
         runner = if runner.words.is_empty() {
@@ -650,33 +834,73 @@ fn bless(
     text.push_str(&format!(
         "#   {}\n\
          # Each rule's `cite` says only that it was observed: replace it with the\n\
-         # source that explains it, or fix the target and delete the rule.\n\
-         description = \"{triple}: observed on {date} (blessed), based on {base}\"\n\
-         inherits = \"{base}\"\n\
+         # source that explains it, or fix the target and delete the rule. While\n\
+         # `unverified` stays, the report counts the cells that pass on this file's\n\
+         # rules apart from those that pass on cited ones.\n",
+        report.tool
+    ));
+    if !could_not.is_empty() {
+        text.push_str(
+            "# Not blessed: the probe said it could not carry these out here (exit 121),\n\
+             # which says nothing about the target's exit behaviour:\n",
+        );
+        for w in &could_not {
+            text.push_str(&format!("#   {w}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "description = \"{triple}: observed on {date} (blessed), based on {base}\"\n\
+         inherits = {inherits}\n\
+         unverified = \"written by --bless on {date} from what this target did; its rules cite no source yet\"\n\
          signals = \"{signals}\"\n\
          wait = \"{wait}\"\n",
-        report.tool,
-        triple = spec.triple,
         base = profile.name,
+        inherits = toml_string(&profile.name),
         signals = profile.signals.name,
-        wait = spec.wait,
     ));
+    let quoted = |items: &[String]| {
+        items
+            .iter()
+            .map(|o| toml_string(o))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for Blessed {
         behaviour,
-        build,
+        builds,
         outcome,
+        checks,
         observers,
-        stdout,
     } in &rules
     {
-        let list: Vec<String> = observers.iter().map(|o| format!("{o:?}")).collect();
+        let builds: Vec<String> = builds.iter().map(|b| b.name().to_owned()).collect();
         text.push_str(&format!(
-            "\n[[expect]]\nbehaviours = [{behaviour:?}]\nbuilds = [{:?}]\nobservers = [{}]\noutcome = {outcome:?}\n",
-            build.name(),
-            list.join(", ")
+            "\n[[expect]]\nbehaviours = [{}]\nbuilds = [{}]\nobservers = [{}]\noutcome = {}\n",
+            toml_string(behaviour),
+            quoted(&builds),
+            quoted(observers),
+            toml_string(outcome)
         ));
-        if let Some(stdout) = stdout {
-            text.push_str(&format!("stdout = {stdout:?}\n"));
+        if let Some(stdout) = &checks.stdout {
+            text.push_str(&format!("stdout = {}\n", toml_string(stdout)));
+        }
+        if !checks.stderr_contains.is_empty() {
+            text.push_str(&format!(
+                "stderr-contains = [{}]\n",
+                quoted(&checks.stderr_contains)
+            ));
+        }
+        if !checks.stderr_lacks.is_empty() {
+            text.push_str(&format!(
+                "stderr-lacks = [{}]\n",
+                quoted(&checks.stderr_lacks)
+            ));
+        }
+        if !checks.timed_out.is_empty() {
+            text.push_str(&format!("timed-out = [{}]\n", quoted(&checks.timed_out)));
+        }
+        for d in &checks.dropped {
+            text.push_str(&format!("# not kept: {d}\n"));
         }
         text.push_str(&format!(
             "cite = \"blessed: observed on {date} with {}; not yet explained\"\n",
@@ -687,11 +911,13 @@ fn bless(
             }
         ));
     }
-    std::fs::write(path, text).map_err(|source| RunError::Report {
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok(rules.len())
+    (text, rules.len())
+}
+
+/// `text` as a TOML basic string, escaped as TOML requires (a probe's
+/// output may hold any character).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`, from the system clock.
@@ -711,4 +937,228 @@ fn today() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    //! `--bless` written from made-up reports: what the blessed profile
+    //! keeps, merges and leaves out, and that it loads and counts apart.
+
+    use super::*;
+    use crate::pure::decode::RawStatus;
+    use crate::report::model::{ObservedState, RowKind, Summary};
+
+    fn profiles_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles")
+    }
+
+    fn posix() -> Profile {
+        let names = observers::all_names();
+        Profile::load_with(
+            &profiles_dir(),
+            "posix",
+            &names,
+            Some((&crate::pure::signal::LINUX_GENERIC, WaitConventions::LINUX)),
+        )
+        .unwrap()
+    }
+
+    /// A reaper cell that saw `exit code`, checked against `profile`.
+    fn cell(profile: &Profile, name: &str, build: Build, observer: &str, code: i32) -> Row {
+        let expected = profile.expectation(name, build, observer).cloned();
+        let mut row = Row::new(RowKind::Cell(build), name, observer, expected);
+        row.observed = vec![ObservedState {
+            raw: RawStatus::WaitStatus { status: code << 8 },
+            raw_text: format!("0x{:04x}", code << 8),
+            decoded: StateChange::Exited {
+                code: i64::from(code),
+            },
+        }];
+        row.observed_text = format!("exit {code}");
+        row.verdict = Verdict::Deviates;
+        row
+    }
+
+    fn report(cells: Vec<Row>) -> Report {
+        Report {
+            schema: crate::report::model::SCHEMA_VERSION,
+            tool: "exitmatrix test".into(),
+            target: "i686-unknown-linux-gnu".into(),
+            host: "x86_64-unknown-linux-gnu".into(),
+            profile_chain: vec!["posix".into()],
+            unverified: None,
+            signal_table: "linux-generic".into(),
+            core_pattern: None,
+            cores_contained: true,
+            incomplete: false,
+            interrupted_by: None,
+            observers: Vec::new(),
+            summary: Summary::of(&cells),
+            cells,
+            cases: Vec::new(),
+            foreign: None,
+            leaked_after_run: Vec::new(),
+        }
+    }
+
+    fn native() -> Runner {
+        Runner {
+            words: Vec::new(),
+            kind: RunnerKind::Native,
+            source: RunnerSource::Default,
+        }
+    }
+
+    fn bless_text(cells: Vec<Row>) -> (String, usize) {
+        blessed_profile(
+            &report(cells),
+            "i686-unknown-linux-gnu",
+            "linux",
+            &posix(),
+            &native(),
+            &[],
+            "2026-01-01",
+        )
+    }
+
+    #[test]
+    fn builds_that_agree_share_one_rule_and_builds_that_differ_do_not() {
+        let p = posix();
+        let cells = vec![
+            cell(&p, "exit-2", Build::Unwind, "waitpid", 3),
+            cell(&p, "exit-2", Build::Abort, "waitpid", 3),
+            cell(&p, "exit-2", Build::Unwind, "waitid", 3),
+            cell(&p, "exit-2", Build::Abort, "waitid", 3),
+            cell(&p, "exit-1", Build::Unwind, "waitpid", 4),
+            cell(&p, "exit-1", Build::Abort, "waitpid", 5),
+        ];
+        let (text, n) = bless_text(cells);
+        assert_eq!(n, 3, "{text}");
+        assert!(
+            text.contains(
+                "behaviours = [\"exit-2\"]\nbuilds = [\"unwind\", \"abort\"]\nobservers = [\"waitpid\", \"waitid\"]\noutcome = \"exit 3\""
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("behaviours = [\"exit-1\"]").count(),
+            2,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_stderr_fragment_is_replaced_by_the_one_observed() {
+        let p = posix();
+        // profiles/posix.toml expects "panicked at" on stderr of panic-main.
+        let mut c = cell(&p, "panic-main", Build::Unwind, "waitpid", 101);
+        let wanted = &c.expected.as_ref().unwrap().stderr_contains;
+        assert!(wanted.iter().any(|f| f == "panicked at"), "{wanted:?}");
+        c.stderr = "\n  thread 'main' paniqué à src/main.rs:1\nmore\n".into();
+        let (text, _) = bless_text(vec![c]);
+        assert!(
+            text.contains("stderr-contains = [\"thread 'main' paniqué à src/main.rs:1\"]"),
+            "{text}"
+        );
+
+        // Nothing on stderr: nothing can be recorded, and the file says so.
+        let mut c = cell(&p, "panic-main", Build::Unwind, "waitpid", 101);
+        c.stderr.clear();
+        let (text, _) = bless_text(vec![c]);
+        assert!(!text.contains("stderr-contains"), "{text}");
+        assert!(
+            text.contains(
+                "# not kept: posix expected stderr to contain \"panicked at\"; it was empty"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_probe_that_could_not_do_its_behaviour_is_not_blessed() {
+        let p = posix();
+        // probes/src/bin/probe.rs `cannot`: "probe: <verb>: <why>", exit 121.
+        let mut c = cell(&p, "exit-2", Build::Unwind, "waitpid", 121);
+        c.stderr = "probe: exit: unsupported on this target\n".into();
+        // The same exit without the probe's words is a fact to record.
+        let plain = cell(&p, "exit-1", Build::Unwind, "waitpid", 121);
+        let (text, n) = bless_text(vec![c, plain]);
+        assert_eq!(n, 1, "{text}");
+        assert!(!text.contains("behaviours = [\"exit-2\"]"), "{text}");
+        assert!(text.contains("#   exit-2 (unwind)"), "{text}");
+        assert!(text.contains("behaviours = [\"exit-1\"]"), "{text}");
+    }
+
+    #[test]
+    fn the_blessed_profile_is_unverified_loads_and_its_passes_count_apart() {
+        let p = posix();
+        let dir = std::env::temp_dir().join(format!("exitmatrix-bless-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(profiles_dir()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let (text, _) = bless_text(vec![cell(&p, "exit-2", Build::Unwind, "waitpid", 3)]);
+        assert!(
+            text.contains("\nunverified = \"written by --bless"),
+            "{text}"
+        );
+        std::fs::write(dir.join("blessed-test.toml"), &text).unwrap();
+        let names = observers::all_names();
+        let blessed = Profile::load(&dir, "blessed-test", &names);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let blessed = blessed.unwrap();
+        assert_eq!(
+            blessed.unverified.as_ref().map(|u| u.profile.as_str()),
+            Some("blessed-test")
+        );
+        // A cell passing on the blessed rule is counted apart; one passing
+        // on an inherited, cited rule of posix.toml is not.
+        let mut on_blessed = cell(&blessed, "exit-2", Build::Unwind, "waitpid", 3);
+        on_blessed.verdict = Verdict::Conforms;
+        let mut on_cited = cell(&blessed, "exit-1", Build::Unwind, "waitpid", 1);
+        on_cited.verdict = Verdict::Conforms;
+        assert!(on_cited
+            .expected
+            .as_ref()
+            .is_some_and(|e| e.profile == "posix"));
+        let s = Summary::of([&on_blessed, &on_cited]);
+        assert_eq!((s.conforms, s.conforms_blessed), (2, 1));
+    }
+
+    #[test]
+    fn a_profile_named_by_path_is_read_from_that_file() {
+        let dir = profiles_dir();
+        let inside = dir.join("linux-gnu.toml");
+        assert_eq!(
+            profile_reference(inside.to_str().unwrap(), &dir).unwrap(),
+            "linux-gnu"
+        );
+        assert_eq!(profile_reference("linux-gnu", &dir).unwrap(), "linux-gnu");
+        let outside =
+            std::env::temp_dir().join(format!("exitmatrix-own-{}.toml", std::process::id()));
+        std::fs::write(&outside, "inherits = \"posix\"\n").unwrap();
+        let named = profile_reference(outside.to_str().unwrap(), &dir);
+        let loaded = named.as_deref().map(|n| {
+            Profile::load_with(
+                &dir,
+                n,
+                &observers::all_names(),
+                Some((&crate::pure::signal::LINUX_GENERIC, WaitConventions::LINUX)),
+            )
+        });
+        std::fs::remove_file(&outside).unwrap();
+        let loaded = loaded.unwrap().unwrap();
+        assert_eq!(loaded.chain.get(1).map(String::as_str), Some("posix"));
+        assert!(matches!(
+            profile_reference("/nonexistent/x.toml", &dir),
+            Err(RunError::Usage(_))
+        ));
+        assert!(matches!(
+            profile_reference("./README", &dir),
+            Err(RunError::Usage(_))
+        ));
+    }
 }

@@ -278,10 +278,23 @@ pub struct View {
 }
 
 impl Expectation {
-    /// Whether the rule was written by `--bless` from what a target did, and
-    /// is not yet explained by a source (its `cite` starts with `blessed:`).
+    /// Whether the rule rests on nothing but what a target was seen to do,
+    /// not on a source checked there: it was written by `--bless` (its
+    /// `cite`, or for a derived view expectation the cite of the rule it
+    /// was derived from, starts with `blessed:`), or it is written in the
+    /// profile whose `unverified` note is in force (`--bless` marks the
+    /// profiles it writes so). Rules the chain inherits from cited profiles
+    /// are not counted.
     pub fn is_blessed(&self) -> bool {
         self.cite.starts_with("blessed:")
+            || self
+                .derived_from
+                .as_ref()
+                .is_some_and(|d| d.cite.starts_with("blessed:"))
+            || self
+                .unverified
+                .as_ref()
+                .is_some_and(|u| u.profile == self.profile)
     }
 
     /// Whether the rule ends the probe by a signal in any of its outcomes,
@@ -595,7 +608,9 @@ impl Profile {
         }
         let mut reported: Vec<Vec<Reported>> = Vec::new();
         for seq in &source.any_of {
-            let values = view.mapping.apply(seq);
+            // The target's own numbering: rc's `plan9(N)` names the signal
+            // (SIGBUS is 10 on MIPS, where 10 is SIGUSR1 elsewhere).
+            let values = view.mapping.apply_in(seq, self.signals);
             if !reported.contains(&values) {
                 reported.push(values);
             }
@@ -875,4 +890,38 @@ pub fn available(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    //! Derivation through the profile's own signal table.
+
+    use super::*;
+
+    #[test]
+    fn rc_names_a_signal_by_the_targets_numbering_on_mips() {
+        // SIGBUS is 10 on MIPS (arch/mips/include/uapi/asm/signal.h), where
+        // 10 is SIGUSR1 in asm-generic's numbering; 9base's lib9/await.c
+        // notes them "sys: bus error" and "sys: usr1" (pure::plan9::NOTES).
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+        let names = crate::pure::observers::all_names();
+        let mips = Profile::load(&dir, "mips64el-unknown-linux-gnuabi64", &names).unwrap();
+        assert_eq!(mips.signals.name, "linux-mips");
+        assert_eq!(mips.signals.number("SIGBUS").map(|s| s.0), Some(10));
+        let rc = mips
+            .expectation("raise-SIGBUS", Build::Unwind, "rc")
+            .expect("rc's expectation is derived from the reaper's");
+        assert!(
+            rc.outcome
+                .iter()
+                .all(|o| o.contains("signal: sys: bus error")),
+            "{:?}",
+            rc.outcome
+        );
+        assert!(
+            !rc.outcome.iter().any(|o| o.contains("usr1")),
+            "{:?}",
+            rc.outcome
+        );
+    }
 }

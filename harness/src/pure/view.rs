@@ -415,9 +415,8 @@ impl Mapping {
     /// signal, so this is `apply_in` for every table; a `plan9(N)` mapping
     /// is right this way only for a target of that numbering (x86_64,
     /// aarch64, ...), and a caller with the profile's table should pass it
-    /// to `apply_in`. ([`crate::pure::profile`] derives with `apply`: right
-    /// for rc, the one column that uses `plan9(N)`, on every native Linux
-    /// host but MIPS.)
+    /// to `apply_in`, as [`crate::pure::profile`] does when it derives a
+    /// view's expectations.
     pub fn apply(&self, states: &[StateChange]) -> Vec<Reported> {
         self.apply_in(states, &signal::LINUX_GENERIC)
     }

@@ -56,11 +56,18 @@
 //! | spawn failures | `spawn` | `sh-command-not-found`, `sh-not-executable`, `sh-exec-format-error` |
 //! | shells | `shells` | `sh-*` |
 //! | Python | `python` | `mp-*` |
+//! | older systems | `systems` | `*:*` |
 //!
-//! Match order: spawn failures, shells, Python, watchdog, stops, signals,
-//! panics, aborts and faults, return from main, exit codes. So
-//! `raise-SIGSTOP` is a stop, `hostile-stops-forever` is the watchdog's and
-//! `sh-command-not-found` a spawn failure.
+//! Match order: older systems, spawn failures, shells, Python, watchdog,
+//! stops, signals, panics, aborts and faults, return from main, exit codes.
+//! So `raise-SIGSTOP` is a stop, `hostile-stops-forever` is the watchdog's
+//! and `sh-command-not-found` a spawn failure.
+//!
+//! An older system's report (DOS, AmigaOS: its profile chain is
+//! `systems/<name>`) holds cases of its own, not catalogue behaviours, and
+//! some share a catalogue name (DOS's `exit-42`). Its rows are named
+//! `<target>:<case>` (`dos:exit-42`, `amigaos:return-warn`), which only the
+//! older systems group matches (no catalogue name holds a `:`).
 //!
 //! # Files
 //!
@@ -175,6 +182,11 @@ pub enum Group {
     /// Python's own cases (`multiprocessing`).
     #[serde(rename = "python")]
     Python,
+    /// The cases of an older system (DOS, AmigaOS), which are not
+    /// catalogue behaviours: named `<system>:<case>` (`dos:exit-42`), so
+    /// that they never share a row with the catalogue's `exit-42`.
+    #[serde(rename = "systems")]
+    Systems,
     /// A name no pattern matches.
     #[serde(rename = "other")]
     Other,
@@ -182,7 +194,7 @@ pub enum Group {
 
 impl Group {
     /// Every group, in the order the table shows them.
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 12] = [
         Group::ReturnFromMain,
         Group::ExitCodes,
         Group::Panics,
@@ -193,12 +205,14 @@ impl Group {
         Group::SpawnFailures,
         Group::Shells,
         Group::Python,
+        Group::Systems,
         Group::Other,
     ];
 
     /// The order in which [`group_of`] tries the groups: the more specific
     /// first, so that `raise-SIGSTOP` is a stop and not a signal.
-    pub const MATCH_ORDER: [Group; 10] = [
+    pub const MATCH_ORDER: [Group; 11] = [
+        Group::Systems,
         Group::SpawnFailures,
         Group::Shells,
         Group::Python,
@@ -225,6 +239,7 @@ impl Group {
             Group::SpawnFailures => "spawn",
             Group::Shells => "shells",
             Group::Python => "python",
+            Group::Systems => "systems",
             Group::Other => "other",
         }
     }
@@ -242,6 +257,7 @@ impl Group {
             Group::SpawnFailures => "spawn failures",
             Group::Shells => "shells",
             Group::Python => "Python",
+            Group::Systems => "older systems",
             Group::Other => "other",
         }
     }
@@ -286,6 +302,7 @@ impl Group {
             ],
             Group::Shells => &["sh-*"],
             Group::Python => &["mp-*"],
+            Group::Systems => &["*:*"],
             Group::Other => &[],
         }
     }
@@ -607,7 +624,28 @@ fn fact_of_row(row: &Row) -> Fact {
     }
 }
 
+/// The prefix of an older system's rows (see the module documentation):
+/// `Some("dos")` for a report whose profile chain starts with
+/// `systems/`, else `None`.
+fn system_namespace<'a>(target: &'a str, profile_chain: &[String]) -> Option<&'a str> {
+    profile_chain
+        .first()
+        .is_some_and(|p| p.starts_with("systems/"))
+        .then_some(target)
+}
+
+/// Names `facts` `<namespace>:<name>` when they are an older system's.
+fn namespaced(mut facts: Vec<Fact>, namespace: Option<&str>) -> Vec<Fact> {
+    if let Some(ns) = namespace {
+        for f in &mut facts {
+            f.name = format!("{ns}:{}", f.name);
+        }
+    }
+    facts
+}
+
 fn facts_of_report(report: &Report) -> TargetFacts {
+    let namespace = system_namespace(&report.target, &report.profile_chain);
     TargetFacts {
         target: report.target.clone(),
         host: report.host.clone(),
@@ -615,12 +653,15 @@ fn facts_of_report(report: &Report) -> TargetFacts {
         profile: report.profile_chain.join(" → "),
         incomplete: report.incomplete,
         observers: report.observers.iter().map(|o| o.name.clone()).collect(),
-        facts: report
-            .cells
-            .iter()
-            .chain(&report.cases)
-            .map(fact_of_row)
-            .collect(),
+        facts: namespaced(
+            report
+                .cells
+                .iter()
+                .chain(&report.cases)
+                .map(fact_of_row)
+                .collect(),
+            namespace,
+        ),
         not_applicable: report
             .foreign
             .iter()
@@ -782,6 +823,10 @@ fn facts_of_json(report: JsonReport) -> Result<TargetFacts, String> {
         ),
         None => (HashMap::new(), Vec::new()),
     };
+    let facts = namespaced(
+        facts,
+        system_namespace(&report.target, &report.profile_chain),
+    );
     Ok(TargetFacts {
         target: report.target,
         host: report.host,

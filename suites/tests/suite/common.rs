@@ -1,4 +1,5 @@
-//! Shared helpers: the probe set built once per test run.
+//! Shared helpers: the probe set built once per test run, in-process
+//! `test-matrix` runs, and headless Chromium for the HTML pages.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
@@ -114,4 +115,40 @@ pub fn private_probes() -> tempfile::TempDir {
         }
     }
     dir
+}
+
+/// The flags every headless Chromium of the suite (and
+/// `scripts/screenshot-compat.sh`) starts with: no sandbox (the tests may
+/// run as root), no GPU, and none of its background connections, which a
+/// machine without internet refuses many at a time.
+pub const CHROMIUM_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// The DOM of `page` (with the URL fragment `fragment`, which may be empty)
+/// after its scripts ran, as headless Chromium in a fresh, empty profile
+/// dumps it. Panics, with Chromium's output, if it fails.
+pub fn dump_dom(page: &Path, fragment: &str) -> String {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("Chromium is installed (the build script found it)");
+    let profile = tempfile::TempDir::new().unwrap();
+    let dom = assert_cmd::Command::new(chromium)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}{fragment}", page.display()))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{dom:?}");
+    String::from_utf8_lossy(&dom.stdout).into_owned()
 }

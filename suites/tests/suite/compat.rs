@@ -17,11 +17,12 @@ use exitmatrix::pure::catalogue::catalogue;
 use exitmatrix::pure::observers::own_case_names;
 use exitmatrix::report::compat::{self, CellState, Group, LoadError};
 use exitmatrix::report::model::Report;
+use exitmatrix::systems::{amiga, dos};
 use exitmatrix::toolchain::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{matrix, probes, root, target_dir};
+use crate::common::{dump_dom, matrix, probes, root, target_dir};
 
 /// The second, made-up target of the tests.
 const FAKE: &str = "fake-unknown-target";
@@ -102,6 +103,17 @@ fn every_row_of_the_catalogue_has_a_group() {
         .map(|b| b.name)
         .chain(own_case_names().into_iter().map(String::from))
         .collect();
+    // Only the older systems' rows, `<system>:<case>`, hold a `:`.
+    assert!(names.iter().all(|n| !n.contains(':')), "{names:?}");
+    let names: Vec<String> = names
+        .into_iter()
+        .chain(dos::cases().into_iter().map(|c| format!("dos:{}", c.name)))
+        .chain(
+            amiga::cases()
+                .into_iter()
+                .map(|c| format!("amigaos:{}", c.name)),
+        )
+        .collect();
     let other: Vec<&String> = names
         .iter()
         .filter(|n| compat::group_of(n) == Group::Other)
@@ -136,6 +148,8 @@ fn every_row_of_the_catalogue_has_a_group() {
 #[case("sh-command-not-found", Group::SpawnFailures)]
 #[case("sh-exit-256", Group::Shells)]
 #[case("mp-sys-exit-256", Group::Python)]
+#[case("dos:exit-42", Group::Systems)]
+#[case("amigaos:return-warn", Group::Systems)]
 #[case("something-new", Group::Other)]
 fn groups_follow_the_documented_patterns(#[case] name: &str, #[case] group: Group) {
     assert_eq!(compat::group_of(name), group);
@@ -376,32 +390,6 @@ fn visible_rows(dom: &str) -> usize {
         .count()
 }
 
-fn dump_dom(page: &Path, fragment: &str) -> String {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("Chromium is installed (the build script found it)");
-    let profile = TempDir::new().unwrap();
-    let dom = assert_cmd::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}{fragment}", page.display()))
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(dom.status.success(), "{dom:?}");
-    String::from_utf8_lossy(&dom.stdout).into_owned()
-}
-
 /// A real `test-matrix` run's report compared with itself: no change, exit
 /// 0. A copy with one observation changed, one with an expectation changed
 /// and one with a cell removed: exit 1, naming the cell. A copy that differs
@@ -614,4 +602,94 @@ fn compare_rejects_bad_input_in_one_line() {
             );
         }
     }
+}
+
+/// A report as an older system gives it (`engine::systems`): no catalogue
+/// cells, own cases named as the system names them, profile chain
+/// `systems/<name>`. Its case `exit-256` shares the catalogue's name.
+fn older_system(name: &str) -> Report {
+    let mut r = native().clone();
+    r.target = name.to_owned();
+    r.profile_chain = vec![format!("systems/{name}")];
+    r.foreign = None;
+    let mut case = r
+        .cells
+        .iter()
+        .find(|c| c.name == "exit-256" && c.observer == "waitpid")
+        .expect("the native report has exit-256 for waitpid")
+        .clone();
+    case.kind = exitmatrix::report::model::RowKind::OwnCase;
+    case.observer = format!("{name}-errorlevel");
+    case.observed_text = "0".to_owned();
+    r.cells.clear();
+    r.cases = vec![case];
+    r.observers.clear();
+    r
+}
+
+/// DOS's and AmigaOS's cases are rows of their own group, `<system>:<case>`,
+/// and never cells of the catalogue row of the same name.
+#[test]
+fn older_systems_have_their_own_rows_and_group() {
+    assert_eq!(compat::group_of("dos:exit-42"), Group::Systems);
+    assert_eq!(compat::group_of("amigaos:return-warn"), Group::Systems);
+    let reports = [native().clone(), older_system("dos")];
+    let table = compat::table(&reports);
+    let dos_columns: Vec<usize> = (0..table.columns.len())
+        .filter(|&c| table.columns[c].target == "dos")
+        .collect();
+    assert_eq!(dos_columns.len(), 1, "{:?}", table.columns);
+    let row = table
+        .rows
+        .iter()
+        .find(|r| r.name == "dos:exit-256")
+        .expect("the DOS case has its own row");
+    assert_eq!((row.group, row.own_case), (Group::Systems, true));
+    let cell = row.cells[dos_columns[0]].as_ref().unwrap();
+    assert_eq!(cell.value, "0");
+    assert!(!cell.differs, "nothing to compare it with");
+    let catalogue_rows: Vec<_> = table.rows.iter().filter(|r| r.name == "exit-256").collect();
+    assert!(!catalogue_rows.is_empty());
+    for r in catalogue_rows {
+        assert!(r.cells[dos_columns[0]].is_none(), "{r:?}");
+    }
+    // The JSON files give the same rows.
+    let dir = TempDir::new().unwrap();
+    let files = [
+        write_json(dir.path(), "native.json", &json(&reports[0])),
+        write_json(dir.path(), "dos.json", &json(&reports[1])),
+    ];
+    let from_files = compat::table_from_files(&files).unwrap();
+    let names = |t: &compat::CompatTable| t.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&from_files), names(&table));
+}
+
+/// A real DOS run in DOSBox: every case is a row of the older systems
+/// group, named `dos:<case>`.
+#[test]
+#[cfg_attr(
+    not(have_dosbox),
+    ignore = "DOSBox is not installed: cargo xtask install systems"
+)]
+fn a_dos_run_joins_the_table_in_its_own_group() {
+    let out = TempDir::new().unwrap();
+    let run = matrix(out.path(), &["--target", "dos", "--format", "summary"]);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{run:?}");
+    let dos_json = out.path().join("report-dos.json");
+    let dir = TempDir::new().unwrap();
+    let native_json = write_json(dir.path(), "native.json", &json(native()));
+    let table = compat::table_from_files(&[native_json, dos_json.clone()]).unwrap();
+    let report: Value = serde_json::from_str(&fs::read_to_string(&dos_json).unwrap()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let name = format!("dos:{}", case["case"].as_str().unwrap());
+        let row = table.rows.iter().find(|r| r.name == name);
+        assert_eq!(row.map(|r| r.group), Some(Group::Systems), "{name}");
+    }
+    assert!(table
+        .rows
+        .iter()
+        .filter(|r| r.group == Group::Systems)
+        .all(|r| r.name.starts_with("dos:")));
 }

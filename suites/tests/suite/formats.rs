@@ -10,7 +10,7 @@ use exitmatrix::toolchain::probes::HOST;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{matrix, matrix_args, root, run_args, target_dir};
+use crate::common::{self, matrix, matrix_args, root, run_args, target_dir};
 
 fn run(out: &Path, args: &[&str]) -> (u8, String) {
     let r = matrix(out, args);
@@ -129,29 +129,7 @@ fn html_page_renders_every_cell_in_headless_chromium() {
     let cells = json["cells"].as_array().unwrap().len() + json["cases"].as_array().unwrap().len();
     assert!(cells > 10, "{cells}");
     let page = out.path().join(format!("report-{HOST}.html"));
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("Chromium is installed (the build script found it)");
-    let profile = TempDir::new().unwrap();
-    let dom = assert_cmd::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(dom.status.success(), "{dom:?}");
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = common::dump_dom(&page, "");
     assert!(
         dom.contains("<table id=\"matrix\">"),
         "the page did not load: {dom}"
