@@ -163,6 +163,14 @@ pub struct MatrixArgs {
     /// together run every cell once.
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
+    /// Run a foreign --target's cases on a device, through
+    /// `exitmatrix-agent serve` listening at HOST:PORT (see the README's
+    /// porter's guide; `cargo xtask serve` starts one here).
+    #[arg(long, value_name = "HOST:PORT", requires = "token")]
+    pub remote: Option<String>,
+    /// The token the remote agent was started with.
+    #[arg(long, value_name = "TOKEN", env = "EXITMATRIX_REMOTE_TOKEN")]
+    pub token: Option<String>,
 }
 
 /// Runs `test-matrix` as a command: SIGINT and SIGTERM interrupt the run
@@ -232,9 +240,9 @@ fn run(
         };
         return run_one(args, &request, target, out, interrupt).map(|(code, _)| code);
     }
-    if args.runner.is_some() || args.bless {
+    if args.runner.is_some() || args.bless || args.remote.is_some() {
         return Err(RunError::Usage(
-            "--runner and --bless apply to one --target, not to --all-targets".into(),
+            "--runner, --remote and --bless apply to one --target, not to --all-targets".into(),
         ));
     }
     let mut lines = Vec::new();
@@ -356,6 +364,10 @@ fn run_one(
     bar.lock()
         .unwrap_or_else(|e| e.into_inner())
         .finish_and_clear();
+    if let Some(failure) = &run.remote_failure {
+        let lost = run.report.summary.errors;
+        writeln!(out, "error: {failure} ({lost} cells not observed)")?;
+    }
     finish(
         args,
         run.report,
@@ -513,6 +525,13 @@ fn request(args: &MatrixArgs) -> Result<Request, RunError> {
         core_pattern,
         no_build: args.no_build,
         runner: args.runner.clone(),
+        remote: args
+            .remote
+            .as_ref()
+            .map(|addr| crate::engine::remote::RemoteAddr {
+                addr: addr.clone(),
+                token: args.token.clone().unwrap_or_default(),
+            }),
         bless: args.bless,
         shard: args.shard,
     })

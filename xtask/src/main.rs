@@ -9,6 +9,7 @@ mod bench_report;
 mod compare;
 mod install;
 mod platforms;
+mod serve;
 mod totality;
 
 /// exitmatrix's tasks.
@@ -65,6 +66,11 @@ enum Command {
     /// changed, and those only one side has. Exits 0 when nothing changed,
     /// 1 when anything did, 2 when a file cannot be read.
     Compare(compare::CompareArgs),
+    /// Build the in-target agent for a foreign --target and run
+    /// `exitmatrix-agent serve` under its local runner (qemu-user, Wine),
+    /// so that `test-matrix --target T --remote ADDR --token TOK` can be
+    /// tried on this machine. For trusted networks only.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +92,7 @@ fn main() -> ExitCode {
         Command::DecoderTotality => totality::run(),
         Command::CheckPlatforms(args) => platforms::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Install(args) => return install::run(args),
         Command::InstallTargets { extra, check } => {
             exitmatrix::toolchain::runners::install(*extra, *check)

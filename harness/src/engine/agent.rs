@@ -241,7 +241,12 @@ pub fn parse(text: &str) -> Result<AgentReport, ParseError> {
                     ["SIGTERM"] => "SIGTERM",
                     ["SIGKILL"] => "SIGKILL",
                     ["TerminateProcess"] => "TerminateProcess",
-                    _ => return Err(bad("SIGTERM, SIGKILL or TerminateProcess")),
+                    ["TerminateJobObject"] => "TerminateJobObject",
+                    _ => {
+                        return Err(bad(
+                            "SIGTERM, SIGKILL, TerminateProcess or TerminateJobObject",
+                        ))
+                    }
                 };
                 report.watchdog.push(what);
             }
@@ -433,6 +438,8 @@ pub struct AgentContext {
     signals: (i32, i32, i32),
     /// Runs in flight, and how many columns have yet to take each.
     runs: Mutex<HashMap<RunKey, (Slot, usize)>>,
+    /// The remote agent that runs the cases instead (`--remote`).
+    remote: Option<Arc<crate::engine::remote::Remote>>,
 }
 
 impl AgentContext {
@@ -464,7 +471,25 @@ impl AgentContext {
                 number("SIGCONT", 18),
             ),
             runs: Mutex::new(HashMap::new()),
+            remote: None,
         }
+    }
+
+    /// A context whose cases run on `remote` (see [`crate::engine::remote`]).
+    pub fn remote(
+        family: Family,
+        remote: Arc<crate::engine::remote::Remote>,
+        table: &SignalTable,
+    ) -> AgentContext {
+        AgentContext {
+            remote: Some(remote),
+            ..AgentContext::new(family, &[], None, table)
+        }
+    }
+
+    /// The target's SIGTERM, SIGKILL and SIGCONT numbers.
+    pub fn signals(&self) -> (i32, i32, i32) {
+        self.signals
     }
 
     /// The observers of this context, one per view, in column order.
@@ -537,6 +562,14 @@ impl AgentContext {
     }
 
     fn run_once(&self, case: &Case<'_>) -> Result<AgentRun, String> {
+        if let Some(remote) = &self.remote {
+            let (command, report, leftovers) = remote.run(case, self.signals)?;
+            return Ok(AgentRun {
+                command,
+                report,
+                leftovers,
+            });
+        }
         let invocation = self.invocation(case);
         let command = invocation.display();
         let mut spawned = spawn::spawn(&invocation, case.core)

@@ -641,6 +641,8 @@ pub enum RunnerSource {
     Config(PathBuf),
     /// The harness's default for the target.
     Default,
+    /// `--remote HOST:PORT`: an agent serving on a device.
+    Remote(String),
 }
 
 impl fmt::Display for RunnerSource {
@@ -650,6 +652,7 @@ impl fmt::Display for RunnerSource {
             RunnerSource::Environment(var) => write!(f, "${var}"),
             RunnerSource::Config(path) => write!(f, "{}", path.display()),
             RunnerSource::Default => f.write_str("default"),
+            RunnerSource::Remote(addr) => write!(f, "--remote {addr}"),
         }
     }
 }
