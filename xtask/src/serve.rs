@@ -42,7 +42,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         }
     };
     let target_dir = exitmatrix::toolchain::probes::workspace_root().join("target");
-    let words = match remote::serve_command(spec, &args.listen, &args.token, &target_dir) {
+    let words = match remote::serve_command(spec, &args.listen, &args.token, None, &target_dir) {
         Ok(words) => words,
         Err(e) => {
             eprintln!("error: {e}");

@@ -562,6 +562,7 @@ pub fn serve_command(
     spec: &'static TargetSpec,
     listen: &str,
     token: &str,
+    dir: Option<&Path>,
     target_dir: &Path,
 ) -> Result<Vec<String>, RunError> {
     if spec.family == Family::Wasi {
@@ -614,6 +615,10 @@ pub fn serve_command(
         ]
         .map(str::to_owned),
     );
+    if let Some(dir) = dir {
+        words.push("--dir".to_owned());
+        words.push(agent::target_path(spec.family, dir));
+    }
     if spec.family == Family::Unix && !runner.words.is_empty() {
         // The host kernel cannot execute a foreign binary: the agent puts
         // the runner before each probe, as it does when run locally.
