@@ -9,8 +9,14 @@
 //!
 //! ```text
 //! agent --report FILE --timeout-ms N --grace-ms N
-//!       --sigterm N --sigkill N --sigcont N [--stay-stopped] -- PROGRAM ARGS...
+//!       --sigterm N --sigkill N --sigcont N [--stay-stopped]
+//!       [--dir DIR --core 0|1] -- PROGRAM ARGS...
 //! ```
+//!
+//! With `--dir` (the offline kit's `run.sh`, and the server) the probe
+//! starts in `DIR` with an empty environment (on Unix), its output in
+//! `DIR/.exitmatrix-stdout` and `.exitmatrix-stderr`; `--core 1` gives it
+//! the hard core limit, `--core 0` one byte (no core).
 //!
 //! On Unix `PROGRAM ARGS...` is the whole command line of the probe, runner
 //! words first: a foreign binary cannot be executed by the host kernel, so
@@ -136,6 +142,8 @@ fn parse_args() -> Request {
             "--sigkill" => req.sigkill = number(&arg, args.next()),
             "--sigcont" => req.sigcont = number(&arg, args.next()),
             "--stay-stopped" => req.stay_stopped = true,
+            "--dir" => req.dir = Some(args.next().unwrap_or_else(|| usage("--dir DIR"))),
+            "--core" => req.core = Some(number::<u8>(&arg, args.next()) != 0),
             "--" => {
                 req.argv = args.by_ref().collect();
                 break;

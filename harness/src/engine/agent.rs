@@ -438,8 +438,30 @@ pub struct AgentContext {
     signals: (i32, i32, i32),
     /// Runs in flight, and how many columns have yet to take each.
     runs: Mutex<HashMap<RunKey, (Slot, usize)>>,
-    /// The remote agent that runs the cases instead (`--remote`).
-    remote: Option<Arc<crate::engine::remote::Remote>>,
+    /// What carries out the cases instead of a local agent process
+    /// (`--remote`, an offline kit).
+    backend: Option<Arc<dyn CaseRunner>>,
+}
+
+/// Carries out a case somewhere other than a local agent process: on a
+/// remote agent ([`crate::engine::remote`]) or from an offline kit's
+/// results ([`crate::engine::kit`]). It gives what a local agent run
+/// gives: the command line for the report, the agent's report and the
+/// probe's leftovers; an error makes the cell "not observed".
+pub trait CaseRunner: fmt::Debug + Send + Sync {
+    /// Carries out `case`; `signals` are the target's SIGTERM, SIGKILL and
+    /// SIGCONT.
+    fn run_case(
+        &self,
+        case: &Case<'_>,
+        signals: (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String>;
+
+    /// The first failure that affects more than one case (a lost
+    /// connection), for the command's one line.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 impl AgentContext {
@@ -471,18 +493,18 @@ impl AgentContext {
                 number("SIGCONT", 18),
             ),
             runs: Mutex::new(HashMap::new()),
-            remote: None,
+            backend: None,
         }
     }
 
-    /// A context whose cases run on `remote` (see [`crate::engine::remote`]).
-    pub fn remote(
+    /// A context whose cases `backend` carries out.
+    pub fn with_backend(
         family: Family,
-        remote: Arc<crate::engine::remote::Remote>,
+        backend: Arc<dyn CaseRunner>,
         table: &SignalTable,
     ) -> AgentContext {
         AgentContext {
-            remote: Some(remote),
+            backend: Some(backend),
             ..AgentContext::new(family, &[], None, table)
         }
     }
@@ -562,8 +584,8 @@ impl AgentContext {
     }
 
     fn run_once(&self, case: &Case<'_>) -> Result<AgentRun, String> {
-        if let Some(remote) = &self.remote {
-            let (command, report, leftovers) = remote.run(case, self.signals)?;
+        if let Some(backend) = &self.backend {
+            let (command, report, leftovers) = backend.run_case(case, self.signals)?;
             return Ok(AgentRun {
                 command,
                 report,

@@ -12,6 +12,7 @@
 pub mod agent;
 pub mod error;
 pub mod foreign;
+pub mod kit;
 pub mod matrix;
 pub mod prereq;
 pub mod remote;

@@ -31,9 +31,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::agent::{self, AgentContext, AgentReport, View, BACKSTOP};
+use crate::engine::agent::{self, AgentContext, AgentReport, CaseRunner, View, BACKSTOP};
 use crate::engine::error::RunError;
 use crate::engine::foreign::{Foreign, PreparedForeign};
+use crate::engine::kit;
 use crate::engine::run::Request;
 use crate::observers::observe::Case;
 use crate::process::spawn::Leftovers;
@@ -351,22 +352,57 @@ fn family_word(family: Family) -> &'static str {
     }
 }
 
-/// Prepares a foreign target reached through a remote agent: loads its
-/// profile, connects, builds the probes, proves the remote with a canary
-/// and makes the agent's columns. Nothing of the local runner is needed;
-/// the cross compiler is.
+/// How a foreign target's cases are carried out without a local runner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// On a remote agent (`--remote HOST:PORT`).
+    Remote(RemoteAddr),
+    /// Not at all: recorded into an offline kit in this directory
+    /// (`cargo xtask kit`, see [`crate::engine::kit`]).
+    Record(PathBuf),
+    /// From an offline kit's results in this directory (`cargo xtask import`).
+    Replay(PathBuf),
+}
+
+impl CaseRunner for Remote {
+    fn run_case(
+        &self,
+        case: &Case<'_>,
+        signals: (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String> {
+        self.run(case, signals)
+    }
+
+    fn failure(&self) -> Option<String> {
+        Remote::failure(self)
+    }
+}
+
+/// Prepares a foreign target whose cases run on a remote agent, or are
+/// recorded into an offline kit, or are read from one: loads its profile,
+/// connects (or opens the kit), builds the probes (a kit's import uses the
+/// kit's), proves the path with a canary and makes the agent's columns.
+/// Nothing of the local runner is needed; but for an import, the cross
+/// compiler is.
 pub fn prepare(
     request: &Request,
-    remote: &RemoteAddr,
+    via: &Via,
     spec: &'static TargetSpec,
     root: &Path,
     selected: &[&Behaviour],
     mut builds: Vec<Build>,
-) -> Result<(PreparedForeign, Arc<Remote>), RunError> {
+) -> Result<(PreparedForeign, Arc<dyn CaseRunner>), RunError> {
     if request.bless || request.runner.is_some() {
         return Err(RunError::Usage(
-            "--remote runs on the device's agent: --bless and --runner do not apply (not done: blessing over a remote)".into(),
+            "--remote and offline kits run on the device's agent: --bless and --runner do not apply (not done: blessing over a remote)".into(),
         ));
+    }
+    if spec.family != Family::Unix && !matches!(via, Via::Remote(_)) {
+        return Err(RunError::Usage(format!(
+            "{}: an offline kit's script is POSIX sh, for Unix targets only (not done: a kit for {} targets)",
+            spec.triple,
+            family_word(spec.family)
+        )));
     }
     if spec.family == Family::Wasi {
         return Err(RunError::Usage(format!(
@@ -395,12 +431,42 @@ pub fn prepare(
     let names = observers::all_names();
     let profile = Profile::load_with(profiles_dir, &profile_name, &names, Some(defaults))?;
 
-    let connected = Arc::new(Remote::connect(remote)?);
-    let welcome = connected.welcome().clone();
+    let (backend, welcome, source, who): (Arc<dyn CaseRunner>, Welcome, RunnerSource, String) =
+        match via {
+            Via::Remote(addr) => {
+                let connected = Arc::new(Remote::connect(addr)?);
+                let welcome = connected.welcome().clone();
+                (
+                    connected,
+                    welcome,
+                    RunnerSource::Remote(addr.addr.clone()),
+                    format!("remote agent {}", addr.addr),
+                )
+            }
+            Via::Record(dir) => (
+                Arc::new(kit::Recorder::new(dir, spec)),
+                Welcome {
+                    family: family_word(spec.family).to_owned(),
+                    under: "native".to_owned(),
+                    runner: Vec::new(),
+                },
+                RunnerSource::Kit(dir.display().to_string()),
+                format!("offline kit {}", dir.display()),
+            ),
+            Via::Replay(dir) => {
+                let replay = Arc::new(kit::Replay::load(dir, spec).map_err(RunError::Config)?);
+                let welcome = replay.welcome();
+                (
+                    replay,
+                    welcome,
+                    RunnerSource::Kit(dir.display().to_string()),
+                    format!("offline kit {}", dir.display()),
+                )
+            }
+        };
     if welcome.family != family_word(spec.family) {
         return Err(RunError::Runner(format!(
-            "remote agent {} is a {} agent; {} needs a {} one",
-            remote.addr,
+            "{who} is a {} agent; {} needs a {} one",
             welcome.family,
             spec.triple,
             family_word(spec.family)
@@ -443,29 +509,54 @@ pub fn prepare(
         .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
         .filter(|&b| b != Build::C || spec.c_compiler.is_some())
         .collect();
-    let foreign_dir = runners::foreign_dir(root);
-    let built = crossbuild::build(
-        spec,
-        &foreign_dir,
-        &request.target_dir.join("foreign"),
-        &needed,
-    )
-    .map_err(|source| RunError::Build {
-        for_target: format!(" for {}", spec.triple),
-        source,
-    })?;
+    let probes = match via {
+        Via::Replay(dir) => kit::probe_set(dir, spec).map_err(RunError::Config)?,
+        _ => {
+            let foreign_dir = runners::foreign_dir(root);
+            let built = crossbuild::build(
+                spec,
+                &foreign_dir,
+                &request.target_dir.join("foreign"),
+                &needed,
+            )
+            .map_err(|source| RunError::Build {
+                for_target: format!(" for {}", spec.triple),
+                source,
+            })?;
+            match via {
+                Via::Record(dir) => {
+                    kit::copy_build(dir, &built, spec).map_err(|source| RunError::Report {
+                        path: dir.clone(),
+                        source,
+                    })?
+                }
+                _ => built.probes,
+            }
+        }
+    };
 
-    let context = Arc::new(AgentContext::remote(
+    let context = Arc::new(AgentContext::with_backend(
         spec.family,
-        Arc::clone(&connected),
+        Arc::clone(&backend),
         profile.signals,
     ));
-    let canary = canary(&connected, &context, spec, &built.probes)?;
+    let canary = match via {
+        Via::Record(_) => {
+            // Recorded like any case; the import checks it.
+            let _ = canary(&*backend, &who, &context, spec, &probes, None);
+            vec!["recorded for the kit; checked on import".to_owned()]
+        }
+        Via::Replay(dir) => {
+            let recorded = kit::canary_of(dir).map_err(RunError::Config)?;
+            canary(&*backend, &who, &context, spec, &probes, Some(recorded))?
+        }
+        Via::Remote(_) => canary(&*backend, &who, &context, spec, &probes, None)?,
+    };
     let columns = context.observers();
     let runner = Runner {
         words: welcome.runner.clone(),
         kind,
-        source: RunnerSource::Remote(remote.addr.clone()),
+        source,
     };
     let info = ForeignInfo {
         family: spec.family,
@@ -475,10 +566,7 @@ pub fn prepare(
                 || runners::DEBIAN_RUSTC.to_owned(),
                 |v| format!("{} : {v}", runners::DEBIAN_RUSTC),
             ),
-            format!(
-                "remote agent {} ({} agent, under {})",
-                remote.addr, welcome.family, welcome.under
-            ),
+            format!("{who} ({} agent, under {})", welcome.family, welcome.under),
         ],
         not_applicable,
         builds_not_made,
@@ -493,18 +581,21 @@ pub fn prepare(
         own,
         info,
     );
-    Ok(((foreign, profile, built.probes, columns), connected))
+    Ok(((foreign, profile, probes, columns), backend))
 }
 
-/// Proves the remote before any cell counts: the probe's canary must exit
+/// Proves the path before any cell counts: the probe's canary must exit
 /// with a code chosen from a nonce and print the nonce, as the agent sees
 /// it on the device. A remote that runs nothing, or another program,
-/// cannot do both.
+/// cannot do both. `recorded` is an offline kit's nonce and code (else a
+/// new one is drawn).
 fn canary(
-    remote: &Remote,
+    backend: &dyn CaseRunner,
+    who: &str,
     context: &AgentContext,
     spec: &TargetSpec,
     probes: &crate::toolchain::probes::ProbeSet,
+    recorded: Option<(String, i64)>,
 ) -> Result<Vec<String>, RunError> {
     let Some(program) = [Build::Abort, Build::Unwind]
         .into_iter()
@@ -512,28 +603,33 @@ fn canary(
     else {
         return Ok(vec!["not run: no Rust probe was built".into()]);
     };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let nonce = format!("exitmatrix-canary-{:08x}{:08x}", std::process::id(), nanos);
-    let code = 17 + i64::from(nanos % 89);
+    let (nonce, code) = recorded.unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        (
+            format!("exitmatrix-canary-{:08x}{:08x}", std::process::id(), nanos),
+            17 + i64::from(nanos % 89),
+        )
+    });
     let invocation = crate::process::spawn::Invocation {
         runner: Vec::new(),
         program,
         args: vec!["canary".into(), nonce.clone(), code.to_string()],
     };
     let limits = crate::engine::matrix::Limits::default();
+    let wait = WaitConventions::by_name(spec.wait).unwrap_or(WaitConventions::LINUX);
     let case = Case {
         invocation: &invocation,
         core: false,
-        wait: &WaitConventions::by_name(spec.wait).unwrap_or(WaitConventions::LINUX),
+        wait: &wait,
         timeout: limits.timeout,
         grace: limits.grace,
         continue_stops: false,
         interrupt: None,
     };
-    let (_, report, leftovers) = remote
-        .run(&case, context.signals())
+    let (_, report, leftovers) = backend
+        .run_case(&case, context.signals())
         .map_err(RunError::Runner)?;
     let view = View::of(spec.family)[0];
     let seen = agent::states(&report, view, case.wait).map_err(RunError::Runner)?;
@@ -541,14 +637,13 @@ fn canary(
     let stdout = String::from_utf8_lossy(&leftovers.stdout);
     if last != Some(StateChange::Exited { code }) || stdout.trim_end() != nonce {
         return Err(RunError::Runner(format!(
-            "remote agent {} cannot run {} programs: the canary should exit {code} and print {nonce}; the agent saw {last:?} and stdout {:?}",
-            remote.addr.addr,
+            "{who} cannot run {} programs: the canary should exit {code} and print {nonce}; the agent saw {last:?} and stdout {:?}",
             spec.triple,
             stdout.trim_end()
         )));
     }
     Ok(vec![format!(
-        "exit {code} with a nonce on stdout, through the remote agent: seen"
+        "exit {code} with a nonce on stdout, through the {who}: seen"
     )])
 }
 

@@ -53,8 +53,9 @@ pub struct Request {
     pub no_build: bool,
     /// The runner words given on the command line (foreign only).
     pub runner: Option<String>,
-    /// Run a foreign target's cases on a remote agent (`--remote`).
-    pub remote: Option<crate::engine::remote::RemoteAddr>,
+    /// Run a foreign target's cases on a remote agent (`--remote`), or
+    /// record them for an offline kit, or read a kit's results.
+    pub remote: Option<crate::engine::remote::Via>,
     /// Write a starting profile from what the target did (foreign only).
     pub bless: bool,
     /// Run only this shard of the rows (`--shard K/N`).
@@ -156,8 +157,8 @@ struct Prepared {
     own_cases: bool,
     /// The foreign part: runner, emulator notes, what did not apply.
     foreign: Option<Foreign>,
-    /// The remote agent, for `--remote`.
-    remote: Option<Arc<crate::engine::remote::Remote>>,
+    /// The remote agent or kit, for `--remote`.
+    remote: Option<Arc<dyn crate::engine::agent::CaseRunner>>,
 }
 
 /// Runs the matrix of one target and returns its report. `total` is told
@@ -388,9 +389,9 @@ fn prepare_foreign(
 ) -> Result<Prepared, RunError> {
     let root = probes::workspace_root();
     let ((foreign, profile, probes, mut columns), remote) = match &request.remote {
-        Some(addr) => {
+        Some(via) => {
             let (prepared, remote) =
-                crate::engine::remote::prepare(request, addr, spec, &root, behaviours, builds)?;
+                crate::engine::remote::prepare(request, via, spec, &root, behaviours, builds)?;
             (prepared, Some(remote))
         }
         None => (

@@ -643,6 +643,8 @@ pub enum RunnerSource {
     Default,
     /// `--remote HOST:PORT`: an agent serving on a device.
     Remote(String),
+    /// An offline kit's directory (`cargo xtask kit`, `import`).
+    Kit(String),
 }
 
 impl fmt::Display for RunnerSource {
@@ -653,6 +655,7 @@ impl fmt::Display for RunnerSource {
             RunnerSource::Config(path) => write!(f, "{}", path.display()),
             RunnerSource::Default => f.write_str("default"),
             RunnerSource::Remote(addr) => write!(f, "--remote {addr}"),
+            RunnerSource::Kit(dir) => write!(f, "offline kit {dir}"),
         }
     }
 }

@@ -391,8 +391,11 @@ fn report(out: &Path, triple: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// (behaviour, build, observer) → (verdict, observed) for the columns the
-/// agent fills (not the host's view, which a remote has not).
+/// (behaviour, build, observer) → (verdict, final state) for the columns
+/// the agent fills (not the host's view, which a remote has not). Only the
+/// final state: a probe continued from a stop may exit before the agent
+/// peeks at the continuation, so `continued` comes and goes between runs,
+/// local or remote alike (the profiles accept both).
 fn verdicts(report: &Value) -> BTreeMap<(String, String, String), (String, String)> {
     report["cells"]
         .as_array()
@@ -403,7 +406,14 @@ fn verdicts(report: &Value) -> BTreeMap<(String, String, String), (String, Strin
             let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
             (
                 (s(&c["behaviour"]), s(&c["build"]), s(&c["observer"])),
-                (s(&c["verdict"]), s(&c["observed_text"])),
+                (
+                    s(&c["verdict"]),
+                    s(&c["observed_text"])
+                        .rsplit(", ")
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
             )
         })
         .collect()
@@ -558,4 +568,152 @@ fn a_server_killed_mid_run_leaves_cells_not_observed() {
         .collect();
     assert_eq!(lines.len(), 1, "{}", run.1);
     assert!(lines[0].ends_with("cells not observed)"), "{}", lines[0]);
+}
+
+// ---------------------------------------------------------------------------
+// The offline kit.
+// ---------------------------------------------------------------------------
+
+#[test]
+#[cfg_attr(
+    not(have_target_aarch64_unknown_linux_gnu),
+    ignore = "target aarch64-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
+fn an_offline_kit_run_under_qemu_gives_the_direct_runs_verdicts() {
+    let triple = "aarch64-unknown-linux-gnu";
+    let selection = [
+        "--target",
+        triple,
+        "-b",
+        "exit-",
+        "-b",
+        "raise-SIGSTOP",
+        "-b",
+        "raise-SIGABRT",
+        "-b",
+        "c-abort",
+        "-b",
+        "sleep",
+    ];
+    let made = TempDir::new().unwrap();
+    let mut argv = vec!["test-matrix", "--target-dir"];
+    let target = target_dir().display().to_string();
+    argv.push(&target);
+    let out_dir = made.path().display().to_string();
+    argv.extend(["--out-dir", &out_dir]);
+    argv.extend(selection);
+    let args = Cli::try_parse_from(&argv).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        cli::kit(&args, &mut out, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    let archive = made.path().join(format!("exitmatrix-kit-{triple}.tar"));
+    assert!(archive.is_file());
+
+    // Unpack it elsewhere, as on a device, and run its script there, under
+    // qemu-user with an empty environment.
+    let device = TempDir::new().unwrap();
+    #[expect(clippy::disallowed_methods, reason = "unpacks the kit")]
+    let unpacked = Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(device.path())
+        .status()
+        .unwrap();
+    assert!(unpacked.success());
+    let kit = device.path().join(format!("exitmatrix-kit-{triple}"));
+    let spec = target::spec(triple).unwrap().unwrap();
+    let runner = exitmatrix::toolchain::runners::resolve_runner(
+        spec,
+        None,
+        |_| None,
+        &[],
+        &root(),
+        &exitmatrix::toolchain::runners::foreign_dir(&root()),
+    )
+    .unwrap();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the kit's script runs the probes"
+    )]
+    let ran = Command::new("/bin/sh")
+        .arg(kit.join("run.sh"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("EXITMATRIX_RUNNER", runner.words.join(" "))
+        .env("EXITMATRIX_UNDER", runner.kind.name())
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+
+    // Import the results, and run the same selection directly.
+    let imported = TempDir::new().unwrap();
+    let mut argv = vec![
+        "test-matrix",
+        "--target-dir",
+        &target,
+        "--format",
+        "summary",
+    ];
+    let imported_dir = imported.path().display().to_string();
+    argv.extend(["--out-dir", &imported_dir]);
+    let args = Cli::try_parse_from(&argv).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::import(&args, &kit, &mut out, &mut err);
+    let direct_out = TempDir::new().unwrap();
+    let direct = command(direct_out.path(), &selection);
+    assert_eq!(
+        code,
+        direct.0,
+        "import: {}{}\ndirect: {direct:?}",
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&err)
+    );
+    let imported = report(imported.path(), triple);
+    assert_eq!(
+        verdicts(&imported),
+        verdicts(&report(direct_out.path(), triple))
+    );
+    assert_eq!(imported["foreign"]["runner"]["kind"], "qemu-user");
+
+    // A result lost on the way back is "not observed", never a pass.
+    std::fs::remove_file(kit.join("results/2/report")).unwrap();
+    let lost = TempDir::new().unwrap();
+    let lost_dir = lost.path().display().to_string();
+    let mut argv = vec![
+        "test-matrix",
+        "--target-dir",
+        &target,
+        "--format",
+        "summary",
+    ];
+    argv.extend(["--out-dir", &lost_dir]);
+    let args = Cli::try_parse_from(&argv).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        cli::import(&args, &kit, &mut out, &mut err),
+        ExitCode::NotObserved.code()
+    );
+    assert!(
+        report(lost.path(), triple)["summary"]["errors"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn importing_what_is_not_a_kit_is_one_line() {
+    let empty = TempDir::new().unwrap();
+    let args = Cli::try_parse_from(["test-matrix"]).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::import(&args, empty.path(), &mut out, &mut err);
+    assert_eq!(code, ExitCode::Config.code());
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not an offline kit"), "{err}");
 }
