@@ -9,8 +9,14 @@
 //!
 //! ```text
 //! agent --report FILE --timeout-ms N --grace-ms N
-//!       --sigterm N --sigkill N --sigcont N [--stay-stopped] -- PROGRAM ARGS...
+//!       --sigterm N --sigkill N --sigcont N [--stay-stopped]
+//!       [--dir DIR --core 0|1] -- PROGRAM ARGS...
 //! ```
+//!
+//! With `--dir` (the offline kit's `run.sh`, and the server) the probe
+//! starts in `DIR` with an empty environment (on Unix), its output in
+//! `DIR/.exitmatrix-stdout` and `.exitmatrix-stderr`; `--core 1` gives it
+//! the hard core limit, `--core 0` one byte (no core).
 //!
 //! On Unix `PROGRAM ARGS...` is the whole command line of the probe, runner
 //! words first: a foreign binary cannot be executed by the host kernel, so
@@ -31,13 +37,23 @@
 //!                                      target's std ExitStatus
 //! exit-code <code>                     Windows: GetExitCodeProcess, hex, 32 bits
 //! watchdog <what>                      the agent's own timeout acted: SIGTERM,
-//!                                      SIGKILL, TerminateProcess
+//!                                      SIGKILL, TerminateJobObject (or
+//!                                      TerminateProcess if no job)
 //! error <text>                         the agent could not do its job
 //! end
 //! ```
 //!
 //! The agent exits 0 once `end` is written, 2 on a usage error and 3 when
 //! it cannot write its report.
+//!
+//! # Serving (the remote runner)
+//! ```text
+//! agent serve --token TOKEN [--listen ADDR] [--dir DIR] [--under KIND] [-- RUNNER WORDS...]
+//! ```
+//! listens on `ADDR` (default `127.0.0.1:7878`, loopback) and runs the
+//! cases a host sends it over the protocol of `harness/src/pure/remote.rs`
+//! (see `serve.rs`). It is for trusted networks only: the token keeps out
+//! a stray client, not an attacker who can read the traffic.
 //!
 //! This file must build with rustc 1.63: no `let ... else`, no `OnceLock`.
 
@@ -52,6 +68,11 @@ mod os;
 #[cfg(windows)]
 #[path = "windows.rs"]
 mod os;
+
+#[allow(dead_code)]
+#[path = "../harness/src/pure/remote.rs"]
+mod protocol;
+mod serve;
 
 /// What the harness asked for.
 #[derive(Debug)]
@@ -72,7 +93,19 @@ pub struct Request {
     pub stay_stopped: bool,
     /// The command line to start.
     pub argv: Vec<String>,
+    /// When serving: the probe's working directory, where its standard
+    /// output and error go too (`None`: inherit the agent's).
+    pub dir: Option<String>,
+    /// When serving: whether the case expects a core dump (else the
+    /// probe's core limit is one byte); `None` leaves the limit as it is.
+    pub core: Option<bool>,
 }
+
+/// The file names of a served probe's output, in its directory (those of
+/// `harness/src/process/spawn.rs`).
+pub const STDOUT_FILE: &str = ".exitmatrix-stdout";
+/// See [`STDOUT_FILE`].
+pub const STDERR_FILE: &str = ".exitmatrix-stderr";
 
 fn usage(why: &str) -> ! {
     eprintln!("exitmatrix-agent: usage: {why}");
@@ -97,6 +130,8 @@ fn parse_args() -> Request {
         sigcont: 18,
         stay_stopped: false,
         argv: Vec::new(),
+        dir: None,
+        core: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -107,6 +142,8 @@ fn parse_args() -> Request {
             "--sigkill" => req.sigkill = number(&arg, args.next()),
             "--sigcont" => req.sigcont = number(&arg, args.next()),
             "--stay-stopped" => req.stay_stopped = true,
+            "--dir" => req.dir = Some(args.next().unwrap_or_else(|| usage("--dir DIR"))),
+            "--core" => req.core = Some(number::<u8>(&arg, args.next()) != 0),
             "--" => {
                 req.argv = args.by_ref().collect();
                 break;
@@ -120,15 +157,24 @@ fn parse_args() -> Request {
     req
 }
 
-fn main() {
-    let req = parse_args();
+/// Runs `req` and returns the report text.
+pub fn report_of(req: &Request) -> String {
     let mut lines = vec![format!("exitmatrix-agent 1 {}", os::FAMILY)];
-    if let Err(e) = os::run(&req, &mut lines) {
+    if let Err(e) = os::run(req, &mut lines) {
         lines.push(format!("error {}", e.replace('\n', " ")));
     }
     lines.push("end".to_owned());
     let mut text = lines.join("\n");
     text.push('\n');
+    text
+}
+
+fn main() {
+    if env::args().nth(1).as_deref() == Some("serve") {
+        process::exit(serve::main(env::args().skip(2).collect()));
+    }
+    let req = parse_args();
+    let text = report_of(&req);
     let written = File::create(&req.report).and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
         eprintln!("exitmatrix-agent: cannot write {}: {}", req.report, e);

@@ -36,6 +36,31 @@ const CLD_STOPPED: i32 = 5;
 /// A stopped probe is continued at most this many times, then killed.
 const MAX_STOPS: u32 = 8;
 
+/// `RLIMIT_CORE`: 4 on Linux (asm-generic/resource.h; MIPS has its own
+/// table, where it is 4 too).
+const RLIMIT_CORE: c_int = 4;
+
+/// `struct rlimit`: two `rlim_t`, which glibc makes an `unsigned long`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct RLimit {
+    cur: c_ulong,
+    max: c_ulong,
+}
+
+/// The core limit a served case gets: the hard limit when it expects a
+/// core, else one byte, which dumps nothing whatever `core_pattern` says
+/// (as `harness/src/process/spawn.rs` does for the host's probes).
+fn core_limit(core: bool) -> Result<RLimit, String> {
+    let mut limit = RLimit { cur: 0, max: 0 };
+    // SAFETY: `limit` is a valid out-pointer of the right layout.
+    if unsafe { c::getrlimit(RLIMIT_CORE, &mut limit) } != 0 {
+        return Err(last_error("getrlimit"));
+    }
+    limit.cur = if core { limit.max } else { limit.max.min(1) };
+    Ok(limit)
+}
+
 /// Storage for a `siginfo_t` (128 bytes on every Linux architecture).
 #[repr(C, align(8))]
 pub struct SigInfo([u8; 128]);
@@ -54,6 +79,8 @@ mod c {
         // breaks the calling convention on ppc64le, where the callee of a
         // variadic function writes a save area the caller must provide.
         pub fn prctl(option: c_int, ...) -> c_int;
+        pub fn getrlimit(resource: c_int, limit: *mut super::RLimit) -> c_int;
+        pub fn setrlimit(resource: c_int, limit: *const super::RLimit) -> c_int;
     }
 }
 
@@ -156,10 +183,34 @@ fn std_view(status: i32) -> String {
 pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
     let mut command = Command::new(&req.argv[0]);
     command.args(&req.argv[1..]);
-    // SAFETY: between fork and exec the closure only calls setpgid and
-    // prctl, both async-signal-safe system calls; it allocates nothing.
+    if let Some(dir) = &req.dir {
+        // Served: a clean start in the case's own directory, as the host
+        // gives its own probes (harness/src/process/spawn.rs).
+        let out = std::path::Path::new(dir);
+        let open = |name: &str| {
+            std::fs::File::create(out.join(name)).map_err(|e| format!("cannot create {name}: {e}"))
+        };
+        command
+            .env_clear()
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(open(crate::STDOUT_FILE)?)
+            .stderr(open(crate::STDERR_FILE)?);
+    }
+    let limit = match req.core {
+        Some(core) => Some(core_limit(core)?),
+        None => None,
+    };
+    // SAFETY: between fork and exec the closure only calls setpgid,
+    // setrlimit and prctl, async-signal-safe system calls; it allocates
+    // nothing (`limit` was computed before the fork).
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
+            if let Some(limit) = &limit {
+                if c::setrlimit(RLIMIT_CORE, limit) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
             // Its own process group, so that the watchdog and the clean-up
             // reach whatever the probe starts; and killed if the agent dies.
             c::setpgid(0, 0);
@@ -241,4 +292,10 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
             }
         }
     }
+}
+
+/// Makes a stored probe executable (mode 0755).
+pub fn make_executable(path: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
 }

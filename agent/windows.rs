@@ -11,6 +11,9 @@
 //!   exception value for an unhandled exception that caused the process to
 //!   terminate"
 //! - Microsoft Learn, WaitForSingleObject, TerminateProcess
+//! - Microsoft Learn, Job Objects: "terminating a job terminates all
+//!   processes associated with the job"; CreateJobObjectW,
+//!   AssignProcessToJobObject, TerminateJobObject
 
 use std::os::raw::c_void;
 use std::os::windows::io::AsRawHandle;
@@ -30,24 +33,57 @@ extern "system" {
     fn WaitForSingleObject(handle: *mut c_void, millis: u32) -> u32;
     fn GetExitCodeProcess(handle: *mut c_void, code: *mut u32) -> i32;
     fn TerminateProcess(handle: *mut c_void, code: u32) -> i32;
+    fn CreateJobObjectW(attributes: *mut c_void, name: *const u16) -> *mut c_void;
+    fn AssignProcessToJobObject(job: *mut c_void, process: *mut c_void) -> i32;
+    fn TerminateJobObject(job: *mut c_void, code: u32) -> i32;
+    fn CloseHandle(handle: *mut c_void) -> i32;
     fn GetLastError() -> u32;
 }
 
 pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
-    let child = Command::new(&req.argv[0])
-        .args(&req.argv[1..])
+    let mut command = Command::new(&req.argv[0]);
+    command.args(&req.argv[1..]);
+    if let Some(dir) = &req.dir {
+        // Served: the case's own directory, its output in files there.
+        // The environment is the server's (a Windows program needs
+        // `SystemRoot` and the like), as the local agent passes its own on.
+        let out = std::path::Path::new(dir);
+        let open = |name: &str| {
+            std::fs::File::create(out.join(name)).map_err(|e| format!("cannot create {name}: {e}"))
+        };
+        command
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(open(crate::STDOUT_FILE)?)
+            .stderr(open(crate::STDERR_FILE)?);
+    }
+    let child = command
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", req.argv[0]))?;
     let handle = child.as_raw_handle() as *mut c_void;
+    // A job, so that the watchdog ends what the probe started too. A
+    // process the probe starts before it joins escapes the job: the window
+    // is the few instructions between spawn and the assignment.
+    // SAFETY: null attributes and name are allowed; the handle is live.
+    let job = unsafe { CreateJobObjectW(std::ptr::null_mut(), std::ptr::null()) };
+    // SAFETY: `job` is checked for null; `handle` is live.
+    let in_job = !job.is_null() && unsafe { AssignProcessToJobObject(job, handle) } != 0;
     let millis = u32::try_from(req.timeout_ms).unwrap_or(INFINITE - 1);
     // SAFETY: `handle` is the live process handle std owns for `child`.
     let mut waited = unsafe { WaitForSingleObject(handle, millis) };
     if waited == WAIT_TIMEOUT {
-        // Windows has no SIGTERM: the watchdog ends the process at once,
-        // with exit code 1 as taskkill /F does.
-        // SAFETY: as above.
-        unsafe { TerminateProcess(handle, 1) };
-        lines.push("watchdog TerminateProcess".to_owned());
+        // Windows has no SIGTERM: the watchdog ends the job (the process
+        // and what it started) at once, with exit code 1 as taskkill /F
+        // does; without a job, the process alone.
+        if in_job {
+            // SAFETY: `job` is a live job handle.
+            unsafe { TerminateJobObject(job, 1) };
+            lines.push("watchdog TerminateJobObject".to_owned());
+        } else {
+            // SAFETY: as above.
+            unsafe { TerminateProcess(handle, 1) };
+            lines.push("watchdog TerminateProcess".to_owned());
+        }
         // SAFETY: as above.
         waited = unsafe { WaitForSingleObject(handle, INFINITE) };
     }
@@ -67,6 +103,15 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
         }));
     }
     lines.push(format!("exit-code {:#010x}", code));
+    if !job.is_null() {
+        // SAFETY: `job` is a live handle we own.
+        unsafe { CloseHandle(job) };
+    }
     drop(child);
+    Ok(())
+}
+
+/// A stored probe is executable by its name (`.exe`) alone.
+pub fn make_executable(_path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }

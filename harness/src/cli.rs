@@ -180,6 +180,14 @@ pub struct MatrixArgs {
     /// together run every cell once.
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     pub shard: Option<Shard>,
+    /// Run a foreign --target's cases on a device, through
+    /// `exitmatrix-agent serve` listening at HOST:PORT (see the README's
+    /// porter's guide; `cargo xtask serve` starts one here).
+    #[arg(long, value_name = "HOST:PORT", requires = "token")]
+    pub remote: Option<String>,
+    /// The token the remote agent was started with.
+    #[arg(long, value_name = "TOKEN", env = "EXITMATRIX_REMOTE_TOKEN")]
+    pub token: Option<String>,
 }
 
 /// Runs `test-matrix` as a command: SIGINT and SIGTERM interrupt the run
@@ -249,9 +257,9 @@ fn run(
         };
         return run_one(args, &request, target, out, interrupt).map(|(code, _)| code);
     }
-    if args.runner.is_some() || args.bless {
+    if args.runner.is_some() || args.bless || args.remote.is_some() {
         return Err(RunError::Usage(
-            "--runner and --bless apply to one --target, not to --all-targets".into(),
+            "--runner, --remote and --bless apply to one --target, not to --all-targets".into(),
         ));
     }
     let mut lines = Vec::new();
@@ -371,6 +379,10 @@ fn run_one(
     bar.lock()
         .unwrap_or_else(|e| e.into_inner())
         .finish_and_clear();
+    if let Some(failure) = &run.remote_failure {
+        let lost = run.report.summary.errors;
+        writeln!(out, "error: {failure} ({lost} cells not observed)")?;
+    }
     finish(
         args,
         run.report,
@@ -528,6 +540,12 @@ fn request(args: &MatrixArgs) -> Result<Request, RunError> {
         core_pattern,
         no_build: args.no_build,
         runner: args.runner.clone(),
+        remote: args.remote.as_ref().map(|addr| {
+            crate::engine::remote::Via::Remote(crate::engine::remote::RemoteAddr {
+                addr: addr.clone(),
+                token: args.token.clone().unwrap_or_default(),
+            })
+        }),
         bless: args.bless,
         shard: args.shard,
     })
@@ -562,6 +580,72 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
+}
+
+/// `cargo xtask kit`: writes the offline kit for `args.target` (see
+/// [`crate::engine::kit`]) into `--out-dir` and prints the archive's path.
+pub fn kit(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let made = (|| -> Result<PathBuf, RunError> {
+        let request = request(args)?;
+        let spec = target::spec(&args.target)
+            .map_err(|e| RunError::Config(e.to_string()))?
+            .ok_or_else(|| unknown_target(&args.target))?;
+        let dir = out_dir(args, &request);
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::Report {
+            path: dir.clone(),
+            source,
+        })?;
+        crate::engine::kit::write(&request, spec, &dir)
+    })();
+    match made {
+        Ok(archive) => {
+            let _ = writeln!(
+                out,
+                "kit: {} (copy it to the device, unpack it, run `sh run.sh` there, bring the directory back and run `cargo xtask import` on it)",
+                archive.display()
+            );
+            ExitCode::Conforms.code()
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.exit_code().code()
+        }
+    }
+}
+
+/// `cargo xtask import DIR-or-ARCHIVE`: checks an offline kit's results
+/// against the profile, as a direct run of the same selection would, and
+/// returns that run's exit code.
+pub fn import(
+    args: &MatrixArgs,
+    path: &std::path::Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let interrupt = Arc::new(AtomicUsize::new(0));
+    let ran = (|| -> Result<u8, RunError> {
+        let (kit, manifest, _unpacked) = crate::engine::kit::open(path)?;
+        let spec = target::spec(&manifest.triple)
+            .map_err(|e| RunError::Config(e.to_string()))?
+            .ok_or_else(|| unknown_target(&manifest.triple))?;
+        let mut args = args.clone();
+        args.target = manifest.triple.clone();
+        args.behaviours = manifest.behaviours.clone();
+        args.builds = manifest.builds.clone();
+        if args.profile.is_none() {
+            args.profile = manifest.profile.clone();
+        }
+        let mut request = request(&args)?;
+        request.remote = Some(crate::engine::remote::Via::Replay(kit));
+        run_one(&args, &request, Target::Foreign(spec), out, &interrupt).map(|(code, _)| code)
+    })();
+    match ran {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.exit_code().code()
+        }
+    }
 }
 
 #[cfg(test)]

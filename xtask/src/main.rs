@@ -9,6 +9,7 @@ mod bench_report;
 mod compare;
 mod install;
 mod platforms;
+mod serve;
 mod totality;
 mod wine_host;
 
@@ -73,6 +74,24 @@ enum Command {
     /// Exit codes are test-matrix's (5: a build failed; 1 also when a
     /// process of the run was left behind).
     WineHost(wine_host::WineHostArgs),
+    /// Build the in-target agent for a foreign --target and run
+    /// `exitmatrix-agent serve` under its local runner (qemu-user, Wine),
+    /// so that `test-matrix --target T --remote ADDR --token TOK` can be
+    /// tried on this machine. For trusted networks only.
+    Serve(serve::ServeArgs),
+    /// Write an offline kit for a foreign --target (its agent, its probes
+    /// and a POSIX sh script, in one tar) for a device nothing can reach.
+    /// Takes test-matrix's selection options (-b, --build, --profile).
+    Kit(MatrixArgs),
+    /// Check an offline kit's results (the directory `run.sh` ran in, or a
+    /// tar of it) against the profile, as a direct run would; exits as
+    /// test-matrix does.
+    Import {
+        /// The kit directory or archive.
+        path: std::path::PathBuf,
+        #[command(flatten)]
+        args: MatrixArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,6 +119,11 @@ fn main() -> ExitCode {
         Command::CheckPlatforms(args) => platforms::run(args),
         Command::Compare(args) => compare::run(args),
         Command::WineHost(args) => wine_host::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Kit(args) => cli::kit(args, &mut std::io::stdout(), &mut std::io::stderr()),
+        Command::Import { path, args } => {
+            cli::import(args, path, &mut std::io::stdout(), &mut std::io::stderr())
+        }
         Command::Install(args) => return install::run(args),
         Command::InstallTargets { extra, check } => {
             exitmatrix::toolchain::runners::install(*extra, *check)

@@ -242,7 +242,12 @@ pub fn parse(text: &str) -> Result<AgentReport, ParseError> {
                     ["SIGTERM"] => "SIGTERM",
                     ["SIGKILL"] => "SIGKILL",
                     ["TerminateProcess"] => "TerminateProcess",
-                    _ => return Err(bad("SIGTERM, SIGKILL or TerminateProcess")),
+                    ["TerminateJobObject"] => "TerminateJobObject",
+                    _ => {
+                        return Err(bad(
+                            "SIGTERM, SIGKILL, TerminateProcess or TerminateJobObject",
+                        ))
+                    }
                 };
                 report.watchdog.push(what);
             }
@@ -437,6 +442,30 @@ pub struct AgentContext {
     signals: (i32, i32, i32),
     /// Runs in flight, and how many columns have yet to take each.
     runs: Mutex<HashMap<RunKey, (Slot, usize)>>,
+    /// What carries out the cases instead of a local agent process
+    /// (`--remote`, an offline kit).
+    backend: Option<Arc<dyn CaseRunner>>,
+}
+
+/// Carries out a case somewhere other than a local agent process: on a
+/// remote agent ([`crate::engine::remote`]) or from an offline kit's
+/// results ([`crate::engine::kit`]). It gives what a local agent run
+/// gives: the command line for the report, the agent's report and the
+/// probe's leftovers; an error makes the cell "not observed".
+pub trait CaseRunner: fmt::Debug + Send + Sync {
+    /// Carries out `case`; `signals` are the target's SIGTERM, SIGKILL and
+    /// SIGCONT.
+    fn run_case(
+        &self,
+        case: &Case<'_>,
+        signals: (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String>;
+
+    /// The first failure that affects more than one case (a lost
+    /// connection), for the command's one line.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 impl AgentContext {
@@ -468,7 +497,25 @@ impl AgentContext {
                 number("SIGCONT", 18),
             ),
             runs: Mutex::new(HashMap::new()),
+            backend: None,
         }
+    }
+
+    /// A context whose cases `backend` carries out.
+    pub fn with_backend(
+        family: Family,
+        backend: Arc<dyn CaseRunner>,
+        table: &SignalTable,
+    ) -> AgentContext {
+        AgentContext {
+            backend: Some(backend),
+            ..AgentContext::new(family, &[], None, table)
+        }
+    }
+
+    /// The target's SIGTERM, SIGKILL and SIGCONT numbers.
+    pub fn signals(&self) -> (i32, i32, i32) {
+        self.signals
     }
 
     /// The observers of this context, one per view, in column order.
@@ -541,6 +588,17 @@ impl AgentContext {
     }
 
     fn run_once(&self, case: &Case<'_>) -> Result<AgentRun, String> {
+        if let Some(backend) = &self.backend {
+            let (command, report, leftovers) = backend.run_case(case, self.signals)?;
+            // What a probe leaves behind on a remote device is the device
+            // agent's to end; the host cannot see it.
+            return Ok(AgentRun {
+                command,
+                report,
+                leftovers,
+                leaked: Vec::new(),
+            });
+        }
         let invocation = self.invocation(case);
         let command = invocation.display();
         let mut spawned = spawn::spawn(&invocation, case.core)

@@ -319,6 +319,25 @@ fn canary(
 }
 
 impl Foreign {
+    /// A foreign target prepared elsewhere (`engine::remote`).
+    pub fn new(
+        spec: &'static TargetSpec,
+        runner: Runner,
+        emulator: Emulator,
+        host_view: HostView,
+        own_profile: PathBuf,
+        info: ForeignInfo,
+    ) -> Foreign {
+        Foreign {
+            spec,
+            runner,
+            emulator,
+            host_view,
+            own_profile,
+            info,
+        }
+    }
+
     /// Derives the host's view and marks known emulator divergences (see
     /// [`settle`]).
     pub fn settle(&self, cell: &mut Row, profile: &Profile, limits: Limits) {
@@ -494,7 +513,7 @@ pub fn settle_emulated_host(
 
 /// Creates the Wine prefix on first use (about 8 s), before cells run in
 /// parallel and race to create it.
-fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {
+pub(crate) fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {
     let prefix = foreign.join("wine-prefix");
     if prefix.join("system.reg").exists() {
         return Ok(());

@@ -53,6 +53,9 @@ pub struct Request {
     pub no_build: bool,
     /// The runner words given on the command line (foreign only).
     pub runner: Option<String>,
+    /// Run a foreign target's cases on a remote agent (`--remote`), or
+    /// record them for an offline kit, or read a kit's results.
+    pub remote: Option<crate::engine::remote::Via>,
     /// Write a starting profile from what the target did (foreign only).
     pub bless: bool,
     /// Run only this shard of the rows (`--shard K/N`).
@@ -137,6 +140,8 @@ pub struct TargetRun {
     pub report: Report,
     /// For `--bless`: the profile written and its number of rules.
     pub blessed: Option<(PathBuf, usize)>,
+    /// For `--remote`: the first lost connection, timeout or garbage.
+    pub remote_failure: Option<String>,
 }
 
 /// Reports progress: called once per row that finished.
@@ -152,6 +157,8 @@ struct Prepared {
     own_cases: bool,
     /// The foreign part: runner, emulator notes, what did not apply.
     foreign: Option<Foreign>,
+    /// The remote agent or kit, for `--remote`.
+    remote: Option<Arc<dyn crate::engine::agent::CaseRunner>>,
 }
 
 /// Runs the matrix of one target and returns its report. `total` is told
@@ -349,7 +356,11 @@ pub fn run_target(
         (Some(f), true, None) => Some(f.bless(&report, &prepared.profile)?),
         _ => None,
     };
-    Ok(TargetRun { report, blessed })
+    Ok(TargetRun {
+        report,
+        blessed,
+        remote_failure: prepared.remote.as_ref().and_then(|r| r.failure()),
+    })
 }
 
 /// Selects the native observers, loads the profile and builds the probes.
@@ -358,9 +369,9 @@ fn prepare_native(
     behaviours: &[&Behaviour],
     builds: &[Build],
 ) -> Result<Prepared, RunError> {
-    if request.bless || request.runner.is_some() {
+    if request.bless || request.runner.is_some() || request.remote.is_some() {
         return Err(RunError::Usage(format!(
-            "--bless and --runner are for a foreign --target; the native target `{HOST}` runs directly"
+            "--bless, --runner and --remote are for a foreign --target; the native target `{HOST}` runs directly"
         )));
     }
     let mut chosen = Vec::new();
@@ -408,6 +419,7 @@ fn prepare_native(
         observers: chosen,
         own_cases: true,
         foreign: None,
+        remote: None,
     })
 }
 
@@ -420,8 +432,17 @@ fn prepare_foreign(
     builds: Vec<Build>,
 ) -> Result<Prepared, RunError> {
     let root = probes::workspace_root();
-    let (foreign, profile, probes, mut columns) =
-        foreign::prepare(request, spec, &root, behaviours, builds)?;
+    let ((foreign, profile, probes, mut columns), remote) = match &request.remote {
+        Some(via) => {
+            let (prepared, remote) =
+                crate::engine::remote::prepare(request, via, spec, &root, behaviours, builds)?;
+            (prepared, Some(remote))
+        }
+        None => (
+            foreign::prepare(request, spec, &root, behaviours, builds)?,
+            None,
+        ),
+    };
     if !request.observers.is_empty() {
         for name in &request.observers {
             if !columns.iter().any(|o| o.name() == name) {
@@ -441,6 +462,7 @@ fn prepare_foreign(
         observers: columns,
         own_cases: false,
         foreign: Some(foreign),
+        remote,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod observers;
 pub mod outcome;
 pub mod plan9;
 pub mod profile;
+pub mod remote;
 pub mod signal;
 pub mod target;
 pub mod view;

@@ -644,6 +644,10 @@ pub enum RunnerSource {
     Config(PathBuf),
     /// The harness's default for the target.
     Default,
+    /// `--remote HOST:PORT`: an agent serving on a device.
+    Remote(String),
+    /// An offline kit's directory (`cargo xtask kit`, `import`).
+    Kit(String),
 }
 
 impl fmt::Display for RunnerSource {
@@ -653,6 +657,8 @@ impl fmt::Display for RunnerSource {
             RunnerSource::Environment(var) => write!(f, "${var}"),
             RunnerSource::Config(path) => write!(f, "{}", path.display()),
             RunnerSource::Default => f.write_str("default"),
+            RunnerSource::Remote(addr) => write!(f, "--remote {addr}"),
+            RunnerSource::Kit(dir) => write!(f, "offline kit {dir}"),
         }
     }
 }

@@ -245,7 +245,12 @@ fn stamp_of(job: &Job) -> Option<String> {
     }
     if job.source.ends_with("agent/main.rs") {
         // The agent's own modules.
-        for os in ["unix.rs", "windows.rs"] {
+        for os in [
+            "unix.rs",
+            "windows.rs",
+            "serve.rs",
+            "../harness/src/pure/remote.rs",
+        ] {
             std::fs::read(job.source.with_file_name(os))
                 .ok()
                 .hash(&mut h);

@@ -54,6 +54,7 @@ fn native() -> &'static Report {
             core_pattern: None,
             no_build: true,
             runner: None,
+            remote: None,
             bless: false,
             shard: None,
         };

@@ -20,6 +20,7 @@ mod orphans; // what leaves a probe's process group is adopted, ended and report
 mod outcome; // profile outcome words
 mod parents; // rc's $status and Java's Process.waitFor() as observers
 mod profile; // profile loading and errors
+mod remote; // the remote runner: its protocol, the agent as a server, --remote against the local runner
 mod report_schema; // the JSON report against docs/report-schema.md
 #[cfg(unix)]
 mod spawn; // the spawn path's guarantees and the reapers

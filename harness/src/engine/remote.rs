@@ -1,0 +1,724 @@
+//! `test-matrix --target T --remote HOST:PORT`: a foreign target whose
+//! probes run on a device, under `exitmatrix-agent serve` there.
+//!
+//! The host builds the probes as for a local foreign run, connects to the
+//! server, says hello with the token, and then, for each case, pushes the
+//! probe binary once (by a name made of its content's hash) and asks the
+//! agent to run it as its parent. The answer carries the agent's report
+//! text (`agent/main.rs`'s format, read with [`crate::engine::agent::parse`]),
+//! the probe's output and its core files' names: a remote case becomes the
+//! same [`Observation`](crate::observers::observe::Observation) a local
+//! one does, so the columns, the verdicts and the settling are shared. The
+//! protocol is [`crate::pure::remote`].
+//!
+//! A remote has no `host-via-runner` column (the host does not see the
+//! device's processes). The server says what it runs under (`native`,
+//! `qemu-user`, `wine`), and that emulator's notes are applied, so a
+//! server under qemu-user on this machine gives the verdicts of the local
+//! runner.
+//!
+//! **Architecture Invariant:** a connection that is lost, times out or
+//! answers garbage makes the affected cells "not observed" (the observer
+//! returns an error), never a pass; [`Remote::failure`] keeps the first
+//! such error so the command prints it once.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::engine::agent::{self, AgentContext, AgentReport, CaseRunner, View, BACKSTOP};
+use crate::engine::error::RunError;
+use crate::engine::foreign::{Foreign, PreparedForeign};
+use crate::engine::kit;
+use crate::engine::run::Request;
+use crate::observers::observe::Case;
+use crate::process::spawn::Leftovers;
+use crate::pure::catalogue::{Behaviour, Build, ProbeBin};
+use crate::pure::decode::{StateChange, WaitConventions};
+use crate::pure::emulator::{Emulator, HostView};
+use crate::pure::observers;
+use crate::pure::profile::Profile;
+use crate::pure::remote::{self, Message};
+use crate::pure::signal::SignalTable;
+use crate::pure::target::{Family, Runner, RunnerKind, RunnerSource, TargetSpec};
+use crate::report::model::{ForeignInfo, NotApplicable};
+use crate::toolchain::{crossbuild, runners};
+
+/// Where the remote agent is and the token it was started with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteAddr {
+    /// `HOST:PORT`.
+    pub addr: String,
+    /// The shared token.
+    pub token: String,
+}
+
+/// How long connecting and the hello may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server said when it welcomed us.
+#[derive(Clone, Debug)]
+pub struct Welcome {
+    /// The agent's report family (`unix`, `windows`).
+    pub family: String,
+    /// What it runs under (`native`, `qemu-user`, `wine`).
+    pub under: String,
+    /// The words it puts before each probe.
+    pub runner: Vec<String>,
+}
+
+/// A connected remote agent, shared by the columns and the worker threads.
+#[derive(Debug)]
+pub struct Remote {
+    addr: RemoteAddr,
+    welcome: Welcome,
+    /// Authenticated connections not in use.
+    idle: Mutex<Vec<TcpStream>>,
+    /// Host path → stored name, for each probe pushed.
+    pushed: Mutex<HashMap<PathBuf, String>>,
+    /// The first failure of a connection, for the command's one line.
+    failure: Mutex<Option<String>>,
+    next_id: AtomicU32,
+}
+
+fn write_message(stream: &mut TcpStream, message: &Message) -> std::io::Result<()> {
+    stream.write_all(&remote::encode(message))
+}
+
+fn read_message(stream: &mut TcpStream) -> Result<Message, String> {
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => "the connection was closed".to_owned(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            "no answer in time".to_owned()
+        }
+        _ => format!("read: {e}"),
+    })?;
+    let len = remote::frame_len(header).map_err(|e| format!("garbage from the agent: {e}"))?;
+    let mut body = vec![0u8; len];
+    stream
+        .read_exact(&mut body)
+        .map_err(|e| format!("the connection broke inside a frame: {e}"))?;
+    remote::decode(&body).map_err(|e| format!("garbage from the agent: {e}"))
+}
+
+impl Remote {
+    /// Connects and says hello; a refusal, a wrong version or garbage is a
+    /// [`RunError::Runner`] with one clear line.
+    pub fn connect(addr: &RemoteAddr) -> Result<Remote, RunError> {
+        let (stream, welcome) = open(addr).map_err(RunError::Runner)?;
+        Ok(Remote {
+            addr: addr.clone(),
+            welcome,
+            idle: Mutex::new(vec![stream]),
+            pushed: Mutex::new(HashMap::new()),
+            failure: Mutex::new(None),
+            next_id: AtomicU32::new(1),
+        })
+    }
+
+    /// What the server said it is.
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    /// The first lost connection, timeout or garbage of the run, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn failed(&self, message: String) -> String {
+        let message = format!("remote agent {}: {message}", self.addr.addr);
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(|| message.clone());
+        message
+    }
+
+    /// Runs `case` on the device: its command line for the report, the
+    /// agent's report and the probe's leftovers. Any failure of the
+    /// connection is an error (the cell is not observed).
+    pub fn run(
+        &self,
+        case: &Case<'_>,
+        signals: (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String> {
+        let popped = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut stream = match popped {
+            Some(s) => s,
+            None => open(&self.addr)
+                .map(|(s, _)| s)
+                .map_err(|e| self.failed(e))?,
+        };
+        let answer = self.run_on(&mut stream, case, signals);
+        match answer {
+            Ok(done) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(stream);
+                Ok(done)
+            }
+            // The connection is in an unknown state: it is dropped.
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    fn run_on(
+        &self,
+        stream: &mut TcpStream,
+        case: &Case<'_>,
+        (sigterm, sigkill, sigcont): (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String> {
+        let program = self.push(stream, &case.invocation.program)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let request = Message::Run {
+            id,
+            program: program.clone(),
+            args: case.invocation.args.clone(),
+            timeout_ms: u64::try_from(case.timeout.as_millis()).unwrap_or(u64::MAX),
+            grace_ms: u64::try_from(case.grace.as_millis()).unwrap_or(u64::MAX),
+            sigterm,
+            sigkill,
+            sigcont,
+            stay_stopped: !case.continue_stops,
+            core: case.core,
+        };
+        let limit = case.timeout + case.grace + BACKSTOP;
+        stream
+            .set_read_timeout(Some(limit))
+            .map_err(|e| format!("cannot set a timeout: {e}"))?;
+        write_message(stream, &request).map_err(|e| format!("write: {e}"))?;
+        let answer = read_message(stream).map_err(|e| {
+            if e == "no answer in time" {
+                format!("no answer within {} s", limit.as_secs())
+            } else {
+                e
+            }
+        })?;
+        let command = format!(
+            "remote {}: {}{} {}",
+            self.addr.addr,
+            self.welcome
+                .runner
+                .iter()
+                .map(|w| format!("{w} "))
+                .collect::<String>(),
+            program,
+            case.invocation.args.join(" ")
+        );
+        match answer {
+            Message::Ran {
+                id: got,
+                report,
+                stdout,
+                stderr,
+                cores,
+            } if got == id => {
+                let report = agent::parse(&report).map_err(|e| format!("its report: {e}"))?;
+                Ok((
+                    command,
+                    report,
+                    Leftovers {
+                        stdout,
+                        stderr,
+                        cores,
+                    },
+                ))
+            }
+            // The agent could not carry out this case; the connection is
+            // still sound, but an error is an error.
+            Message::Failed { reason } => {
+                Err(format!("the agent could not run the case: {reason}"))
+            }
+            other => Err(format!("an unexpected answer: {}", kind_of(&other))),
+        }
+    }
+
+    /// Pushes the file at `path` once per run; returns its stored name.
+    fn push(&self, stream: &mut TcpStream, path: &Path) -> Result<String, String> {
+        if let Some(name) = self
+            .pushed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return Ok(name.clone());
+        }
+        let data =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut hash = std::collections::hash_map::DefaultHasher::new();
+        data.hash(&mut hash);
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("{:016x}-{base}", hash.finish());
+        write_message(
+            stream,
+            &Message::Put {
+                name: name.clone(),
+                data,
+            },
+        )
+        .map_err(|e| format!("write: {e}"))?;
+        match read_message(stream)? {
+            Message::Stored { name: stored } if stored == name => {}
+            Message::Failed { reason } => return Err(format!("cannot store {base}: {reason}")),
+            other => return Err(format!("an unexpected answer: {}", kind_of(&other))),
+        }
+        self.pushed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_owned(), name.clone());
+        Ok(name)
+    }
+}
+
+fn kind_of(message: &Message) -> &'static str {
+    match message {
+        Message::Hello { .. } => "hello",
+        Message::Welcome { .. } => "welcome",
+        Message::Refused { .. } => "refused",
+        Message::Put { .. } => "put",
+        Message::Stored { .. } => "stored",
+        Message::Run { .. } => "run",
+        Message::Ran { .. } => "ran (of another case)",
+        Message::Failed { .. } => "failed",
+    }
+}
+
+/// Opens one authenticated connection.
+fn open(addr: &RemoteAddr) -> Result<(TcpStream, Welcome), String> {
+    let who = format!("remote agent {}", addr.addr);
+    let socket = addr
+        .addr
+        .to_socket_addrs()
+        .map_err(|e| format!("{who}: not an address: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{who}: the name resolves to no address"))?;
+    let mut stream = TcpStream::connect_timeout(&socket, CONNECT_TIMEOUT)
+        .map_err(|e| format!("{who}: cannot connect: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    stream
+        .set_read_timeout(Some(CONNECT_TIMEOUT))
+        .map_err(|e| format!("{who}: {e}"))?;
+    write_message(
+        &mut stream,
+        &Message::Hello {
+            version: remote::VERSION,
+            token: addr.token.clone(),
+        },
+    )
+    .map_err(|e| format!("{who}: write: {e}"))?;
+    match read_message(&mut stream).map_err(|e| format!("{who}: {e}"))? {
+        Message::Welcome {
+            version,
+            family,
+            under,
+            runner,
+        } if version == remote::VERSION => Ok((
+            stream,
+            Welcome {
+                family,
+                under,
+                runner,
+            },
+        )),
+        Message::Welcome { version, .. } => Err(format!(
+            "{who} speaks protocol version {version}, this host {}",
+            remote::VERSION
+        )),
+        Message::Refused { reason } => Err(format!("{who} refused the connection: {reason}")),
+        other => Err(format!("{who} answered the hello with {}", kind_of(&other))),
+    }
+}
+
+/// The family word of the agent's report for `family`.
+fn family_word(family: Family) -> &'static str {
+    match family {
+        Family::Unix => "unix",
+        Family::Windows => "windows",
+        Family::Wasi => "wasi",
+    }
+}
+
+/// How a foreign target's cases are carried out without a local runner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// On a remote agent (`--remote HOST:PORT`).
+    Remote(RemoteAddr),
+    /// Not at all: recorded into an offline kit in this directory
+    /// (`cargo xtask kit`, see [`crate::engine::kit`]).
+    Record(PathBuf),
+    /// From an offline kit's results in this directory (`cargo xtask import`).
+    Replay(PathBuf),
+}
+
+impl CaseRunner for Remote {
+    fn run_case(
+        &self,
+        case: &Case<'_>,
+        signals: (i32, i32, i32),
+    ) -> Result<(String, AgentReport, Leftovers), String> {
+        self.run(case, signals)
+    }
+
+    fn failure(&self) -> Option<String> {
+        Remote::failure(self)
+    }
+}
+
+/// Prepares a foreign target whose cases run on a remote agent, or are
+/// recorded into an offline kit, or are read from one: loads its profile,
+/// connects (or opens the kit), builds the probes (a kit's import uses the
+/// kit's), proves the path with a canary and makes the agent's columns.
+/// Nothing of the local runner is needed; but for an import, the cross
+/// compiler is.
+pub fn prepare(
+    request: &Request,
+    via: &Via,
+    spec: &'static TargetSpec,
+    root: &Path,
+    selected: &[&Behaviour],
+    mut builds: Vec<Build>,
+) -> Result<(PreparedForeign, Arc<dyn CaseRunner>), RunError> {
+    if request.bless || request.runner.is_some() {
+        return Err(RunError::Usage(
+            "--remote and offline kits run on the device's agent: --bless and --runner do not apply (not done: blessing over a remote)".into(),
+        ));
+    }
+    if spec.family != Family::Unix && !matches!(via, Via::Remote(_)) {
+        return Err(RunError::Usage(format!(
+            "{}: an offline kit's script is POSIX sh, for Unix targets only (not done: a kit for {} targets)",
+            spec.triple,
+            family_word(spec.family)
+        )));
+    }
+    if spec.family == Family::Wasi {
+        return Err(RunError::Usage(format!(
+            "{}: a WASI target has no agent to serve (its runner script reports itself)",
+            spec.triple
+        )));
+    }
+    let profiles_dir = &request.profiles_dir;
+    let own = profiles_dir.join(format!("{}.toml", spec.triple));
+    let profile_name = match &request.profile {
+        Some(p) => p.clone(),
+        None if own.exists() => spec.triple.to_owned(),
+        None => {
+            return Err(RunError::Usage(format!(
+                "no profile for {} in {}: check against the family with `--profile {}`",
+                spec.triple,
+                profiles_dir.display(),
+                spec.family.profile()
+            )))
+        }
+    };
+    let defaults = (
+        SignalTable::by_name(spec.signals).expect("known targets name known tables"),
+        WaitConventions::by_name(spec.wait).expect("known targets name known layouts"),
+    );
+    let names = observers::all_names();
+    let profile = Profile::load_with(profiles_dir, &profile_name, &names, Some(defaults))?;
+
+    let (backend, welcome, source, who): (Arc<dyn CaseRunner>, Welcome, RunnerSource, String) =
+        match via {
+            Via::Remote(addr) => {
+                let connected = Arc::new(Remote::connect(addr)?);
+                let welcome = connected.welcome().clone();
+                (
+                    connected,
+                    welcome,
+                    RunnerSource::Remote(addr.addr.clone()),
+                    format!("remote agent {}", addr.addr),
+                )
+            }
+            Via::Record(dir) => (
+                Arc::new(kit::Recorder::new(dir, spec)),
+                Welcome {
+                    family: family_word(spec.family).to_owned(),
+                    under: "native".to_owned(),
+                    runner: Vec::new(),
+                },
+                RunnerSource::Kit(dir.display().to_string()),
+                format!("offline kit {}", dir.display()),
+            ),
+            Via::Replay(dir) => {
+                let replay = Arc::new(kit::Replay::load(dir, spec).map_err(RunError::Config)?);
+                let welcome = replay.welcome();
+                (
+                    replay,
+                    welcome,
+                    RunnerSource::Kit(dir.display().to_string()),
+                    format!("offline kit {}", dir.display()),
+                )
+            }
+        };
+    if welcome.family != family_word(spec.family) {
+        return Err(RunError::Runner(format!(
+            "{who} is a {} agent; {} needs a {} one",
+            welcome.family,
+            spec.triple,
+            family_word(spec.family)
+        )));
+    }
+    let kind = match welcome.under.as_str() {
+        "native" => RunnerKind::Native,
+        "qemu-user" => RunnerKind::QemuUser,
+        "wine" => RunnerKind::Wine,
+        other => RunnerKind::Other(other.to_owned()),
+    };
+    let emulator = Emulator::load(
+        &profiles_dir.join("emulators"),
+        kind.name(),
+        &names,
+        profile.signals,
+    )
+    .map_err(RunError::Config)?;
+
+    let mut not_applicable = Vec::new();
+    let mut behaviours = Vec::new();
+    for b in selected {
+        match b.needs() {
+            Some(needs) if !spec.provides(needs) => not_applicable.push(NotApplicable {
+                behaviour: b.name.clone(),
+                needs: needs.name(),
+            }),
+            _ => behaviours.push(b),
+        }
+    }
+    let builds_not_made: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| !spec.builds.contains(b))
+        .collect();
+    builds.retain(|b| spec.builds.contains(b));
+    let needed: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
+        .filter(|&b| b != Build::C || spec.c_compiler.is_some())
+        .collect();
+    let probes = match via {
+        Via::Replay(dir) => kit::probe_set(dir, spec).map_err(RunError::Config)?,
+        _ => {
+            let foreign_dir = runners::foreign_dir(root);
+            let built = crossbuild::build(
+                spec,
+                &foreign_dir,
+                &request.target_dir.join("foreign"),
+                &needed,
+            )
+            .map_err(|source| RunError::Build {
+                for_target: format!(" for {}", spec.triple),
+                source,
+            })?;
+            match via {
+                Via::Record(dir) => {
+                    kit::copy_build(dir, &built, spec).map_err(|source| RunError::Report {
+                        path: dir.clone(),
+                        source,
+                    })?
+                }
+                _ => built.probes,
+            }
+        }
+    };
+
+    let context = Arc::new(AgentContext::with_backend(
+        spec.family,
+        Arc::clone(&backend),
+        profile.signals,
+    ));
+    let canary = match via {
+        Via::Record(_) => {
+            // Recorded like any case; the import checks it.
+            let _ = canary(&*backend, &who, &context, spec, &probes, None);
+            vec!["recorded for the kit; checked on import".to_owned()]
+        }
+        Via::Replay(dir) => {
+            let recorded = kit::canary_of(dir).map_err(RunError::Config)?;
+            canary(&*backend, &who, &context, spec, &probes, Some(recorded))?
+        }
+        Via::Remote(_) => canary(&*backend, &who, &context, spec, &probes, None)?,
+    };
+    let columns = context.observers();
+    let runner = Runner {
+        words: welcome.runner.clone(),
+        kind,
+        source,
+    };
+    let info = ForeignInfo {
+        family: spec.family,
+        runner: runner.clone(),
+        tools: vec![
+            runners::tool_version(runners::DEBIAN_RUSTC).map_or_else(
+                || runners::DEBIAN_RUSTC.to_owned(),
+                |v| format!("{} : {v}", runners::DEBIAN_RUSTC),
+            ),
+            format!("{who} ({} agent, under {})", welcome.family, welcome.under),
+        ],
+        not_applicable,
+        builds_not_made,
+        emulator_notes: emulator.file.clone(),
+        canary,
+    };
+    let foreign = Foreign::new(
+        spec,
+        runner,
+        emulator,
+        HostView::default_for_native(),
+        own,
+        info,
+    );
+    Ok(((foreign, profile, probes, columns), backend))
+}
+
+/// Proves the path before any cell counts: the probe's canary must exit
+/// with a code chosen from a nonce and print the nonce, as the agent sees
+/// it on the device. A remote that runs nothing, or another program,
+/// cannot do both. `recorded` is an offline kit's nonce and code (else a
+/// new one is drawn).
+fn canary(
+    backend: &dyn CaseRunner,
+    who: &str,
+    context: &AgentContext,
+    spec: &TargetSpec,
+    probes: &crate::toolchain::probes::ProbeSet,
+    recorded: Option<(String, i64)>,
+) -> Result<Vec<String>, RunError> {
+    let Some(program) = [Build::Abort, Build::Unwind]
+        .into_iter()
+        .find_map(|b| probes.path(b, ProbeBin::Probe))
+    else {
+        return Ok(vec!["not run: no Rust probe was built".into()]);
+    };
+    let (nonce, code) = recorded.unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        (
+            format!("exitmatrix-canary-{:08x}{:08x}", std::process::id(), nanos),
+            17 + i64::from(nanos % 89),
+        )
+    });
+    let invocation = crate::process::spawn::Invocation {
+        runner: Vec::new(),
+        program,
+        args: vec!["canary".into(), nonce.clone(), code.to_string()],
+    };
+    let limits = crate::engine::matrix::Limits::default();
+    let wait = WaitConventions::by_name(spec.wait).unwrap_or(WaitConventions::LINUX);
+    let case = Case {
+        invocation: &invocation,
+        core: false,
+        wait: &wait,
+        timeout: limits.timeout,
+        grace: limits.grace,
+        continue_stops: false,
+        interrupt: None,
+    };
+    let (_, report, leftovers) = backend
+        .run_case(&case, context.signals())
+        .map_err(RunError::Runner)?;
+    let view = View::of(spec.family)[0];
+    let seen = agent::states(&report, view, case.wait).map_err(RunError::Runner)?;
+    let last = seen.last().map(|o| o.change);
+    let stdout = String::from_utf8_lossy(&leftovers.stdout);
+    if last != Some(StateChange::Exited { code }) || stdout.trim_end() != nonce {
+        return Err(RunError::Runner(format!(
+            "{who} cannot run {} programs: the canary should exit {code} and print {nonce}; the agent saw {last:?} and stdout {:?}",
+            spec.triple,
+            stdout.trim_end()
+        )));
+    }
+    Ok(vec![format!(
+        "exit {code} with a nonce on stdout, through the {who}: seen"
+    )])
+}
+
+/// The command line of `cargo xtask serve`: builds the agent for `spec`
+/// and returns the words that start `exitmatrix-agent serve` under the
+/// target's local runner (qemu-user, Wine, or none), so that the remote
+/// path can be tried on one machine. The server says it runs under that
+/// runner's kind, and under qemu-user puts the runner's words before each
+/// probe, as the local agent does.
+pub fn serve_command(
+    spec: &'static TargetSpec,
+    listen: &str,
+    token: &str,
+    dir: Option<&Path>,
+    target_dir: &Path,
+) -> Result<Vec<String>, RunError> {
+    if spec.family == Family::Wasi {
+        return Err(RunError::Usage(format!(
+            "{}: a WASI target has no agent to serve",
+            spec.triple
+        )));
+    }
+    let root = crate::toolchain::probes::workspace_root();
+    let foreign = runners::foreign_dir(&root);
+    let runner = runners::resolve_runner(
+        spec,
+        None,
+        |var| std::env::var(var).ok(),
+        &runners::config_dirs(&root),
+        &root,
+        &foreign,
+    )
+    .map_err(RunError::Config)?;
+    if let Err(missing) = runners::check_installed(spec, &runner, &foreign) {
+        return Err(RunError::NotInstalled {
+            triple: spec.triple.to_owned(),
+            missing,
+        });
+    }
+    let built =
+        crossbuild::build(spec, &foreign, &target_dir.join("foreign"), &[]).map_err(|source| {
+            RunError::Build {
+                for_target: format!(" for {}", spec.triple),
+                source,
+            }
+        })?;
+    let Some(agent) = built.agent else {
+        return Err(RunError::Usage(format!("{}: no agent", spec.triple)));
+    };
+    if runner.kind == RunnerKind::Wine {
+        crate::engine::foreign::prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
+    }
+    let mut words = runner.words.clone();
+    words.push(agent.display().to_string());
+    words.extend(
+        [
+            "serve",
+            "--listen",
+            listen,
+            "--token",
+            token,
+            "--under",
+            runner.kind.name(),
+        ]
+        .map(str::to_owned),
+    );
+    if let Some(dir) = dir {
+        words.push("--dir".to_owned());
+        words.push(agent::target_path(spec.family, dir));
+    }
+    if spec.family == Family::Unix && !runner.words.is_empty() {
+        // The host kernel cannot execute a foreign binary: the agent puts
+        // the runner before each probe, as it does when run locally.
+        words.push("--".to_owned());
+        words.extend(runner.words.iter().cloned());
+    }
+    Ok(words)
+}
