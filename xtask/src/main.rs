@@ -22,7 +22,7 @@ struct Xtask {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
+#[allow(
     clippy::large_enum_variant,
     reason = "parsed once per process; boxing would only obscure clap's derive"
 )]
