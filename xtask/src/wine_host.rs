@@ -37,7 +37,7 @@
 //!
 //! `--tests` runs tests under Wine instead, through a cargo runner script:
 //! the harness's unit tests and the suite's modules that pass on a Windows
-//! host ([`SUITE_MODULES`]: 39 tests); the rest of the suite assumes a
+//! host ([`SUITE_MODULES`]: 40 tests); the rest of the suite assumes a
 //! Linux host and is not run there. `--fixture` builds and tests the
 //! assertions-only user `suites/fixtures/assert-user` under Wine.
 //!

@@ -255,3 +255,110 @@ pub fn has_ended(pid: Pid) -> io::Result<bool> {
     };
     Ok(r == WAIT_OBJECT_0)
 }
+
+/// The Job object ends a whole tree: a probe that started a grandchild and
+/// then waits forever is ended, grandchild and all, by the watchdog's call
+/// ([`os::signal_group`]), with the recorded code. The tree is this test
+/// binary itself, run as `--ignored --exact` helpers. Run under Wine by
+/// `cargo xtask wine-host --tests`.
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    use std::os::windows::io::AsRawHandle as _;
+
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_OBJECT_0};
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE,
+    };
+
+    use super::spawn;
+    use crate::os::{self, GroupSignal, WATCHDOG_EXIT_CODE};
+
+    const MARK: &str = "grandchild-pid=";
+
+    fn helper(name: &str) -> Vec<OsString> {
+        vec![
+            std::env::current_exe().unwrap().into(),
+            "--ignored".into(),
+            "--exact".into(),
+            format!("process::windows::tests::{name}").into(),
+            "--nocapture".into(),
+            "--test-threads=1".into(),
+        ]
+    }
+
+    /// Helper: waits forever.
+    #[test]
+    #[ignore = "a helper of job_ends_the_whole_tree"]
+    fn helper_sleeps() {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+
+    /// Helper: starts `helper_sleeps` as a child, prints its pid, waits
+    /// forever.
+    #[test]
+    #[ignore = "a helper of job_ends_the_whole_tree"]
+    #[expect(
+        clippy::zombie_processes,
+        reason = "the sleeper is never waited for: the job ends it with this helper"
+    )]
+    fn helper_starts_a_sleeper() {
+        let argv = helper("helper_sleeps");
+        #[expect(clippy::disallowed_methods, reason = "the tree under test")]
+        let child = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .spawn()
+            .unwrap();
+        println!("{MARK}{}", child.id());
+        std::io::stdout().flush().unwrap();
+        helper_sleeps();
+    }
+
+    #[test]
+    fn job_ends_the_whole_tree() {
+        let (mut child, dir) = spawn(&helper("helper_starts_a_sleeper"), "out", "err").unwrap();
+        // The grandchild's pid, once the probe has printed it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let grandchild: u32 = loop {
+            let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
+            // libtest prints the test's name on the same line first.
+            let digits = out.split(MARK).nth(1).map(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            });
+            if let Some(pid) = digits.and_then(|d| d.parse().ok()) {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "no grandchild pid in {out:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // SAFETY: opens a live process by pid, for waiting only.
+        let handle = unsafe { OpenProcess(PROCESS_SYNCHRONIZE, 0, grandchild) };
+        assert!(!handle.is_null(), "the grandchild {grandchild} is running");
+        os::signal_group(child.id(), GroupSignal::Terminate);
+        // SAFETY: the child's live handle.
+        let probe_ended = unsafe { WaitForSingleObject(child.as_raw_handle() as HANDLE, 10_000) }
+            == WAIT_OBJECT_0;
+        if !probe_ended {
+            // Never leave it behind, even when the job failed.
+            let _ = child.kill();
+        }
+        let status = child.wait().unwrap();
+        assert!(probe_ended, "the probe outlived TerminateJobObject");
+        // SAFETY: a live handle, closed once.
+        let ended = unsafe {
+            let r = WaitForSingleObject(handle, 10_000);
+            CloseHandle(handle);
+            r
+        };
+        os::release_job(child.id());
+        assert_eq!(status.code().map(|c| c as u32), Some(WATCHDOG_EXIT_CODE));
+        assert_eq!(ended, WAIT_OBJECT_0, "the grandchild outlived the job");
+    }
+}
