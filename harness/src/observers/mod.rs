@@ -2,8 +2,9 @@
 //!
 //! `observe` defines the `Observer` trait and the direct reapers; `parent`
 //! runs a parent program that starts the probe itself; `shell`, `rc`,
-//! `python` and `java` are the views; `registry` is the one place that
-//! builds the concrete observers.
+//! `python` and `java` are the views, as are the other language runtimes
+//! in `runtime`; `registry` is the one place that builds the concrete
+//! observers.
 
 pub mod java;
 pub mod observe;
@@ -11,4 +12,5 @@ pub mod parent;
 pub mod python;
 pub mod rc;
 pub mod registry;
+pub mod runtime;
 pub mod shell;

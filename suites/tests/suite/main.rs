@@ -19,6 +19,7 @@ mod outcome; // profile outcome words
 mod parents; // rc's $status and Java's Process.waitFor() as observers
 mod profile; // profile loading and errors
 mod report_schema; // the JSON report against docs/report-schema.md
+mod runtimes; // Node.js, Perl, Go and Ruby as parents: their mappings, checks and findings
 #[cfg(unix)]
 mod spawn; // the spawn path's guarantees and the reapers
 mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos
