@@ -220,8 +220,11 @@ const CASES: [ShellCase; 14] = [
         // The helper sends SIGUSR1 every 50 ms until the shell is gone, so
         // one arrives while `wait` blocks, however late the shell gets
         // there (one that comes before only runs the trap). What is left
-        // of the group when the shell ends is killed by the harness.
-        script: "trap 'got=1' USR1; (while kill -USR1 $$ 2>/dev/null; do sleep 0.05; done) & h=$!; sleep 5 & w=$!; wait $w; s=$?; kill $h $w 2>/dev/null; echo $s > .exitmatrix-status",
+        // of the group when the shell ends is killed by the harness. PATH
+        // is set because the shells start with an empty environment, and
+        // yash then has no search path at all: `sleep` would not be found,
+        // and `wait` would race the background job's 127.
+        script: "PATH=/usr/bin:/bin; trap 'got=1' USR1; (while kill -USR1 $$ 2>/dev/null; do sleep 0.05; done) & h=$!; sleep 5 & w=$!; wait $w; s=$?; kill $h $w 2>/dev/null; echo $s > .exitmatrix-status",
         args: Args::None,
     },
 ];
