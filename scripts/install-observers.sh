@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the optional observers of the native matrix, idempotently: the
 # eight shells, Plan 9's rc (9base), python3 (the Python views), a JDK (java
-# and javac, for the Java parent), and Chromium (which renders the HTML
+# and javac, for the Java parent), Node.js, Perl, Go (golang-go, which builds
+# the Go parent) and Ruby (the runtime parents), and Chromium (which renders the HTML
 # reports in the project's tests). Debian package names.
 #
 #   scripts/install-observers.sh          # install what is missing
@@ -15,7 +16,7 @@ for arg in "$@"; do
   esac
 done
 
-PACKAGES=(dash bash ksh93u+m mksh zsh busybox yash posh 9base python3 openjdk-17-jdk-headless chromium)
+PACKAGES=(dash bash ksh93u+m mksh zsh busybox yash posh 9base python3 openjdk-17-jdk-headless nodejs perl golang-go ruby chromium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 missing=()

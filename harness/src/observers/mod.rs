@@ -2,8 +2,9 @@
 //!
 //! `observe` defines the `Observer` trait and the direct reapers; `parent`
 //! runs a parent program that starts the probe itself; `shell`, `rc`,
-//! `python`, `java` and `cmd` (cmd.exe, on Windows) are the views; `registry` is the one place that
-//! builds the concrete observers.
+//! `python`, `java` and `cmd` (cmd.exe, on Windows) are the views, as are
+//! the other language runtimes in `runtime`; `registry` is the one place
+//! that builds the concrete observers.
 
 pub mod cmd;
 pub mod java;
@@ -12,4 +13,5 @@ pub mod parent;
 pub mod python;
 pub mod rc;
 pub mod registry;
+pub mod runtime;
 pub mod shell;

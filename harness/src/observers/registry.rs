@@ -1,6 +1,6 @@
 //! The registry: the one place that names the concrete observers (the
-//! direct reapers, the shells, rc, the Pythons, Java, cmd.exe) and builds
-//! them, keeping those of this host.
+//! direct reapers, the shells, rc, the Pythons, Java, Node.js, Perl, Go,
+//! Ruby, cmd.exe) and builds them, keeping those of this host.
 //!
 //! The names and kinds themselves are data in [`crate::pure::observers`];
 //! a test checks that this registry builds exactly those, in that order.
@@ -10,6 +10,7 @@ use crate::observers::java::Java;
 use crate::observers::observe::{Direct, Observer};
 use crate::observers::python::Python;
 use crate::observers::rc::Rc;
+use crate::observers::runtime::Runtime;
 use crate::observers::shell::Shell;
 use crate::os;
 use crate::process::reap;
@@ -46,6 +47,11 @@ pub fn all(search_path: &str) -> Vec<Box<dyn Observer>> {
             .map(|p| Box::new(p) as Box<dyn Observer>),
     );
     all.push(Box::new(Java::new(search_path)));
+    all.extend(
+        Runtime::all(search_path)
+            .into_iter()
+            .map(|r| Box::new(r) as Box<dyn Observer>),
+    );
     all.push(Box::new(Cmd::new()));
     on_this_host(all)
 }

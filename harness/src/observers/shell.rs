@@ -149,7 +149,7 @@ struct ShellCase {
 const NOT_EXECUTABLE: &str = "not-executable";
 const EXEC_FORMAT_ERROR: &str = "exec-format-error";
 
-const CASES: [ShellCase; 7] = [
+const CASES: [ShellCase; 14] = [
     ShellCase {
         case: SHELL_CASES[0],
         script: SCRIPT,
@@ -184,6 +184,48 @@ const CASES: [ShellCase; 7] = [
         case: SHELL_CASES[6],
         script: r#""$@""#,
         args: Args::OwnShell(&["-c", "kill -TERM $$"]),
+    },
+    ShellCase {
+        case: SHELL_CASES[7],
+        script: "exit abc",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[8],
+        script: "exit 3 4",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[9],
+        script: "f() { return 256; }; f; echo $? > .exitmatrix-status",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[10],
+        script: "f() { return -1; }; f; echo $? > .exitmatrix-status",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[11],
+        script: "f() { return abc; }; f; echo $? > .exitmatrix-status",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[12],
+        script: "f() { return 3 4; }; f; echo $? > .exitmatrix-status",
+        args: Args::None,
+    },
+    ShellCase {
+        case: SHELL_CASES[13],
+        // The helper sends SIGUSR1 every 50 ms until the shell is gone, so
+        // one arrives while `wait` blocks, however late the shell gets
+        // there (one that comes before only runs the trap). What is left
+        // of the group when the shell ends is killed by the harness. PATH
+        // is set because the shells start with an empty environment, and
+        // yash then has no search path at all: `sleep` would not be found,
+        // and `wait` would race the background job's 127.
+        script: "PATH=/usr/bin:/bin; trap 'got=1' USR1; (while kill -USR1 $$ 2>/dev/null; do sleep 0.05; done) & h=$!; sleep 5 & w=$!; wait $w; s=$?; kill $h $w 2>/dev/null; echo $s > .exitmatrix-status",
+        args: Args::None,
     },
 ];
 

@@ -136,6 +136,13 @@ impl Reaper for WaitPid {
 /// `waitid(P_PID, pid, &info, WEXITED | WSTOPPED | WCONTINUED)`, reading
 /// `si_code` and the full-width `si_status`.
 ///
+/// Every state it reports is also checked for what the rest of the
+/// `siginfo_t` says ([`crate::pure::decode::siginfo_problem`]): `si_pid`
+/// must be the probe's pid, `si_uid` the real user id (the probe's, which
+/// is the harness's), and `si_status` of `CLD_CONTINUED` must be
+/// `SIGCONT`. A mismatch is an error that names it, so the cell is "could
+/// not be observed" and the run fails, never a pass.
+///
 /// # References
 /// - POSIX.1-2017 XSH `waitid`
 /// - waitid(2)
@@ -288,8 +295,14 @@ mod sys {
         pid: libc::pid_t,
         control: &mut Control<'_>,
     ) -> io::Result<Vec<Observed>> {
+        // SAFETY: getuid(2) cannot fail and has no preconditions.
+        let uid = unsafe { libc::getuid() };
         collect_states(pid, control, || {
-            let (code, status) = waitid(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
+            let info = waitid_fields(pid, libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED)?;
+            if let Some(problem) = decode::siginfo_problem(&info, pid, uid, libc::SIGCONT) {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, problem));
+            }
+            let (code, status) = (info.code, info.status);
             Ok(Observed {
                 raw: RawStatus::SigInfo { code, status },
                 change: decode::decode_siginfo(code, status),
@@ -419,6 +432,12 @@ mod sys {
 
     /// `waitid(P_PID, pid, ...)`, returning `(si_code, si_status)`.
     fn waitid(pid: libc::pid_t, options: libc::c_int) -> io::Result<(i32, i32)> {
+        waitid_fields(pid, options).map(|info| (info.code, info.status))
+    }
+
+    /// `waitid(P_PID, pid, ...)`, returning the fields of the `siginfo_t`
+    /// that describe the child.
+    fn waitid_fields(pid: libc::pid_t, options: libc::c_int) -> io::Result<decode::SigInfoFields> {
         // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let id = id_of(pid);
@@ -426,8 +445,13 @@ mod sys {
         retry_eintr(|| unsafe { libc::waitid(libc::P_PID, id, &mut info, options) })?;
         // SAFETY: waitid succeeded for a child, so the SIGCHLD fields of the
         // union are the ones it filled in.
-        let status = unsafe { info.si_status() };
-        Ok((info.si_code, status))
+        let (status, child, uid) = unsafe { (info.si_status(), info.si_pid(), info.si_uid()) };
+        Ok(decode::SigInfoFields {
+            code: info.si_code,
+            status,
+            pid: child,
+            uid,
+        })
     }
 
     fn retry_eintr(mut call: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {

@@ -432,6 +432,60 @@ pub fn decode_siginfo(code: i32, status: i32) -> StateChange {
     }
 }
 
+/// The fields of the `siginfo_t` that `waitid(2)` fills in for a child,
+/// beyond what [`decode_siginfo`] reads: who the state is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigInfoFields {
+    /// `si_code`: `CLD_EXITED`, `CLD_KILLED`, ...
+    pub code: i32,
+    /// `si_status`: the exit code, or the signal that ended, stopped or
+    /// continued the child.
+    pub status: i32,
+    /// `si_pid`: the child's pid.
+    pub pid: i32,
+    /// `si_uid`: the child's real user id.
+    pub uid: u32,
+}
+
+/// Checks what `waitid` said beyond the state itself, for a reap of
+/// `child` by a parent whose real user id is `uid` (the probe runs as the
+/// harness, with no set-user-ID bit), on a system whose `SIGCONT` is
+/// `sigcont`. Returns what is wrong, as a lowercase fragment; `None` if
+/// nothing is.
+///
+/// - `si_pid` is the child's pid and `si_uid` its real user id: waitid(2),
+///   "si_pid: The process ID of the child", "si_uid: The real user ID of
+///   the child"; POSIX.1-2017 XSH `waitid` fills in "the siginfo_t
+///   structure ... with the status of the process".
+/// - For `CLD_CONTINUED`, `si_status` is `SIGCONT`: waitid(2) says
+///   `si_status` is "the signal that caused the child to terminate, stop,
+///   or continue"; Linux `kernel/exit.c`, `wait_task_continued`, sets it to
+///   `SIGCONT`, and LTP's waitid tests assert it.
+/// - For `CLD_STOPPED` `si_status` is the stop signal. It needs no check
+///   here: [`decode_siginfo`] makes it the state's signal
+///   (`stopped SIGSTOP`), which the expectation names.
+pub fn siginfo_problem(info: &SigInfoFields, child: i32, uid: u32, sigcont: i32) -> Option<String> {
+    if info.pid != child {
+        return Some(format!(
+            "waitid reported si_pid {} for child {child}",
+            info.pid
+        ));
+    }
+    if info.uid != uid {
+        return Some(format!(
+            "waitid reported si_uid {} for a child of real uid {uid}",
+            info.uid
+        ));
+    }
+    if info.code == CLD_CONTINUED && info.status != sigcont {
+        return Some(format!(
+            "waitid reported CLD_CONTINUED with si_status {}, not SIGCONT ({sigcont})",
+            info.status
+        ));
+    }
+    None
+}
+
 /// Decodes the exit code that Windows' `GetExitCodeProcess` gives.
 ///
 /// Every `DWORD` is a valid exit code, so this is the identity, kept

@@ -24,16 +24,22 @@ pub enum ObserverKind {
     /// A Java program runs the probe: its column holds
     /// `Process.waitFor()`.
     Jvm,
+    /// A language runtime's own process API runs the probe (Node.js's
+    /// `child_process`, Perl's `system`, Go's `os/exec`, Ruby's
+    /// `Process::Status`): its column holds what that API gives.
+    Runtime,
 }
 
 impl ObserverKind {
-    /// The name reports use (`reaper`, `shell`, `python`, `jvm`).
+    /// The name reports use (`reaper`, `shell`, `python`, `jvm`,
+    /// `runtime`).
     pub fn name(self) -> &'static str {
         match self {
             ObserverKind::Reaper => "reaper",
             ObserverKind::Shell => "shell",
             ObserverKind::Python => "python",
             ObserverKind::Jvm => "jvm",
+            ObserverKind::Runtime => "runtime",
         }
     }
 
@@ -77,8 +83,7 @@ pub const PYTHONS: [&str; 4] = [
     "py-mp-spawn",
 ];
 
-/// A Java program's `Process.waitFor()` (the system's `java`): the last
-/// native column.
+/// A Java program's `Process.waitFor()` (the system's `java`).
 pub const JAVA: &str = "java";
 
 /// The Windows host's own reaper: `WaitForSingleObject` on the probe's
@@ -93,6 +98,22 @@ pub const CMD: &str = "cmd";
 /// `Child::wait`, `GetExitCodeProcess`, then `cmd.exe`.
 pub const WINDOWS_NATIVE: [&str; 3] = [REAPERS[2], GET_EXIT_CODE, CMD];
 
+/// Node.js's `child_process.spawnSync` (`status` and `signal`).
+pub const NODE: &str = "node";
+
+/// Perl's `system` (`$?`, the raw wait word).
+pub const PERL: &str = "perl";
+
+/// Go's `os/exec` (`ProcessState.ExitCode()`).
+pub const GO: &str = "go";
+
+/// Ruby's `Process::Status` (`exitstatus`, `termsig`, `coredump?`).
+pub const RUBY: &str = "ruby";
+
+/// The language runtimes' parents, in column order: the last native
+/// columns, after Java.
+pub const RUNTIMES: [&str; 4] = [NODE, PERL, GO, RUBY];
+
 /// The column of what the in-target agent of a Windows or WASI target saw.
 pub const AGENT: &str = "agent";
 
@@ -103,10 +124,29 @@ pub const HOST_VIA_RUNNER: &str = "host-via-runner";
 pub const FOREIGN: [&str; 2] = [AGENT, HOST_VIA_RUNNER];
 
 /// Every native observer name, in column order: the reapers, the POSIX
-/// shells, rc, the Python views, then Java.
-pub const NATIVE: [&str; 17] = [
-    REAPERS[0], REAPERS[1], REAPERS[2], SHELLS[0], SHELLS[1], SHELLS[2], SHELLS[3], SHELLS[4],
-    SHELLS[5], SHELLS[6], SHELLS[7], RC, PYTHONS[0], PYTHONS[1], PYTHONS[2], PYTHONS[3], JAVA,
+/// shells, rc, the Python views, Java, then the other runtimes.
+pub const NATIVE: [&str; 21] = [
+    REAPERS[0],
+    REAPERS[1],
+    REAPERS[2],
+    SHELLS[0],
+    SHELLS[1],
+    SHELLS[2],
+    SHELLS[3],
+    SHELLS[4],
+    SHELLS[5],
+    SHELLS[6],
+    SHELLS[7],
+    RC,
+    PYTHONS[0],
+    PYTHONS[1],
+    PYTHONS[2],
+    PYTHONS[3],
+    JAVA,
+    RUNTIMES[0],
+    RUNTIMES[1],
+    RUNTIMES[2],
+    RUNTIMES[3],
 ];
 
 /// Every observer name a profile or emulator note may use: the native ones
@@ -129,6 +169,8 @@ pub fn kind_of(name: &str) -> Option<ObserverKind> {
         Some(ObserverKind::Python)
     } else if name == JAVA {
         Some(ObserverKind::Jvm)
+    } else if RUNTIMES.contains(&name) {
+        Some(ObserverKind::Runtime)
     } else if REAPERS.contains(&name) || FOREIGN.contains(&name) || name == GET_EXIT_CODE {
         Some(ObserverKind::Reaper)
     } else {
@@ -136,7 +178,7 @@ pub fn kind_of(name: &str) -> Option<ObserverKind> {
     }
 }
 
-/// Whether `name` is a view: a shell, Python or Java, whose column holds
+/// Whether `name` is a view: a shell, Python, Java or another runtime, whose column holds
 /// the values that parent reports (`143`, `-15`, `'signal: kill'`) rather
 /// than wait states.
 pub fn is_view(name: &str) -> bool {
@@ -161,7 +203,7 @@ pub struct OwnCase {
 }
 
 /// The cases every POSIX shell runs besides the probes (rc runs none).
-pub const SHELL_CASES: [OwnCase; 7] = [
+pub const SHELL_CASES: [OwnCase; 14] = [
     OwnCase {
         name: "sh-command-not-found",
         summary: "runs `exitmatrix-no-such-command`, which no directory of the default PATH holds",
@@ -189,6 +231,34 @@ pub const SHELL_CASES: [OwnCase; 7] = [
     OwnCase {
         name: "sh-lone-command-killed",
         summary: "the script is only `\"$@\"`, a second shell that kills itself with SIGTERM: the first shell's own ending",
+    },
+    OwnCase {
+        name: "sh-exit-non-numeric",
+        summary: "the script is `exit abc`: an operand that is not a number, seen as the shell's exit status",
+    },
+    OwnCase {
+        name: "sh-exit-two-operands",
+        summary: "the script is `exit 3 4`: more operands than exit takes, seen as the shell's exit status",
+    },
+    OwnCase {
+        name: "sh-return-256",
+        summary: "a function runs `return 256`, then `$?` of the call",
+    },
+    OwnCase {
+        name: "sh-return-minus-1",
+        summary: "a function runs `return -1`, then `$?` of the call",
+    },
+    OwnCase {
+        name: "sh-return-non-numeric",
+        summary: "a function runs `return abc`, then `$?` of the call",
+    },
+    OwnCase {
+        name: "sh-return-two-operands",
+        summary: "a function runs `return 3 4`, then `$?` of the call",
+    },
+    OwnCase {
+        name: "sh-wait-interrupted-by-trap",
+        summary: "`wait` for a background `sleep 5` while a helper sends the shell SIGUSR1, which is trapped, until it returns; then `$?` of wait",
     },
 ];
 

@@ -203,7 +203,10 @@ fn is_exception_name(word: &str) -> bool {
 }
 
 /// How a number N (an exit code or a signal number) becomes the reported
-/// value: `offset ± N`, a number, or `plan9(N)`, Plan 9's wait message.
+/// value: `offset ± N`, a number; a fixed number (Go's `-1`); `wait(N)`,
+/// the raw wait word (Perl's `$?`); or a string: `plan9(N)`, Plan 9's wait
+/// message, `node(N)`, Node.js's `status` and `signal`, `ruby(N)`, Ruby's
+/// `Process::Status` accessors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Formula {
@@ -223,6 +226,58 @@ pub enum Formula {
     /// Windows exit code, a `DWORD`, as `cmd.exe` keeps `%ERRORLEVEL%`: an
     /// `int`, so 0xC0000409 reads -1073740791).
     Int32,
+    /// A number that does not depend on N (`-1`: Go's `ExitCode()` for a
+    /// death by signal).
+    Constant {
+        /// The number.
+        value: i64,
+    },
+    /// `wait(N)`: the raw wait word, Linux's layout (Perl's `$?`, "the
+    /// 16-bit status word returned by the traditional Unix wait() system
+    /// call", perlvar): an exit with code N is `N << 8`, a death by signal
+    /// N is N, with 128 added after a core dump.
+    WaitWord,
+    /// `node(N)`: the `status` and `signal` fields of what Node.js's
+    /// `child_process.spawnSync` returns, as the string `status: N, signal:
+    /// null` for an exit and `status: null, signal: SIGNAME` for a death by
+    /// signal (the signal's name in the profile's table, its number if the
+    /// table has no name).
+    Node,
+    /// `ruby(N)`: the accessors of Ruby's `Process::Status` that are not
+    /// `nil` or `false`, as the string `exitstatus: N` for an exit and
+    /// `termsig: N` (then `, coredump?: true` after a core dump) for a
+    /// death by signal.
+    Ruby,
+}
+
+/// The string [`Formula::Node`] gives; `status` or `signal` is `None` for
+/// JavaScript's `null`.
+pub fn node_text(status: Option<i64>, signal: Option<&str>) -> String {
+    format!(
+        "status: {}, signal: {}",
+        status.map_or_else(|| "null".to_owned(), |s| s.to_string()),
+        signal.unwrap_or("null")
+    )
+}
+
+/// The string [`Formula::Ruby`] gives: the accessors that are not `nil`
+/// (`exitstatus`, `termsig`) or `false` (`coredump?`), in that order; both
+/// `nil` is `exitstatus: nil, termsig: nil`.
+pub fn ruby_text(exitstatus: Option<i64>, termsig: Option<i64>, coredump: bool) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = exitstatus {
+        parts.push(format!("exitstatus: {n}"));
+    }
+    if let Some(n) = termsig {
+        parts.push(format!("termsig: {n}"));
+    }
+    if coredump {
+        parts.push("coredump?: true".to_owned());
+    }
+    if exitstatus.is_none() && termsig.is_none() {
+        parts.insert(0, "exitstatus: nil, termsig: nil".to_owned());
+    }
+    parts.join(", ")
 }
 
 impl Formula {
@@ -232,12 +287,20 @@ impl Formula {
         negate: false,
     };
 
-    /// Parses `N`, `-N`, `128+N`, `256+N`, ... or `plan9(N)`. The error is a
+    /// Parses `N`, `-N`, `128+N`, `256+N`, ..., a number such as `-1`,
+    /// `wait(N)`, `plan9(N)`, `node(N)` or `ruby(N)`. The error is a
     /// lowercase fragment.
     pub fn parse(text: &str) -> Result<Formula, String> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact == "plan9(N)" {
-            return Ok(Formula::Plan9);
+        match compact.as_str() {
+            "plan9(N)" => return Ok(Formula::Plan9),
+            "wait(N)" => return Ok(Formula::WaitWord),
+            "node(N)" => return Ok(Formula::Node),
+            "ruby(N)" => return Ok(Formula::Ruby),
+            _ => {}
+        }
+        if let Ok(value) = compact.parse::<i64>() {
+            return Ok(Formula::Constant { value });
         }
         if compact == "int32(N)" {
             return Ok(Formula::Int32);
@@ -256,20 +319,21 @@ impl Formula {
             "-N" => true,
             _ => {
                 return Err(format!(
-                    "cannot read formula `{text}`: expected `N`, `-N`, `<number>+N` (such as `128+N`), `plan9(N)` or `int32(N)`"
+                    "cannot read formula `{text}`: expected `N`, `-N`, `<number>+N` (such as `128+N`), a number, `wait(N)`, `plan9(N)`, `int32(N)`, `node(N)` or `ruby(N)`"
                 ))
             }
         };
         Ok(Formula::Number { offset, negate })
     }
 
-    /// The number for `n`: `offset ± n`. A `plan9(N)` formula keeps `n` as
-    /// it is: its string is written from that number ([`Formula::exit`],
-    /// [`Formula::signal`]).
+    /// The number for `n`: `offset ± n`, or the constant. The other
+    /// formulas keep `n` as it is: their value depends on whether it is an
+    /// exit or a signal ([`Formula::exit`], [`Formula::signal`]).
     pub fn apply(self, n: i64) -> i64 {
         match self {
             Formula::Number { offset, negate } => offset + if negate { -n } else { n },
-            Formula::Plan9 => n,
+            Formula::Constant { value } => value,
+            Formula::Plan9 | Formula::WaitWord | Formula::Node | Formula::Ruby => n,
             // The low 32 bits, reinterpreted: `as` truncates and keeps the bits.
             Formula::Int32 => i64::from(n as u32 as i32),
         }
@@ -277,32 +341,42 @@ impl Formula {
 
     /// What the view reports for an exit with `code`.
     pub fn exit(self, code: i64) -> Reported {
+        let text = |value| Reported::Text { value };
         match self {
-            Formula::Number { .. } | Formula::Int32 => Reported::Code {
+            Formula::Number { .. } | Formula::Constant { .. } | Formula::Int32 => Reported::Code {
                 value: self.apply(code),
             },
-            Formula::Plan9 => Reported::Text {
-                value: plan9::exit_message(code),
+            Formula::WaitWord => Reported::Code {
+                value: (code & 0xff) << 8,
             },
+            Formula::Plan9 => text(plan9::exit_message(code)),
+            Formula::Node => text(node_text(Some(code), None)),
+            Formula::Ruby => text(ruby_text(Some(code), None, false)),
         }
     }
 
     /// What the view reports for a death by `signal`, named through
     /// `table`. A number drops the core flag (`$?` is 128+N with or without
-    /// a core); Plan 9's wait message says ` (core dumped)`.
+    /// a core), but the raw wait word keeps it (0x80); Plan 9's wait message
+    /// says ` (core dumped)`, Ruby's `coredump?` is `true`.
     pub fn signal(
         self,
         signal: signal::Signal,
         core_dumped: bool,
         table: &SignalTable,
     ) -> Reported {
+        let n = i64::from(signal.0);
+        let text = |value| Reported::Text { value };
         match self {
-            Formula::Number { .. } | Formula::Int32 => Reported::Code {
-                value: self.apply(i64::from(signal.0)),
+            Formula::Number { .. } | Formula::Constant { .. } | Formula::Int32 => Reported::Code {
+                value: self.apply(n),
             },
-            Formula::Plan9 => Reported::Text {
-                value: plan9::signal_message(signal, core_dumped, table),
+            Formula::WaitWord => Reported::Code {
+                value: n | if core_dumped { 0x80 } else { 0 },
             },
+            Formula::Plan9 => text(plan9::signal_message(signal, core_dumped, table)),
+            Formula::Node => text(node_text(None, Some(&table.display(signal).to_string()))),
+            Formula::Ruby => text(ruby_text(None, Some(n), core_dumped)),
         }
     }
 }
@@ -318,8 +392,12 @@ impl fmt::Display for Formula {
                     write!(f, "{offset}+{n}")
                 }
             }
+            Formula::Constant { value } => write!(f, "{value}"),
+            Formula::WaitWord => f.write_str("wait(N)"),
             Formula::Plan9 => f.write_str("plan9(N)"),
             Formula::Int32 => f.write_str("int32(N)"),
+            Formula::Node => f.write_str("node(N)"),
+            Formula::Ruby => f.write_str("ruby(N)"),
         }
     }
 }

@@ -22,6 +22,7 @@ mod parents; // rc's $status and Java's Process.waitFor() as observers
 mod profile; // profile loading and errors
 mod remote; // the remote runner: its protocol, the agent as a server, --remote against the local runner
 mod report_schema; // the JSON report against docs/report-schema.md
+mod runtimes; // Node.js, Perl, Go and Ruby as parents: their mappings, checks and findings
 #[cfg(unix)]
 mod spawn; // the spawn path's guarantees and the reapers
 mod systems; // the older systems: OpenVMS condition values, DOS in DOSBox, AmigaOS in vamos

@@ -44,6 +44,7 @@ fn raised(exception: &str) -> Reported {
 #[case::yash("384+N", 6, 390)]
 #[case::python("-N", 15, -15)]
 #[case::spaces(" 128 + N ", 9, 137)]
+#[case::constant("-1", 15, -1)]
 fn formulas_parse_and_apply(#[case] text: &str, #[case] n: i64, #[case] value: i64) {
     let f = Formula::parse(text).unwrap();
     assert_eq!(f.apply(n), value);
@@ -53,7 +54,7 @@ fn formulas_parse_and_apply(#[case] text: &str, #[case] n: i64, #[case] value: i
 
 #[rstest]
 #[case::empty("")]
-#[case::no_n("128")]
+#[case::no_n("128+")]
 #[case::times("2*N")]
 #[case::bad_offset("x+N")]
 #[case::minus_offset("N-128")]
@@ -292,7 +293,7 @@ fn every_own_case_has_a_cited_expectation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 8 * 7 + 2 * 15);
+    assert_eq!(checked, 8 * 14 + 2 * 15);
     // Every view that runs probes has a mapping.
     for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()

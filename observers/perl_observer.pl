@@ -1,0 +1,29 @@
+# The Perl parent of exitmatrix's `perl` column
+# (harness/src/observers/runtime.rs).
+#
+#     perl perl_observer.pl RESULT_FILE PROBE ARGS...
+#
+# runs PROBE ARGS... with `system` in its indirect-object form (never through
+# a shell, whatever the words), as a Perl program would, and writes `$?` and
+# the three values perlfunc's `system` and perlvar's `$?` read from it,
+# `$? >> 8`, `$? & 127` and `$? & 128`, to RESULT_FILE (in the working
+# directory, the case's) as one line of four decimal numbers. If `system`
+# cannot start the probe (`$?` is -1) it writes nothing and exits with 3,
+# which the harness reports as the parent's own ending.
+use strict;
+use warnings;
+
+my ($result, @command) = @ARGV;
+if (!@command) {
+    print STDERR "usage: perl_observer.pl RESULT_FILE PROGRAM [ARGS...]\n";
+    exit 2;
+}
+system { $command[0] } @command;
+my $status = $?;
+if ($status == -1) {
+    print STDERR "perl_observer.pl: cannot run $command[0]: $!\n";
+    exit 3;
+}
+open(my $out, '>', $result) or die "cannot write $result: $!\n";
+printf $out "%d %d %d %d\n", $status, $status >> 8, $status & 127, $status & 128;
+close($out) or die "cannot write $result: $!\n";
