@@ -169,7 +169,7 @@ pub fn is_plain_name(name: &str) -> bool {
         && name.len() <= 255
         && name != "."
         && name != ".."
-        && !name.contains(|c: char| c == '/' || c == '\\' || c == ':' || c == '\0')
+        && !name.contains(['/', '\\', ':', '\0'])
 }
 
 struct Writer(Vec<u8>);
