@@ -434,7 +434,13 @@ fn remote_agrees_with_local(triple: &str, behaviours: &[&str]) {
     let mut remote_args = selection.clone();
     remote_args.extend(["--remote", &server.addr, "--token", TOKEN]);
     let remote = command(remote_out.path(), &remote_args);
-    assert_eq!(remote.0, local.0, "local: {local:?}\nremote: {remote:?}");
+    // Not the exit codes: the local run's own `host-via-runner` column,
+    // which a remote has not, can decide the local one (under load the
+    // host has been seen to deviate there).
+    assert!(
+        remote.0 == ExitCode::Conforms.code() || remote.0 == ExitCode::Deviates.code(),
+        "local: {local:?}\nremote: {remote:?}"
+    );
     let local = verdicts(&report(local_out.path(), triple));
     let remote_report = report(remote_out.path(), triple);
     let remote = verdicts(&remote_report);
