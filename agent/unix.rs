@@ -1,13 +1,31 @@
-//! The Unix agent: `fork`/`exec` through std's `Command`, then `waitid`
-//! with `WNOWAIT` to read each state's `siginfo_t`, and `waitpid` to read
-//! (and consume) the same state's raw status word.
+//! The Unix agent: `fork`/`exec` through std's `Command`, then, on Linux,
+//! `waitid` with `WNOWAIT` to read each state's `siginfo_t`, and `waitpid`
+//! to read (and consume) the same state's raw status word.
+//!
+//! On the other Unixes (FreeBSD, macOS, illumos, NetBSD) it uses only
+//! POSIX `waitpid` with that system's option bits and lets the target's
+//! own std classify each status (`ExitStatusExt`, which calls that C
+//! library's `W*` macros): the `siginfo_t` layout and the `WNOWAIT` and
+//! `P_PID` values differ per system and are not verified here, so their
+//! reports have no `waitid` lines (that column is "not observed" there).
+//! `PR_SET_PDEATHSIG` is Linux's only.
 //!
 //! # References
-//! - POSIX.1-2017 XSH `waitid`, `waitpid`, `setpgid`, `kill`
+//! - POSIX.1-2017 XSH `waitid`, `waitpid`, `setpgid`, `kill`, `setrlimit`
 //! - waitid(2), waitpid(2), prctl(2) `PR_SET_PDEATHSIG`
+//! - the option bits: Linux `<linux/wait.h>`; FreeBSD `sys/sys/wait.h`
+//!   (WCONTINUED 4); Darwin `bsd/sys/wait.h` (WCONTINUED 0x10); illumos
+//!   `usr/src/uts/common/sys/wait.h` (WUNTRACED 0004, WCONTINUED 0010,
+//!   WNOHANG 0100, octal)
+
+// The Linux waitid path's helpers are unused on the other Unixes.
+#![cfg_attr(
+    not(any(target_os = "linux", target_os = "android")),
+    allow(dead_code)
+)]
 
 use std::io;
-use std::os::raw::{c_int, c_ulong};
+use std::os::raw::c_int;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus};
 use std::thread;
@@ -19,12 +37,60 @@ use crate::Request;
 pub const FAMILY: &str = "unix";
 
 // <linux/wait.h>: the same values on every Linux architecture.
-const WNOHANG: c_int = 1;
-const WUNTRACED: c_int = 2;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod bits {
+    use std::os::raw::c_int;
+    pub const WNOHANG: c_int = 1;
+    pub const WUNTRACED: c_int = 2;
+    pub const WCONTINUED: c_int = 8;
+}
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+mod bits {
+    use std::os::raw::c_int;
+    pub const WNOHANG: c_int = 1;
+    pub const WUNTRACED: c_int = 2;
+    pub const WCONTINUED: c_int = 4;
+}
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+mod bits {
+    use std::os::raw::c_int;
+    pub const WNOHANG: c_int = 1;
+    pub const WUNTRACED: c_int = 2;
+    pub const WCONTINUED: c_int = 0x10;
+}
+#[cfg(any(target_os = "illumos", target_os = "solaris"))]
+mod bits {
+    use std::os::raw::c_int;
+    pub const WNOHANG: c_int = 0o100;
+    pub const WUNTRACED: c_int = 0o004;
+    pub const WCONTINUED: c_int = 0o010;
+}
+// Elsewhere (NetBSD, OpenBSD, ...): the historical BSD bits, and no
+// continued states asked for, since this value is not verified here: a
+// stop is reported, its continuation not.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "illumos",
+    target_os = "solaris"
+)))]
+mod bits {
+    use std::os::raw::c_int;
+    pub const WNOHANG: c_int = 1;
+    pub const WUNTRACED: c_int = 2;
+    pub const WCONTINUED: c_int = 0;
+}
+use bits::{WCONTINUED, WNOHANG, WUNTRACED};
+
+// Linux's waitid, <linux/wait.h>.
 const WEXITED: c_int = 4;
-const WCONTINUED: c_int = 8;
 const WNOWAIT: c_int = 0x0100_0000;
 const P_PID: c_int = 1;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 const PR_SET_PDEATHSIG: c_int = 1;
 
 const CLD_EXITED: i32 = 1;
@@ -37,15 +103,23 @@ const CLD_STOPPED: i32 = 5;
 const MAX_STOPS: u32 = 8;
 
 /// `RLIMIT_CORE`: 4 on Linux (asm-generic/resource.h; MIPS has its own
-/// table, where it is 4 too).
+/// table, where it is 4 too), and on FreeBSD, macOS and illumos
+/// (`sys/resource.h`: CPU, FSIZE, DATA, STACK, CORE).
 const RLIMIT_CORE: c_int = 4;
 
-/// `struct rlimit`: two `rlim_t`, which glibc makes an `unsigned long`.
+/// `rlim_t`: glibc's `unsigned long`; a 64-bit integer on the BSDs, macOS
+/// and illumos (on their 64-bit targets, the only ones checked here).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+type RlimT = std::os::raw::c_ulong;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+type RlimT = u64;
+
+/// `struct rlimit`: two `rlim_t`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct RLimit {
-    cur: c_ulong,
-    max: c_ulong,
+    cur: RlimT,
+    max: RlimT,
 }
 
 /// The core limit a served case gets: the hard limit when it expects a
@@ -78,6 +152,7 @@ mod c {
         // reads its arguments with va_arg): declaring five fixed arguments
         // breaks the calling convention on ppc64le, where the callee of a
         // variadic function writes a save area the caller must provide.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         pub fn prctl(option: c_int, ...) -> c_int;
         pub fn getrlimit(resource: c_int, limit: *mut super::RLimit) -> c_int;
         pub fn setrlimit(resource: c_int, limit: *const super::RLimit) -> c_int;
@@ -214,7 +289,11 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
             // Its own process group, so that the watchdog and the clean-up
             // reach whatever the probe starts; and killed if the agent dies.
             c::setpgid(0, 0);
-            c::prctl(PR_SET_PDEATHSIG, 9 as c_ulong, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong);
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                use std::os::raw::c_ulong;
+                c::prctl(PR_SET_PDEATHSIG, 9 as c_ulong, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong);
+            }
             Ok(())
         });
     }
@@ -222,36 +301,116 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", req.argv[0]))?;
     let pid = child.id() as i32;
-    let started = Instant::now();
-    let timeout = Duration::from_millis(req.timeout_ms);
-    let grace = Duration::from_millis(req.grace_ms);
-    let mut sent_term: Option<Instant> = None;
-    let mut sent_kill = false;
+    watch(pid, req, lines, &mut Watchdog::new(req))
+}
+
+/// The agent's own watchdog: SIGTERM to the probe's group after the
+/// timeout, SIGKILL after the grace, while nothing happens.
+struct Watchdog {
+    started: Instant,
+    timeout: Duration,
+    grace: Duration,
+    sent_term: Option<Instant>,
+    sent_kill: bool,
+    nap: Duration,
+}
+
+impl Watchdog {
+    fn new(req: &Request) -> Watchdog {
+        Watchdog {
+            started: Instant::now(),
+            timeout: Duration::from_millis(req.timeout_ms),
+            grace: Duration::from_millis(req.grace_ms),
+            sent_term: None,
+            sent_kill: false,
+            nap: Duration::from_millis(1),
+        }
+    }
+
+    /// Nothing happened: act if a limit passed, then sleep a little.
+    fn idle(&mut self, pid: i32, req: &Request, lines: &mut Vec<String>) {
+        let now = Instant::now();
+        if self.sent_term.is_none() && now.duration_since(self.started) >= self.timeout {
+            signal_group(pid, req.sigterm);
+            lines.push("watchdog SIGTERM".to_owned());
+            self.sent_term = Some(now);
+        } else if let Some(at) = self.sent_term {
+            if !self.sent_kill && now.duration_since(at) >= self.grace {
+                signal_group(pid, req.sigkill);
+                lines.push("watchdog SIGKILL".to_owned());
+                self.sent_kill = true;
+            }
+        }
+        thread::sleep(self.nap);
+        self.nap = (self.nap * 2).min(Duration::from_millis(10));
+    }
+
+    /// Something happened: poll quickly again.
+    fn woke(&mut self) {
+        self.nap = Duration::from_millis(1);
+    }
+}
+
+/// A stopped probe is continued (unless asked not to), and killed after
+/// [`MAX_STOPS`] stops.
+fn after_stop(pid: i32, req: &Request, stops: &mut u32) {
+    *stops += 1;
+    if *stops > MAX_STOPS {
+        // SAFETY: kill(2) of our own unreaped child.
+        unsafe { c::kill(pid, req.sigkill) };
+    }
+    if !req.stay_stopped {
+        // SAFETY: kill(2) of our own unreaped child.
+        unsafe { c::kill(pid, req.sigcont) };
+    }
+}
+
+/// POSIX `waitpid` only, the status classified by the target's std.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn watch(pid: i32, req: &Request, lines: &mut Vec<String>, dog: &mut Watchdog) -> Result<(), String> {
     let mut stops = 0;
-    let mut nap = Duration::from_millis(1);
+    loop {
+        let mut raw: c_int = 0;
+        // SAFETY: `raw` is a valid out-pointer; `pid` is our child.
+        let r = unsafe { c::waitpid(pid, &mut raw, WNOHANG | WUNTRACED | WCONTINUED) };
+        if r == 0 {
+            dog.idle(pid, req, lines);
+            continue;
+        }
+        if r != pid {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(last_error("waitpid"));
+        }
+        dog.woke();
+        lines.push(format!("waitpid {:#06x}", raw));
+        let status = ExitStatus::from_raw(raw);
+        if status.code().is_some() || status.signal().is_some() {
+            signal_group(pid, req.sigkill);
+            lines.push(std_view(raw));
+            return Ok(());
+        }
+        if status.stopped_signal().is_some() {
+            after_stop(pid, req, &mut stops);
+        }
+    }
+}
+
+/// Linux: `waitid(WNOWAIT)` peeks at each state, `waitpid` reaps it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn watch(pid: i32, req: &Request, lines: &mut Vec<String>, dog: &mut Watchdog) -> Result<(), String> {
+    let mut stops = 0;
     loop {
         let peek = waitid(pid, WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOHANG)?;
         let (code, status) = match peek {
             Some(state) => state,
             None => {
-                let now = Instant::now();
-                if sent_term.is_none() && now.duration_since(started) >= timeout {
-                    signal_group(pid, req.sigterm);
-                    lines.push("watchdog SIGTERM".to_owned());
-                    sent_term = Some(now);
-                } else if let Some(at) = sent_term {
-                    if !sent_kill && now.duration_since(at) >= grace {
-                        signal_group(pid, req.sigkill);
-                        lines.push("watchdog SIGKILL".to_owned());
-                        sent_kill = true;
-                    }
-                }
-                thread::sleep(nap);
-                nap = (nap * 2).min(Duration::from_millis(10));
+                dog.idle(pid, req, lines);
                 continue;
             }
         };
-        nap = Duration::from_millis(1);
+        dog.woke();
         let is_final = matches!(code, CLD_EXITED | CLD_KILLED | CLD_DUMPED);
         if is_final {
             // The probe is a zombie: its pid, and so its group id, cannot be
@@ -281,15 +440,7 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
             return Ok(());
         }
         if code == CLD_STOPPED || code == CLD_TRAPPED {
-            stops += 1;
-            if stops > MAX_STOPS {
-                // SAFETY: kill(2) of our own unreaped child.
-                unsafe { c::kill(pid, req.sigkill) };
-            }
-            if !req.stay_stopped {
-                // SAFETY: kill(2) of our own unreaped child.
-                unsafe { c::kill(pid, req.sigcont) };
-            }
+            after_stop(pid, req, &mut stops);
         }
     }
 }

@@ -60,11 +60,16 @@ pub const TARGETS: [&str; 7] = [
     "x86_64-pc-windows-gnu",
 ];
 
-/// The targets the agent is also checked for: a Unix the foreign targets
-/// of the matrix do not cover (FreeBSD's and macOS's wait and signal
-/// headers differ from Linux's). Windows's agent is already built for
-/// `x86_64-pc-windows-gnu` by the matrix itself.
-pub const AGENT_TARGETS: [&str; 2] = ["x86_64-unknown-freebsd", "x86_64-apple-darwin"];
+/// The targets the agent is also checked for: the Unixes the foreign
+/// targets of the matrix do not cover (their wait option bits differ from
+/// Linux's, and the agent uses only POSIX `waitpid` there). Windows's agent
+/// is already built for `x86_64-pc-windows-gnu` by the matrix itself.
+pub const AGENT_TARGETS: [&str; 4] = [
+    "x86_64-unknown-freebsd",
+    "x86_64-apple-darwin",
+    "x86_64-unknown-netbsd",
+    "x86_64-unknown-illumos",
+];
 
 /// The targets the assertions-only fixture (`suites/fixtures/assert-user`,
 /// outside the workspace, `exitmatrix` without its `engine` feature) is

@@ -5,7 +5,8 @@
 //! workers and the comparisons; `foreign` prepares a foreign target (runner,
 //! canary, profile, cross-built probes), settles its cells and blesses its
 //! profile; `remote` runs a foreign target's cases on a device's agent
-//! (`--remote`); `agent` holds the in-target agent's columns; `error` maps every
+//! (`--remote`) and `kit` records them into an offline kit or reads its
+//! results back; `agent` holds the in-target agent's columns; `error` maps every
 //! failure to its exit code; `prereq` lists the optional parts this machine
 //! has.
 

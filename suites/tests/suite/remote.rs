@@ -434,7 +434,13 @@ fn remote_agrees_with_local(triple: &str, behaviours: &[&str]) {
     let mut remote_args = selection.clone();
     remote_args.extend(["--remote", &server.addr, "--token", TOKEN]);
     let remote = command(remote_out.path(), &remote_args);
-    assert_eq!(remote.0, local.0, "local: {local:?}\nremote: {remote:?}");
+    // Not the exit codes: the local run's own `host-via-runner` column,
+    // which a remote has not, can decide the local one (under load the
+    // host has been seen to deviate there).
+    assert!(
+        remote.0 == ExitCode::Conforms.code() || remote.0 == ExitCode::Deviates.code(),
+        "local: {local:?}\nremote: {remote:?}"
+    );
     let local = verdicts(&report(local_out.path(), triple));
     let remote_report = report(remote_out.path(), triple);
     let remote = verdicts(&remote_report);
@@ -716,4 +722,71 @@ fn importing_what_is_not_a_kit_is_one_line() {
     let err = String::from_utf8(err).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not an offline kit"), "{err}");
+}
+
+/// A fake device: welcomes the host as the protocol says, then answers
+/// every request with `answer`'s bytes and closes.
+fn fake_device(answer: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let read_frame = |stream: &mut std::net::TcpStream| -> Option<Message> {
+                let mut header = [0u8; 4];
+                stream.read_exact(&mut header).ok()?;
+                let mut body = vec![0u8; frame_len(header).ok()?];
+                stream.read_exact(&mut body).ok()?;
+                decode(&body).ok()
+            };
+            if !matches!(read_frame(&mut stream), Some(Message::Hello { .. })) {
+                continue;
+            }
+            let welcome = encode(&Message::Welcome {
+                version: 1,
+                family: "unix".into(),
+                under: "native".into(),
+                runner: Vec::new(),
+            });
+            let _ = stream.write_all(&welcome);
+            if read_frame(&mut stream).is_some() {
+                let _ = stream.write_all(answer);
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_device_that_answers_garbage_leaves_the_case_not_observed() {
+    // A frame header announcing more than MAX_FRAME bytes; a frame cut
+    // short; a device that hangs up (pure/remote.rs: all are errors).
+    for (answer, why) in [
+        (&b"\xff\xff\xff\xffnoise"[..], "garbage from the agent"),
+        (
+            &b"\x00\x00\x00\x09\x07\x00"[..],
+            "the connection broke inside a frame",
+        ),
+        (&b""[..], "the connection was closed"),
+    ] {
+        let addr = fake_device(answer);
+        let remote = Remote::connect(&RemoteAddr {
+            addr: addr.clone(),
+            token: TOKEN.into(),
+        })
+        .unwrap();
+        let program = probes().path(Build::Abort, ProbeBin::Probe).unwrap();
+        let invocation = Invocation {
+            runner: Vec::new(),
+            program,
+            args: vec!["exit".into(), "0".into()],
+        };
+        let wait = WaitConventions::LINUX;
+        let error = remote
+            .run(&case_of(&invocation, &wait, false), (15, 9, 18))
+            .unwrap_err();
+        assert!(error.contains(why), "{error}");
+        assert_eq!(remote.failure().as_deref(), Some(error.as_str()));
+    }
 }
