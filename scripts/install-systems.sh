@@ -37,6 +37,8 @@ PACKAGES=(
   dosbox        # /usr/bin/dosbox, DOSBox 0.74
   9base         # /usr/lib/plan9/bin/rc (research only)
   python3-venv  # the private environment for amitools
+  python3-dev   # Python.h: machine68k 0.3.0 has no wheel for Debian 12's
+                # Python 3.11 and is compiled by pip (seen on a fresh Debian 12)
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
