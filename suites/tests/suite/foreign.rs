@@ -663,9 +663,16 @@ fn aarch64_under_qemu_reports_the_agents_and_the_hosts_view() {
         "{exit256:?}"
     );
     let stop = cells(&r, "raise-SIGSTOP");
+    // The stop (0x137f: WIFSTOPPED, SIGSTOP) and the exit (0x0000) are
+    // always seen; the "continued" report between them (0xffff) only when
+    // the agent's waitpid runs before the continued probe exits: Linux
+    // replaces a continued state nobody has collected yet with the exit
+    // (wait(2): WCONTINUED reports a child "resumed by delivery of
+    // SIGCONT" that has not been waited for since), a race POSIX leaves
+    // open. A loaded machine loses it now and then.
     assert!(
-        stop.iter()
-            .any(|c| c.1 == "waitpid" && c.2 == ["0x137f", "0xffff", "0x0000"]),
+        stop.iter().any(|c| c.1 == "waitpid"
+            && (c.2 == ["0x137f", "0xffff", "0x0000"] || c.2 == ["0x137f", "0x0000"])),
         "{stop:?}"
     );
     assert!(
