@@ -229,6 +229,11 @@ def main(argv):
 
 def serve():
     """Serves cases; returns only in a case process, with its argv."""
+    # A descriptor the harness leaked into this process by accident (one
+    # opened without close-on-exec by another thread while it spawned the
+    # server) would otherwise reach every case; a fresh interpreter has only
+    # 0, 1 and 2 from the harness.
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     requests = os.dup(0)
     replies = os.dup(1)
     null = os.open(os.devnull, os.O_RDONLY)

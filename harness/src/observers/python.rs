@@ -232,7 +232,7 @@ impl Python {
     }
 
     /// A ready server for `python`: one from the pool, else a new one.
-    fn server(&self, python: &PathBuf) -> Result<spawn::Server, String> {
+    fn server(&self, python: &std::path::Path) -> Result<spawn::Server, String> {
         {
             let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(i) = pool.iter().position(|(p, _)| p == python) {
@@ -364,7 +364,13 @@ fn serve_case(
         setting.interrupt.cloned(),
     );
     let mut continued = 0;
+    // The watchdog ends the case process by then; a server that still says
+    // nothing is stuck.
+    let deadline = std::time::Instant::now() + setting.timeout + setting.grace + REPLY_TIMEOUT;
     let ended = loop {
+        if std::time::Instant::now() > deadline {
+            break Err("no end of the case although the watchdog has ended it".to_owned());
+        }
         match server.receive(parent::TICK) {
             Ok(Some(line)) if line == r#"{"ended": true}"# => break Ok(()),
             Ok(Some(line)) => break Err(format!("{line:?} is not the case's end")),

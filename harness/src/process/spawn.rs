@@ -254,7 +254,12 @@ impl Server {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if !readable(&self.replies, left)? {
-                return Ok(None);
+                // Nothing yet: the time is up, or a signal interrupted the
+                // wait (EINTR), which must not end it early.
+                if std::time::Instant::now() >= deadline {
+                    return Ok(None);
+                }
+                continue;
             }
             let mut chunk = [0u8; 4096];
             let n = self.replies.read(&mut chunk)?;
