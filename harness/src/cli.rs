@@ -80,12 +80,15 @@ fn write_and_render(
 /// The help line of `--observer`, from the names in
 /// [`crate::pure::observers`], so that it lists every column there is.
 pub fn observer_help() -> String {
-    use crate::pure::observers::{JAVA, PYTHONS, RC, REAPERS, SHELLS};
+    use crate::pure::observers::{
+        CMD, GET_EXIT_CODE, JAVA, PYTHONS, RC, REAPERS, RUNTIMES, SHELLS,
+    };
     format!(
-        "Run only these observers (repeatable): the reapers {}; the shells {}; Plan 9's {RC}; {}; {JAVA} (default: all)",
+        "Run only these observers (repeatable): the reapers {}; the shells {}; Plan 9's {RC}; {}; {JAVA}; {}; on a Windows host {GET_EXIT_CODE} and {CMD} (default: all)",
         REAPERS.join(", "),
         SHELLS.join(", "),
         PYTHONS.join(", "),
+        RUNTIMES.join(", "),
     )
 }
 

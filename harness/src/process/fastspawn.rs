@@ -8,7 +8,7 @@
 //! `RLIMIT_CORE`, every signal disposition at its default (SIGPIPE included)
 //! and an empty signal mask. It adds one: the probe holds no descriptor but
 //! 0, 1 and 2. Exec errors (`ENOENT`, `EACCES`, `ENOEXEC`, ...) come back as
-//! the `io::Error` of [`spawn`], with the errno the child saw.
+//! the `io::Error` of [`spawn`](fn@spawn), with the errno the child saw.
 //!
 //! # Why it is faster
 //! - No copy of the parent's page tables: the child borrows the parent's
@@ -76,7 +76,7 @@ use tempfile::TempDir;
 use crate::process::reap::{self, Pid, Reapable};
 use crate::process::spawn::{self, errno, Invocation, Leftovers};
 
-/// A running probe started by [`spawn`].
+/// A running probe started by [`spawn`](fn@spawn).
 ///
 /// Reap it by pid (it is [`Reapable`], so any reaper that waits by pid
 /// takes it; or `waitpid`, `waitid`, a pidfd), then call

@@ -13,7 +13,7 @@
 //!
 //! `waitpid` and `waitid` are Unix's; `GetExitCode` is Windows's; `std`
 //! is both (on Windows through a process handle and a Job object, see
-//! [`crate::process::windows`]). A reaper on an OS without it fails with an
+//! `process::windows`, Windows only). A reaper on an OS without it fails with an
 //! error of kind `Unsupported`.
 
 use std::fmt;

@@ -16,7 +16,7 @@
 //! shared from here.
 //!
 //! On Windows [`spawn`] starts the probe in a Job object of its own
-//! ([`crate::process::windows`]).
+//! (`process::windows`, Windows only).
 
 use std::ffi::OsString;
 use std::fs::File;
