@@ -305,15 +305,26 @@ fn a_native_server_runs_the_hosts_probes_as_their_parent() {
         .run(&case_of(&stop, &wait, false), (15, 9, 18))
         .unwrap();
     // Stopped by SIGSTOP (19 on x86_64), continued by the agent, then the
-    // probe returns: the agent's three states (agent/unix.rs).
+    // probe returns (agent/unix.rs). The "continued" report is seen only
+    // if the agent's wait runs before the continued probe exits: Linux
+    // replaces an uncollected continued state with the exit (wait(2),
+    // WCONTINUED), a race POSIX leaves open and a loaded machine loses.
     let seen: Vec<StateChange> = agent::states(&report, View::WaitPid, &wait)
         .unwrap()
         .iter()
         .map(|o| o.change)
         .collect();
-    assert_eq!(seen.len(), 3, "{report:?}");
-    assert!(matches!(seen[0], StateChange::Stopped { .. }));
-    assert_eq!(seen[1], StateChange::Continued);
+    assert!(matches!(seen[0], StateChange::Stopped { .. }), "{report:?}");
+    assert_eq!(
+        seen.last(),
+        Some(&StateChange::Exited { code: 0 }),
+        "{report:?}"
+    );
+    match seen.len() {
+        3 => assert_eq!(seen[1], StateChange::Continued, "{report:?}"),
+        2 => {}
+        _ => panic!("stopped, [continued,] exited expected: {report:?}"),
+    }
     assert!(remote.failure().is_none());
     drop(server);
 }
