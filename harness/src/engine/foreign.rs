@@ -140,29 +140,11 @@ pub fn prepare(
         .unwrap_or_else(HostView::default_for_native);
 
     // What runs: applicable behaviours × supported builds.
-    let mut not_applicable = Vec::new();
-    let mut behaviours = Vec::new();
-    for b in selected {
-        match b.needs() {
-            Some(needs) if !spec.provides(needs) => not_applicable.push(NotApplicable {
-                behaviour: b.name.clone(),
-                needs: needs.name(),
-            }),
-            _ => behaviours.push(b),
-        }
-    }
-    let builds_not_made: Vec<Build> = builds
-        .iter()
-        .copied()
-        .filter(|b| !spec.builds.contains(b))
-        .collect();
-    builds.retain(|b| spec.builds.contains(b));
-    let needed: Vec<Build> = builds
-        .iter()
-        .copied()
-        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
-        .filter(|&b| b != Build::C || spec.c_compiler.is_some())
-        .collect();
+    let Plan {
+        not_applicable,
+        builds_not_made,
+        needed,
+    } = plan(spec, selected, &mut builds);
 
     let built = crossbuild::build(spec, &foreign, &request.target_dir.join("foreign"), &needed)
         .map_err(|source| RunError::Build {
@@ -509,6 +491,50 @@ pub fn settle_emulated_host(
         }
     }
     Ok(())
+}
+
+/// What of a selection a target can carry out.
+pub(crate) struct Plan {
+    /// The behaviours it cannot, with what each needs.
+    pub not_applicable: Vec<NotApplicable>,
+    /// The requested builds it does not make.
+    pub builds_not_made: Vec<Build>,
+    /// The builds to make for the rest (C only where the target has a C
+    /// compiler).
+    pub needed: Vec<Build>,
+}
+
+/// Splits `selected` by what `spec` provides and removes from `builds` the
+/// ones `spec` does not make: one rule for local, remote and kit runs.
+pub(crate) fn plan(spec: &TargetSpec, selected: &[&Behaviour], builds: &mut Vec<Build>) -> Plan {
+    let mut not_applicable = Vec::new();
+    let mut behaviours = Vec::new();
+    for b in selected {
+        match b.needs() {
+            Some(needs) if !spec.provides(needs) => not_applicable.push(NotApplicable {
+                behaviour: b.name.clone(),
+                needs: needs.name(),
+            }),
+            _ => behaviours.push(b),
+        }
+    }
+    let builds_not_made: Vec<Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| !spec.builds.contains(b))
+        .collect();
+    builds.retain(|b| spec.builds.contains(b));
+    let needed = builds
+        .iter()
+        .copied()
+        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
+        .filter(|&b| b != Build::C || spec.c_compiler.is_some())
+        .collect();
+    Plan {
+        not_applicable,
+        builds_not_made,
+        needed,
+    }
 }
 
 /// Creates the Wine prefix on first use (about 8 s), before cells run in

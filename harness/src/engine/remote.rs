@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use crate::engine::agent::{self, AgentContext, AgentReport, CaseRunner, View, BACKSTOP};
 use crate::engine::error::RunError;
-use crate::engine::foreign::{Foreign, PreparedForeign};
+use crate::engine::foreign::{plan, Foreign, Plan, PreparedForeign};
 use crate::engine::kit;
 use crate::engine::run::Request;
 use crate::observers::observe::Case;
@@ -46,7 +46,7 @@ use crate::pure::profile::Profile;
 use crate::pure::remote::{self, Message};
 use crate::pure::signal::SignalTable;
 use crate::pure::target::{Family, Runner, RunnerKind, RunnerSource, TargetSpec};
-use crate::report::model::{ForeignInfo, NotApplicable};
+use crate::report::model::ForeignInfo;
 use crate::toolchain::{crossbuild, runners};
 
 /// Where the remote agent is and the token it was started with.
@@ -486,29 +486,11 @@ pub fn prepare(
     )
     .map_err(RunError::Config)?;
 
-    let mut not_applicable = Vec::new();
-    let mut behaviours = Vec::new();
-    for b in selected {
-        match b.needs() {
-            Some(needs) if !spec.provides(needs) => not_applicable.push(NotApplicable {
-                behaviour: b.name.clone(),
-                needs: needs.name(),
-            }),
-            _ => behaviours.push(b),
-        }
-    }
-    let builds_not_made: Vec<Build> = builds
-        .iter()
-        .copied()
-        .filter(|b| !spec.builds.contains(b))
-        .collect();
-    builds.retain(|b| spec.builds.contains(b));
-    let needed: Vec<Build> = builds
-        .iter()
-        .copied()
-        .filter(|b| behaviours.iter().any(|beh| beh.builds().contains(b)))
-        .filter(|&b| b != Build::C || spec.c_compiler.is_some())
-        .collect();
+    let Plan {
+        not_applicable,
+        builds_not_made,
+        needed,
+    } = plan(spec, selected, &mut builds);
     let probes = match via {
         Via::Replay(dir) => kit::probe_set(dir, spec).map_err(RunError::Config)?,
         _ => {

@@ -118,11 +118,7 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         raw: RawStatus::WaitStatus { status: raw },
         change: decode::decode_wait_status(raw, run.setting.wait),
     };
-    let result = match fs::read_to_string(spawned.dir().join(run.result_file)) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read {}: {e}", run.result_file)),
-    };
+    let result = read_result(spawned.dir(), run.result_file)?;
     let leftovers = spawned
         .finish()
         .map_err(|e| format!("cannot collect the output: {e}"))?;
@@ -134,6 +130,16 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         continued,
         leaked,
     })
+}
+
+/// What a parent wrote to `name` in the case directory `dir`: `None` if it
+/// wrote nothing (it may have ended before it could).
+pub(crate) fn read_result(dir: &Path, name: &str) -> Result<Option<String>, String> {
+    match fs::read_to_string(dir.join(name)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {name}: {e}")),
+    }
 }
 
 /// Runs `case`'s probe under a parent program: `parent_words` (the parent

@@ -41,8 +41,6 @@
 //! cell starts a fresh one.
 
 use std::ffi::OsString;
-use std::fs;
-use std::io;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -184,11 +182,7 @@ impl Python {
                     raw: decode::RawStatus::WaitStatus { status },
                     change: decode::decode_wait_status(status, setting.wait),
                 };
-                let result = match fs::read_to_string(dir.path().join(RESULT_FILE)) {
-                    Ok(text) => Some(text),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(format!("cannot read {RESULT_FILE}: {e}")),
-                };
+                let result = parent::read_result(dir.path(), RESULT_FILE)?;
                 // The case process is reaped: what left its group is ended
                 // before its directory goes.
                 let leaked = case_pid
