@@ -127,3 +127,20 @@ pub fn own_children() -> Vec<Pid> {
     }
     found
 }
+
+/// The processes this process adopted as a child subreaper, and any other
+/// child of its main thread: the kernel re-parents an orphan to the first
+/// live thread of the subreaper, its main thread while that lives
+/// (`find_new_reaper` and `find_alive_thread` in kernel/exit.c), so one
+/// `children` file is enough, where [`own_children`] reads every thread's.
+/// Falls back to [`own_children`] where the kernel has no `children` files.
+pub fn adopted_children() -> Vec<Pid> {
+    let me = Pid::try_from(std::process::id()).expect("a pid fits in pid_t");
+    match std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")) {
+        Ok(text) => text
+            .split_whitespace()
+            .filter_map(|p| p.parse::<Pid>().ok())
+            .collect(),
+        Err(_) => own_children(),
+    }
+}

@@ -57,3 +57,8 @@ pub fn process_name(_pid: Pid) -> Option<String> {
 pub fn own_children() -> Vec<Pid> {
     Vec::new()
 }
+
+/// Unknown without `/proc`.
+pub fn adopted_children() -> Vec<Pid> {
+    Vec::new()
+}

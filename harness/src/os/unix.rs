@@ -20,8 +20,8 @@ mod procs;
 mod procs;
 
 pub use procs::{
-    become_subreaper, children, own_children, pidfd_open, process_cwd, process_group, process_name,
-    process_state, wait_readable, Pidfd,
+    adopted_children, become_subreaper, children, own_children, pidfd_open, process_cwd,
+    process_group, process_name, process_state, wait_readable, Pidfd,
 };
 
 /// A process id: the host's `pid_t`.

@@ -250,6 +250,11 @@ pub fn own_children() -> Vec<Pid> {
     Vec::new()
 }
 
+/// Unknown here.
+pub fn adopted_children() -> Vec<Pid> {
+    Vec::new()
+}
+
 /// The signals of the Windows C runtime, under their short names, for
 /// assertions (`signal.h`: the C11 six; `raise` of one of them ends a
 /// program with exit code 3 unless it is handled).

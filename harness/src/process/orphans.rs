@@ -90,7 +90,10 @@ pub fn sweep_cell(pgid: Pid, dir: &Path) -> Vec<Leak> {
     let inside =
         |p: &Path| p.starts_with(dir) || canonical.as_deref().is_some_and(|c| p.starts_with(c));
     let mut leaks = Vec::new();
-    for pid in os::own_children() {
+    // Every cell pays this: read only the main thread's children, where
+    // orphans land (about 11 µs against 95 µs for all of six threads'
+    // files, measured here); the after-run sweep reads them all.
+    for pid in os::adopted_children() {
         if os::process_group(pid) == Some(pgid) {
             end(pid);
         } else if os::process_cwd(pid).is_some_and(|cwd| inside(&cwd)) {
