@@ -189,19 +189,7 @@ pub fn spawn_server(invocation: &Invocation) -> io::Result<Server> {
         .stdout(Stdio::piped())
         .stderr(log.try_clone()?)
         .process_group(0);
-    // SAFETY: as in `spawn`: setrlimit and `reset_signals` are
-    // async-signal-safe, allocate nothing and take no lock.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            match reset_signals() {
-                0 => Ok(()),
-                errno => Err(io::Error::from_raw_os_error(errno)),
-            }
-        });
-    }
+    reset_in_child(&mut command, core_limit);
     let mut child = command.spawn()?;
     let requests = child.stdin.take().expect("stdin is piped");
     let replies = child.stdout.take().expect("stdout is piped");
@@ -374,23 +362,7 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<Spawned> {
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
-    // SAFETY: the closure runs in the child between fork and exec, so it may
-    // only call async-signal-safe functions: setrlimit and `reset_signals`
-    // (sigaction and sigprocmask, or their system calls) are on POSIX's list
-    // (XSH 2.4.3). It allocates nothing and touches no lock (an `io::Error`
-    // from an errno allocates nothing); `core_limit` was computed in the
-    // parent and is copied in.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            match reset_signals() {
-                0 => Ok(()),
-                errno => Err(io::Error::from_raw_os_error(errno)),
-            }
-        });
-    }
+    reset_in_child(&mut command, core_limit);
     let child = command.spawn()?;
     Ok(Spawned { child, dir })
 }
@@ -422,6 +394,31 @@ pub(crate) fn core_files(names: &[OsString]) -> Vec<String> {
         .collect();
     cores.sort();
     cores
+}
+
+/// Has `command`'s child, between fork and exec, set `core_limit` and reset
+/// every signal disposition and the mask (the probes' and the Python
+/// server's shared guarantees).
+#[cfg(unix)]
+fn reset_in_child(command: &mut Command, core_limit: libc::rlimit) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec, so it may
+    // only call async-signal-safe functions: setrlimit and `reset_signals`
+    // (sigaction and sigprocmask, or their system calls) are on POSIX's list
+    // (XSH 2.4.3). It allocates nothing and touches no lock (an `io::Error`
+    // from an errno allocates nothing); `core_limit` was computed in the
+    // parent and is copied in.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_CORE, &core_limit) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            match reset_signals() {
+                0 => Ok(()),
+                errno => Err(io::Error::from_raw_os_error(errno)),
+            }
+        });
+    }
 }
 
 /// The core limit for a case, keeping the hard limit as it is.
