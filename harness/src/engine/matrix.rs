@@ -75,7 +75,8 @@ pub fn cores_contained(core_pattern: &str) -> bool {
     !core_pattern.starts_with('|') && !core_pattern.contains('/')
 }
 
-/// Runs `work` on `jobs` threads and returns the rows in `work` order.
+/// Runs `work` on `jobs` threads and returns the rows in `work` order
+/// (they start in [`schedule`]'s order).
 ///
 /// Once `interrupt` is non-zero no new cell starts, and a cell that was
 /// running is reported as not observed ("interrupted"): the caller makes
@@ -102,6 +103,7 @@ pub fn run_with_progress(
     interrupt: &Arc<AtomicUsize>,
     done: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
+    let order = schedule(work);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; work.len()]);
     std::thread::scope(|scope| {
@@ -110,8 +112,10 @@ pub fn run_with_progress(
                 if interrupt.load(Ordering::SeqCst) != 0 {
                     break;
                 }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = work.get(i) else { break };
+                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                let item = &work[i];
                 let mut report = match item {
                     Work::Cell(cell) => run_cell(cell, profile, probes, limits, Some(interrupt)),
                     Work::OwnCase(observer, case) => {
@@ -136,6 +140,27 @@ pub fn run_with_progress(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// The order the workers take `work` in: the rows that are known to last
+/// (a hostile probe runs until the watchdog ends it, about a second) first,
+/// then the own cases (a `py-mp-spawn` case starts interpreters, ~0.4 s),
+/// then the cells, each class in `work` order. The workers take rows from one queue, so
+/// the run ends at most one short row after its last row started; a long
+/// row started last would leave the other workers idle meanwhile. Only the
+/// order of starting changes: every row is the same and the rows come back
+/// in `work` order.
+fn schedule(work: &[Work<'_>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..work.len()).collect();
+    // A stable sort: equal rows keep their `work` order.
+    order.sort_by_key(|&i| match &work[i] {
+        Work::Cell(cell) => (
+            std::cmp::Reverse(cell.behaviour.timeout.unwrap_or_default()),
+            1,
+        ),
+        Work::OwnCase(..) => (std::cmp::Reverse(Duration::ZERO), 0),
+    });
+    order
 }
 
 /// Runs one cell.

@@ -1,9 +1,12 @@
 //! Running a parent: a program such as a shell or `python3` that starts the
 //! probe itself and tells, in its own way, how the probe ended.
 //!
-//! The harness spawns the parent (through [`crate::process::spawn::spawn`], so the
-//! parent gets the clean environment, the case directory and the core limit,
-//! and the probe inherits them) and watches it:
+//! The harness spawns the parent as it spawns a direct reaper's probe
+//! ([`crate::process::probe::Probe`]: on Linux the vfork-style
+//! [`crate::process::fastspawn`], with memfd captures and a pooled, empty
+//! case directory; elsewhere std's `Command`), so the parent gets the clean
+//! environment, the case directory, the core limit and default signal
+//! dispositions, and the probe inherits them. Then the harness watches it:
 //!
 //! - The parent leads its own process group, and the probe is in it (a
 //!   non-interactive shell has no job control and makes no group of its
@@ -30,7 +33,8 @@ use std::time::{Duration, Instant};
 use crate::observers::observe::{Case, Observation};
 use crate::os::{self, GroupSignal, Pid};
 use crate::process::orphans::{self, Leak};
-use crate::process::reap::Observed;
+use crate::process::probe::Probe;
+use crate::process::reap::{Control, Observed, Reapable, Reaper, WaitPid};
 use crate::process::spawn::{self, Invocation};
 use crate::process::watchdog::{Sent, Watchdog};
 use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
@@ -91,10 +95,10 @@ pub struct ParentEnd {
 /// as a lowercase fragment.
 pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
     let command = run.invocation.display();
-    let mut spawned = spawn::spawn(run.invocation, run.core)
+    let mut spawned = Probe::spawn(false, run.invocation, run.core)
         .map_err(|e| format!("cannot spawn {command}: {e}"))?;
-    let pid = os::child_pid(&spawned.child);
-    // spawn makes the parent the leader of a new process group.
+    let pid = spawned.child().pid();
+    // Both spawn paths make the parent the leader of a new process group.
     let pgid = pid;
     let armed = Watchdog::global().arm(
         pgid,
@@ -108,17 +112,18 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
     // parent left behind.
     let watchdog = armed.disarm();
     os::signal_group(pgid, GroupSignal::Kill);
-    let status = spawned.child.wait();
+    let ending = reap_parent(spawned.child(), run.setting.wait);
     // The parent's group is reaped: what left it is ended now.
     let leaked = orphans::sweep_cell(pgid, spawned.dir());
     let continued = watched.map_err(|e| format!("cannot watch {command}: {e}"))?;
-    let status = status.map_err(|e| format!("cannot reap {command}: {e}"))?;
-    let raw = os::raw_wait_status(&status);
-    let ending = Observed {
-        raw: RawStatus::WaitStatus { status: raw },
-        change: decode::decode_wait_status(raw, run.setting.wait),
-    };
+    let ending = ending.map_err(|e| format!("cannot reap {command}: {e}"))?;
     let result = read_result(spawned.dir(), run.result_file)?;
+    if result.is_some() {
+        // The parent's own file, read: without it a directory the probe
+        // left empty goes back to the fast path's pool for the next cell.
+        fs::remove_file(spawned.dir().join(run.result_file))
+            .map_err(|e| format!("cannot remove {}: {e}", run.result_file))?;
+    }
     let leftovers = spawned
         .finish()
         .map_err(|e| format!("cannot collect the output: {e}"))?;
@@ -130,6 +135,32 @@ pub fn run(run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         continued,
         leaked,
     })
+}
+
+/// Reaps the ended parent `child` and returns its final status, as
+/// `waitpid(pid, &status, 0)` gives it: through std's `Child::wait` if
+/// std started it, else with `waitpid` by pid (whose last state is the
+/// parent's end: it has ended before this is called).
+fn reap_parent(child: &mut dyn Reapable, wait: &WaitConventions) -> io::Result<Observed> {
+    if let Some(child) = child.std_child() {
+        let raw = os::raw_wait_status(&child.wait()?);
+        return Ok(Observed {
+            raw: RawStatus::WaitStatus { status: raw },
+            change: decode::decode_wait_status(raw, wait),
+        });
+    }
+    let states = WaitPid.reap(
+        child,
+        wait,
+        &mut Control {
+            continue_stops: false,
+            before_reap: &mut || {},
+        },
+    )?;
+    states
+        .last()
+        .copied()
+        .ok_or_else(|| io::Error::other("waitpid reported no state"))
 }
 
 /// What a parent wrote to `name` in the case directory `dir`: `None` if it
