@@ -205,7 +205,15 @@ def main(argv):
 #
 #     {"argv": [MODE, ...], "dir": D, "stdout": F, "stderr": G, "core": C}
 #
-# For each, the server forks. The fork (the case process) is what
+# For each, a fork of the server runs the case. The server forks it ahead,
+# while the last case runs (and once at start), and hands it the case on a
+# pipe when it comes: forking a Python process costs ~1-2 ms, off the
+# cell's path that way. The fork is a copy of the same server, whose state
+# no case changes (each runs in a fork of its own; the server only reads
+# requests and writes replies), so it is the process a fork made when the
+# case came would be; it touches nothing before its case comes (it stays
+# in /, in the server's group, writes nothing).
+# The fork (the case process) is what
 # `python3 -I python_observer.py MODE ...` started in D would be: it leads
 # its own process group, works in D, has RLIMIT_CORE's soft limit at the
 # hard limit if C is true, else at one byte, file
@@ -224,7 +232,12 @@ def main(argv):
 #     {"reap": true}
 # and the server reaps P and replies {"status": WAIT_STATUS}.
 #
-# Anything else, or the end of standard input, ends the server.
+#     {"stop": true}           instead of a case: the server ends and
+#                              reaps the fork waiting for the next case,
+#                              replies {"stopped": true} and exits
+#
+# Anything else, or the end of standard input, ends the server (after it
+# has reaped that waiting fork).
 
 
 def serve():
@@ -258,40 +271,91 @@ def serve():
         line, pending = pending.split(b"\n", 1)
         return json.loads(line)
 
+    # What every `mp-exec` and `mp-case` case process would import at its
+    # first Process.start() (popen_fork, and through it multiprocessing.util
+    # and weakref), imported once here instead of in every fork: ~1-2 ms a
+    # case. Importing them earlier changes nothing a case reports: the
+    # modules hold no per-process state until used (util's registries are
+    # empty, the server never starts a Process), and the one side effect,
+    # util's `atexit.register(_exit_function)`, registers the same handler
+    # a case would, the only one the script ever registers, so `end_case`
+    # runs the same handlers in the same order.
+    import multiprocessing.popen_fork  # noqa: F401
+
+    def fork_waiting():
+        """Forks the process for the next case. Returns (pid, pipe) in the
+        server; in the fork, waits for the case on the pipe, sets the case
+        up and returns its argv (None if the server stopped first)."""
+        handover, handover_w = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(handover)
+            return pid, handover_w
+        os.close(handover_w)
+        os.close(requests)
+        os.close(replies)
+        data = b""
+        while chunk := os.read(handover, 65536):
+            data += chunk
+        os.close(handover)
+        if not data:
+            # The server stopped (or died) before a case came.
+            os._exit(0)
+        case = json.loads(data)
+        for fd, path in ((1, case["stdout"]), (2, case["stderr"])):
+            opened = os.open(path, os.O_WRONLY)
+            os.dup2(opened, fd)
+            os.close(opened)
+        os.setpgid(0, 0)
+        os.chdir(case["dir"])
+        # What multiprocessing recorded at import, as a fresh start in the
+        # case directory would have it.
+        multiprocessing.process.ORIGINAL_DIR = os.path.abspath(os.getcwd())
+        # As the harness sets it for every parent: the hard limit if the
+        # case may dump core, else one byte (which dumps nothing).
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        if case["core"]:
+            soft = hard
+        elif hard == resource.RLIM_INFINITY:
+            soft = 1
+        else:
+            soft = min(hard, 1)
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+        sys.argv[1:] = [str(word) for word in case["argv"]]
+        return sys.argv
+
+    waiting = fork_waiting()
+    if isinstance(waiting, list):
+        return waiting
     reply({"ready": True})
     while True:
-        case = request()
-        argv = [str(word) for word in case["argv"]]
-        pid = os.fork()
-        if pid == 0:
-            os.close(requests)
-            os.close(replies)
-            for fd, path in ((1, case["stdout"]), (2, case["stderr"])):
-                opened = os.open(path, os.O_WRONLY)
-                os.dup2(opened, fd)
-                os.close(opened)
-            os.setpgid(0, 0)
-            os.chdir(case["dir"])
-            # What multiprocessing recorded at import, as a fresh start in
-            # the case directory would have it.
-            multiprocessing.process.ORIGINAL_DIR = os.path.abspath(os.getcwd())
-            # As the harness sets it for every parent: the hard limit if
-            # the case may dump core, else one byte (which dumps nothing).
-            _, hard = resource.getrlimit(resource.RLIMIT_CORE)
-            if case["core"]:
-                soft = hard
-            elif hard == resource.RLIM_INFINITY:
-                soft = 1
-            else:
-                soft = min(hard, 1)
-            resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
-            sys.argv[1:] = argv
-            return sys.argv
+        pid, handover = waiting
+        try:
+            case = request()
+        except SystemExit:
+            case = {"stop": True}
+        if case == {"stop": True} or "argv" not in case:
+            # The waiting fork reads the end of its pipe and exits; it is
+            # reaped here, so nothing of the server outlives it.
+            os.close(handover)
+            os.waitpid(pid, 0)
+            if case == {"stop": True}:
+                reply({"stopped": True})
+                raise SystemExit(0)
+            raise SystemExit("serve: expected a case")
+        data = json.dumps(case).encode()
+        while data:
+            data = data[os.write(handover, data):]
+        os.close(handover)
         try:
             os.setpgid(pid, pid)
         except OSError:
             pass  # the child has done it (EACCES once it runs the script)
         reply({"pid": pid})
+        # The fork for the next case, made while this one runs.
+        waiting = fork_waiting()
+        if isinstance(waiting, list):
+            return waiting
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         reply({"ended": True})
         if request() != {"reap": True}:

@@ -25,7 +25,10 @@
 //! An interpreter's start-up (~30 ms) dwarfs a probe's (~1 ms), so the
 //! script is not started per cell: `python3 -I python_observer.py serve`
 //! runs once per worker (a pool of servers, [`spawn::Server`]), and each
-//! cell is one request to it. The server forks, and the fork runs the
+//! cell is one request to it. The server forks (ahead of the request: the
+//! fork waits for its case, so the fork's cost is off the cell's path; an
+//! idle server is stopped with a request that makes it reap that fork),
+//! and the fork runs the
 //! script's own `sys.exit(main(argv))` with the words above, in the case
 //! directory, in a process group of its own, with the case's core limit
 //! and its output in the case's capture files: what `python3 -I
@@ -281,8 +284,22 @@ fn pool_put(python: PathBuf, server: spawn::Server) {
         pool.push((python, server));
     } else {
         drop(pool);
-        server.kill();
+        stop(server);
     }
+}
+
+/// How long an idle server may take to end the fork it made for its next
+/// case.
+const STOP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ends an idle server: asks it to stop, so that it reaps the fork waiting
+/// for its next case (killed with the server's group instead, that fork
+/// would be an orphan of the harness's), then kills its group and reaps it.
+fn stop(mut server: spawn::Server) {
+    if server.send(r#"{"stop": true}"#).is_ok() {
+        let _ = server.receive(STOP_TIMEOUT);
+    }
+    server.kill();
 }
 
 /// Ends every idle server. The engine calls it when a run's cells are done,
@@ -295,7 +312,7 @@ pub fn stop_servers() {
         .drain(..)
         .collect();
     for (_, server) in idle {
-        server.kill();
+        stop(server);
     }
 }
 
