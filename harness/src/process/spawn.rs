@@ -117,6 +117,16 @@ impl CaseDir {
         Ok(CaseDir { dir })
     }
 
+    /// As [`CaseDir::new`], in `base` instead of the temporary directory.
+    pub fn new_in(base: &Path) -> io::Result<CaseDir> {
+        let dir = tempfile::Builder::new()
+            .prefix("exitmatrix-")
+            .tempdir_in(base)?;
+        File::create(dir.path().join(STDOUT_FILE))?;
+        File::create(dir.path().join(STDERR_FILE))?;
+        Ok(CaseDir { dir })
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
