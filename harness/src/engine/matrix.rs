@@ -144,21 +144,17 @@ pub fn run_with_progress(
 
 /// The order the workers take `work` in: the rows that are known to last
 /// (a hostile probe runs until the watchdog ends it, about a second) first,
-/// then the own cases (a `py-mp-spawn` case starts interpreters, ~0.4 s),
-/// then the cells, each class in `work` order. The workers take rows from one queue, so
-/// the run ends at most one short row after its last row started; a long
-/// row started last would leave the other workers idle meanwhile. Only the
-/// order of starting changes: every row is the same and the rows come back
-/// in `work` order.
+/// then the rest in `work` order (the own cases last, as they come). The
+/// workers take rows from one queue, so the run ends at most one short row
+/// after its last row started; a long row started last would leave the
+/// other workers idle meanwhile. Only the order of starting changes: every
+/// row is the same and the rows come back in `work` order.
 fn schedule(work: &[Work<'_>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..work.len()).collect();
     // A stable sort: equal rows keep their `work` order.
     order.sort_by_key(|&i| match &work[i] {
-        Work::Cell(cell) => (
-            std::cmp::Reverse(cell.behaviour.timeout.unwrap_or_default()),
-            1,
-        ),
-        Work::OwnCase(..) => (std::cmp::Reverse(Duration::ZERO), 0),
+        Work::Cell(cell) => std::cmp::Reverse(cell.behaviour.timeout.unwrap_or_default()),
+        Work::OwnCase(..) => std::cmp::Reverse(Duration::ZERO),
     });
     order
 }

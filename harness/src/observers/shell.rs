@@ -271,6 +271,16 @@ impl Shell {
         )
     }
 
+    /// The fixtures, made the first time they are needed.
+    fn fixtures(&self) -> Result<&Fixtures, String> {
+        self.fixtures
+            .get_or_init(|| {
+                Fixtures::create().map_err(|e| format!("cannot make the shell fixtures: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// The words that start the shell, before `-c`.
     fn start(&self, program: &Path) -> Vec<OsString> {
         let mut words = vec![program.as_os_str().to_owned()];
@@ -345,6 +355,17 @@ impl Observer for Shell {
     }
 
     fn own_cases(&self) -> Vec<OwnCase> {
+        // The engine asks before its workers start: the fixtures are made
+        // now, while no other thread of the harness forks. A file this
+        // process still has open for writing while another thread forks is
+        // open in that child too until it execs, and a shell that execs the
+        // file then fails with ETXTBSY instead of the error the case
+        // observes (the likely cause of mksh's 126 for its 1 in
+        // `sh-exec-format-error`, seen once when the own cases ran first
+        // in a run). An error shows in the cases that need them.
+        if self.path.is_some() {
+            let _ = self.fixtures();
+        }
         own_cases()
     }
 
@@ -357,17 +378,7 @@ impl Observer for Shell {
         let words: Vec<OsString> = match shell_case.args {
             Args::None => Vec::new(),
             Args::Words(words) => words.iter().map(OsString::from).collect(),
-            Args::Fixture(name) => {
-                let fixtures = self
-                    .fixtures
-                    .get_or_init(|| {
-                        Fixtures::create()
-                            .map_err(|e| format!("cannot make the shell fixtures: {e}"))
-                    })
-                    .as_ref()
-                    .map_err(Clone::clone)?;
-                vec![fixtures.path(name).into_os_string()]
-            }
+            Args::Fixture(name) => vec![self.fixtures()?.path(name).into_os_string()],
             Args::OwnShell(words) => {
                 let mut all = self.start(program);
                 all.extend(words.iter().map(OsString::from));
