@@ -462,3 +462,47 @@ pub(crate) fn lossy_prefix(bytes: &[u8]) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observers::observe::Direct;
+    use crate::process::reap::WaitPid;
+
+    /// The hostile cells start first; the rest keep their order, the own
+    /// cases last; every row is taken once.
+    #[test]
+    fn rows_that_last_start_first_and_the_rest_keep_their_order() {
+        let catalogue = crate::pure::catalogue::catalogue();
+        let observer = Direct(WaitPid);
+        let mut work: Vec<Work<'_>> = catalogue
+            .iter()
+            .map(|b| {
+                Work::Cell(Cell {
+                    behaviour: b,
+                    build: Build::Unwind,
+                    observer: &observer,
+                })
+            })
+            .collect();
+        let case = crate::pure::observers::own_cases()
+            .next()
+            .expect("an own case");
+        work.push(Work::OwnCase(&observer, case));
+        let order = schedule(&work);
+
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..work.len()).collect::<Vec<_>>());
+        let lasts = |i: &usize| match &work[*i] {
+            Work::Cell(c) => c.behaviour.timeout.is_some(),
+            Work::OwnCase(..) => false,
+        };
+        let hostile = order.iter().filter(|i| lasts(i)).count();
+        assert!(hostile > 0, "the catalogue has hostile probes");
+        assert!(order[..hostile].iter().all(lasts), "{order:?}");
+        let rest = &order[hostile..];
+        assert!(rest.windows(2).all(|w| w[0] < w[1]), "{rest:?}");
+        assert_eq!(rest.last(), Some(&(work.len() - 1)));
+    }
+}
