@@ -40,8 +40,18 @@
 //!                                      SIGKILL, TerminateJobObject (or
 //!                                      TerminateProcess if no job)
 //! error <text>                         the agent could not do its job
+//! group <pgid>                        Unix: the probe's process group (its
+//!                                      pid), once it is started
+//! leaked <pid> <name>                  Linux: a process that left the probe's
+//!                                      group (its name from /proc), killed
+//!                                      and reaped by the agent
 //! end
 //! ```
+//!
+//! On Linux the agent is a child subreaper (prctl(2)): when the probe has
+//! ended, what it left in its process group is killed (the group was sent
+//! SIGKILL), re-parented to the agent and reaped by pid; what left the
+//! group is reported as `leaked` (see `unix.rs`, `sweep`).
 //!
 //! The agent exits 0 once `end` is written, 2 on a usage error and 3 when
 //! it cannot write its report.

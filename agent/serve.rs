@@ -2,7 +2,7 @@
 //! remote runner's far end.
 //!
 //! ```text
-//! agent serve --token TOKEN [--listen ADDR] [--dir DIR] [--under KIND] [-- RUNNER WORDS...]
+//! agent serve --token TOKEN [--listen ADDR] [--dir DIR] [--under KIND] [--in-place] [-- RUNNER WORDS...]
 //! ```
 //!
 //! It listens on `ADDR` (default `127.0.0.1:7878`: loopback, so that
@@ -20,6 +20,11 @@
 //! default; `qemu-user`; `wine`), so that the host applies that
 //! emulator's notes; the words after `--` go before each probe, as the
 //! one-shot agent's do (under qemu-user, the emulator again).
+//!
+//! `--in-place` (the harness's own local server, one per target and run):
+//! a `Run` may also name a program by its absolute path, which is run
+//! where it is, with no `Put`: the agent runs on the machine that built
+//! the probes, so a probe's command line is the one-shot agent's.
 //!
 //! **For trusted networks only.** The token keeps out a client that does
 //! not know it; it travels in clear text and the server runs whatever
@@ -46,6 +51,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Config {
     token: String,
+    in_place: bool,
     dir: PathBuf,
     under: String,
     runner: Vec<String>,
@@ -54,7 +60,7 @@ struct Config {
 fn usage(why: &str) -> i32 {
     eprintln!("exitmatrix-agent serve: {why}");
     eprintln!(
-        "usage: exitmatrix-agent serve --token TOKEN [--listen ADDR] [--dir DIR] [--under KIND] [-- RUNNER WORDS...]"
+        "usage: exitmatrix-agent serve --token TOKEN [--listen ADDR] [--dir DIR] [--under KIND] [--in-place] [-- RUNNER WORDS...]"
     );
     2
 }
@@ -67,6 +73,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let mut dir: Option<PathBuf> = None;
     let mut under = "native".to_owned();
     let mut runner = Vec::new();
+    let mut in_place = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| match args.next() {
@@ -78,6 +85,10 @@ pub fn main(args: Vec<String>) -> i32 {
             "--token" => value("--token").map(|v| token = Some(v)),
             "--dir" => value("--dir").map(|v| dir = Some(PathBuf::from(v))),
             "--under" => value("--under").map(|v| under = v),
+            "--in-place" => {
+                in_place = true;
+                Ok(())
+            }
             "--" => {
                 runner = args.by_ref().collect();
                 Ok(())
@@ -118,6 +129,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let _ = std::io::stdout().flush();
     let config = Arc::new(Config {
         token,
+        in_place,
         dir,
         under,
         runner,
@@ -242,8 +254,13 @@ fn serve(mut stream: TcpStream, config: &Config, connection: u64) -> Result<(), 
                 stay_stopped,
                 core,
             }) => {
-                let path = files.join(&program);
-                if !protocol::is_plain_name(&program) || !path.is_file() {
+                let in_place = config.in_place && Path::new(&program).is_absolute();
+                let path = if in_place {
+                    PathBuf::from(&program)
+                } else {
+                    files.join(&program)
+                };
+                if !(in_place || protocol::is_plain_name(&program)) || !path.is_file() {
                     Message::Failed {
                         reason: format!("no stored program `{program}`"),
                     }

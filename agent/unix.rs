@@ -92,6 +92,12 @@ const WNOWAIT: c_int = 0x0100_0000;
 const P_PID: c_int = 1;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const PR_SET_PDEATHSIG: c_int = 1;
+/// prctl(2): "PR_SET_CHILD_SUBREAPER (since Linux 3.4)", <linux/prctl.h>.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const PR_SET_CHILD_SUBREAPER: c_int = 36;
+/// `ESRCH`: 3 on every Linux architecture (asm-generic/errno-base.h; MIPS
+/// keeps the same low numbers).
+const ESRCH: i32 = 3;
 
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
@@ -297,11 +303,142 @@ pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
             Ok(())
         });
     }
+    // What the probe leaves when it ends is re-parented to the agent, so
+    // that the sweep below can end and reap it (Linux; elsewhere a probe's
+    // leftovers that outlive the group kill go to init, unseen).
+    let adopting = become_subreaper();
     let child = command
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", req.argv[0]))?;
     let pid = child.id() as i32;
-    watch(pid, req, lines, &mut Watchdog::new(req))
+    // The probe's process group, for a host that sweeps it itself (under
+    // qemu-user, which refuses PR_SET_CHILD_SUBREAPER with EINVAL: what the
+    // probe leaves goes to the host's subreaper, the harness).
+    lines.push(format!("group {pid}"));
+    let watched = watch(pid, req, lines, &mut Watchdog::new(req));
+    if adopting {
+        sweep(pid, req, lines);
+    }
+    watched
+}
+
+/// Makes the agent a child subreaper (prctl(2) `PR_SET_CHILD_SUBREAPER`).
+/// Whether it worked: qemu-user 7.2 answers EINVAL (linux-user/syscall.c,
+/// do_prctl: `PR_SET_CHILD_SUBREAPER` is among the options marked TODO).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn become_subreaper() -> bool {
+    use std::os::raw::c_ulong;
+    // SAFETY: prctl with an integer option and integer arguments.
+    unsafe { c::prctl(PR_SET_CHILD_SUBREAPER, 1 as c_ulong, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong) == 0 }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn become_subreaper() -> bool {
+    false
+}
+
+/// How long the sweep waits for the probe's group to empty.
+const SWEEP_LIMIT: Duration = Duration::from_secs(2);
+
+/// After the probe was reaped: ends what it left behind, as the host's
+/// `harness/src/process/orphans.rs` does for its own probes. The probe's
+/// group got SIGKILL when its final state was seen; what was in it is
+/// re-parented to the agent (a subreaper) as its parents die, and is reaped
+/// here by pid without a word (it never left the group: it was only late
+/// to die). A child of the agent that is in another group and started in
+/// the case's directory (or, for the one-shot agent, which runs one probe,
+/// any other child) left the group: it is killed, reaped and reported as a
+/// `leaked` record.
+fn sweep(pgid: i32, req: &Request, lines: &mut Vec<String>) {
+    // The group kill again: a stopped probe left stopped, or a watch that
+    // failed, did not send it.
+    signal_group(pgid, req.sigkill);
+    let started = Instant::now();
+    loop {
+        for pid in children() {
+            let (group, name) = match process_stat(pid) {
+                Some(stat) => stat,
+                None => continue,
+            };
+            if group == pgid {
+                reap_now(pid, req.sigkill);
+            } else if is_this_cases(pid, req) {
+                reap_now(pid, req.sigkill);
+                lines.push(format!("leaked {pid} {name}"));
+            }
+        }
+        // SAFETY: kill(2) with signal 0 only checks that the group has a
+        // member (a zombie not yet reaped is one).
+        let alive = unsafe { c::kill(-pgid, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() != Some(ESRCH);
+        if !alive {
+            return;
+        }
+        if started.elapsed() >= SWEEP_LIMIT {
+            lines.push(format!(
+                "error the probe's process group {pgid} still had members {} ms after the probe ended",
+                SWEEP_LIMIT.as_millis()
+            ));
+            return;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Kills `pid` and reaps it, by pid.
+fn reap_now(pid: i32, sigkill: i32) {
+    // SAFETY: kill(2) and waitpid(2) of a child of this agent.
+    unsafe {
+        c::kill(pid, sigkill);
+        let mut status: c_int = 0;
+        while c::waitpid(pid, &mut status, 0) < 0
+            && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+        {}
+    }
+}
+
+/// The agent's children, from every thread's
+/// `/proc/self/task/<tid>/children` (proc(5); orphans are re-parented to
+/// one of the subreaper's threads).
+fn children() -> Vec<i32> {
+    let mut pids = Vec::new();
+    let tasks = match std::fs::read_dir("/proc/self/task") {
+        Ok(t) => t,
+        Err(_) => return pids,
+    };
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            pids.extend(text.split_whitespace().filter_map(|w| w.parse::<i32>().ok()));
+        }
+    }
+    pids
+}
+
+/// A process's group and command name, from `/proc/<pid>/stat` (proc(5):
+/// `pid (comm) state ppid pgrp ...`; `comm` may hold spaces and parentheses,
+/// so the fields are read after the last `)`).
+fn process_stat(pid: i32) -> Option<(i32, String)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let name = text.get(open + 1..close)?.to_owned();
+    let mut rest = text.get(close + 1..)?.split_whitespace();
+    let _state = rest.next()?;
+    let _ppid = rest.next()?;
+    let group = rest.next()?.parse().ok()?;
+    Some((group, name))
+}
+
+/// Whether a child in another group than the probe's belongs to this case:
+/// for the one-shot agent any child does (it runs one probe); for a served
+/// case, one whose working directory is inside the case's directory.
+fn is_this_cases(pid: i32, req: &Request) -> bool {
+    match &req.dir {
+        None => true,
+        Some(dir) => std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .map(|cwd| cwd.starts_with(dir))
+            .unwrap_or(false),
+    }
 }
 
 /// The agent's own watchdog: SIGTERM to the probe's group after the

@@ -98,6 +98,11 @@ pub struct AgentReport {
     pub watchdog: Vec<&'static str>,
     /// The `error` line, if the agent could not do its job.
     pub error: Option<String>,
+    /// `leaked` lines: what left the probe's process group and was ended
+    /// by the agent, as `process <pid> (<name>)` (the pid is the target's).
+    pub leaked: Vec<String>,
+    /// The `group` line: the probe's process group, in the target.
+    pub group: Option<i32>,
 }
 
 /// Why a report could not be read.
@@ -254,6 +259,21 @@ pub fn parse(text: &str) -> Result<AgentReport, ParseError> {
             "error" => {
                 report.error = Some(clip(rest).to_owned());
             }
+            "group" => match words.as_slice() {
+                [pgid] if report.group.is_none() => {
+                    report.group = Some(int(pgid).ok_or_else(|| bad("a process group id"))?);
+                }
+                [_] => return Err(err(n, "a second `group` record".into())),
+                _ => return Err(bad("one process group id")),
+            },
+            "leaked" => match rest.split_once(' ') {
+                Some((pid, name)) if int::<u32>(pid).is_some() && !name.is_empty() => {
+                    report
+                        .leaked
+                        .push(format!("process {pid} ({})", clip(name)));
+                }
+                _ => return Err(bad("PID NAME")),
+            },
             "end" if words.is_empty() => ended = true,
             _ => return Err(err(n, format!("unknown record `{}`", clip(record)))),
         }
@@ -466,6 +486,13 @@ pub trait CaseRunner: fmt::Debug + Send + Sync {
     fn failure(&self) -> Option<String> {
         None
     }
+
+    /// For an agent server on this machine: the directory its cases run
+    /// in, so that the host sweeps what a probe left in its group
+    /// (`None`: the cases run elsewhere, the host cannot see them).
+    fn local_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 impl AgentContext {
@@ -591,12 +618,21 @@ impl AgentContext {
         if let Some(backend) = &self.backend {
             let (command, report, leftovers) = backend.run_case(case, self.signals)?;
             // What a probe leaves behind on a remote device is the device
-            // agent's to end; the host cannot see it.
+            // agent's to end (it reports it); a server on this machine
+            // leaves the probe's group to the harness if it cannot adopt.
+            let mut leaked = report.leaked.clone();
+            if let (Some(dir), Some(group)) = (backend.local_dir(), report.group) {
+                leaked.extend(
+                    orphans::sweep_cell(group, &dir)
+                        .iter()
+                        .map(ToString::to_string),
+                );
+            }
             return Ok(AgentRun {
                 command,
+                leaked,
                 report,
                 leftovers,
-                leaked: Vec::new(),
             });
         }
         let invocation = self.invocation(case);
@@ -631,11 +667,12 @@ impl AgentContext {
                 return Err(format!("waiting for the agent failed: {e}"));
             }
         };
-        let leaked: Vec<String> = orphans::sweep_cell(pgid, spawned.dir())
+        let mut leaked: Vec<String> = orphans::sweep_cell(pgid, spawned.dir())
             .iter()
             .map(ToString::to_string)
             .collect();
         let report_text = std::fs::read(spawned.dir().join(REPORT_FILE));
+        let spawned_dir = &spawned.dir().to_owned();
         let leftovers = spawned
             .finish()
             .map_err(|e| format!("cannot collect the probe's output: {e}"))?;
@@ -665,6 +702,17 @@ impl AgentContext {
             }
         };
         let report = parse(&text).map_err(|e| e.to_string())?;
+        // What the agent found outside the probe's group, in the target.
+        leaked.extend(report.leaked.iter().cloned());
+        // The agent ran on this machine: what is left of the probe's own
+        // group went to the harness if the agent could not adopt it.
+        if let Some(group) = report.group {
+            leaked.extend(
+                orphans::sweep_cell(group, spawned_dir)
+                    .iter()
+                    .map(ToString::to_string),
+            );
+        }
         Ok(AgentRun {
             command,
             report,

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::agent::{AgentContext, HostViaRunner};
 use crate::engine::error::RunError;
 use crate::engine::matrix::{self, Limits};
+use crate::engine::remote::{LocalServer, Remote};
 use crate::engine::run::Request;
 use crate::observers::observe::{Case, Observer};
 use crate::process::spawn::Invocation;
@@ -45,6 +46,20 @@ pub struct Foreign {
     own_profile: PathBuf,
     /// What the report says about the foreign run.
     pub info: ForeignInfo,
+    /// The agent server of this run, if the cases go to one
+    /// ([`crate::engine::remote::LocalServer`]).
+    server: std::sync::Mutex<Option<LocalServer>>,
+}
+
+/// How the local agent runs its cases: `EXITMATRIX_AGENT=one-shot` starts
+/// one agent process per case (as before the agent server), anything
+/// else one server per target and run (Unix targets; the Windows and WASI
+/// agents run one-shot). The one-shot path is kept to compare against.
+pub const AGENT_MODE_VAR: &str = "EXITMATRIX_AGENT";
+
+/// Whether this run's Unix agent is served (see [`AGENT_MODE_VAR`]).
+fn served(family: Family) -> bool {
+    family == Family::Unix && std::env::var(AGENT_MODE_VAR).as_deref() != Ok("one-shot")
 }
 
 /// What [`prepare`] hands the pipeline: the foreign part, the profile, the
@@ -160,12 +175,33 @@ pub fn prepare(
         Family::Wasi => wasi_agent_words(&runner, root),
         _ => runner.words.clone(),
     };
-    let context = std::sync::Arc::new(AgentContext::new(
-        spec.family,
-        &agent_words,
-        built.agent.as_deref(),
-        profile.signals,
-    ));
+    let (context, server) = match built.agent.as_deref() {
+        Some(agent) if served(spec.family) => {
+            let server = LocalServer::start(spec.family, &runner, agent)?;
+            let remote = match Remote::connect_local(&server) {
+                Ok(r) => r,
+                Err(e) => {
+                    server.stop();
+                    return Err(e);
+                }
+            };
+            let context = AgentContext::with_backend(
+                spec.family,
+                std::sync::Arc::new(remote),
+                profile.signals,
+            );
+            (std::sync::Arc::new(context), Some(server))
+        }
+        _ => (
+            std::sync::Arc::new(AgentContext::new(
+                spec.family,
+                &agent_words,
+                built.agent.as_deref(),
+                profile.signals,
+            )),
+            None,
+        ),
+    };
     let mut columns: Vec<Box<dyn Observer>> = context.observers();
     columns.push(Box::new(HostViaRunner::new(&runner.words)));
     let tools = tool_versions(spec, &runner);
@@ -186,6 +222,7 @@ pub fn prepare(
             host_view,
             own_profile: own,
             info,
+            server: std::sync::Mutex::new(server),
         },
         profile,
         built.probes,
@@ -317,6 +354,28 @@ impl Foreign {
             host_view,
             own_profile,
             info,
+            server: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// How many cells run at once: `jobs` is the number of processes meant
+    /// to run at once. The columns of one agent run (`waitpid`, `waitid`
+    /// and `std` of a Unix target) wait for the one run they share, so
+    /// each column but the host's view adds a waiting worker: with
+    /// `columns` columns of which one runs the agent and one the host's
+    /// view, `jobs * columns / 2` workers keep `jobs` processes going.
+    /// Twice that again overlaps the emulators' start and the hostile
+    /// probes' timeouts (they sleep) with other cases.
+    pub fn workers(&self, jobs: usize, columns: usize) -> usize {
+        (jobs * columns.max(2)).max(1)
+    }
+
+    /// Stops this run's agent server, if it has one; call when no cell is
+    /// running (before the run's final sweep).
+    pub fn stop_server(&self) {
+        let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(server) = server {
+            server.stop();
         }
     }
 

@@ -84,6 +84,11 @@ pub struct Remote {
     /// The first failure of a connection, for the command's one line.
     failure: Mutex<Option<String>>,
     next_id: AtomicU32,
+    /// For the harness's own server on this machine
+    /// ([`LocalServer`]): its command line, for the rows, and the
+    /// directory its cases run in. Its probes run where they were built
+    /// (`serve --in-place`), so nothing is pushed.
+    local: Option<(String, PathBuf)>,
 }
 
 fn write_message(stream: &mut TcpStream, message: &Message) -> std::io::Result<()> {
@@ -119,7 +124,15 @@ impl Remote {
             pushed: Mutex::new(HashMap::new()),
             failure: Mutex::new(None),
             next_id: AtomicU32::new(1),
+            local: None,
         })
+    }
+
+    /// Connects to the harness's own agent server on this machine.
+    pub fn connect_local(server: &LocalServer) -> Result<Remote, RunError> {
+        let mut remote = Remote::connect(&server.addr)?;
+        remote.local = Some((server.command.clone(), server.dir.path().to_owned()));
+        Ok(remote)
     }
 
     /// What the server said it is.
@@ -136,7 +149,10 @@ impl Remote {
     }
 
     fn failed(&self, message: String) -> String {
-        let message = format!("remote agent {}: {message}", self.addr.addr);
+        let message = match &self.local {
+            Some(_) => format!("the agent server at {}: {message}", self.addr.addr),
+            None => format!("remote agent {}: {message}", self.addr.addr),
+        };
         self.failure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -179,7 +195,10 @@ impl Remote {
         case: &Case<'_>,
         (sigterm, sigkill, sigcont): (i32, i32, i32),
     ) -> Result<(String, AgentReport, Leftovers), String> {
-        let program = self.push(stream, &case.invocation.program)?;
+        let program = match &self.local {
+            Some(_) => case.invocation.program.display().to_string(),
+            None => self.push(stream, &case.invocation.program)?,
+        };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let request = Message::Run {
             id,
@@ -205,9 +224,12 @@ impl Remote {
                 e
             }
         })?;
+        let via = match &self.local {
+            Some((server, _)) => format!("served by `{server}`"),
+            None => format!("remote {}", self.addr.addr),
+        };
         let command = format!(
-            "remote {}: {}{} {}",
-            self.addr.addr,
+            "{via}: {}{} {}",
             self.welcome
                 .runner
                 .iter()
@@ -375,6 +397,126 @@ impl CaseRunner for Remote {
 
     fn failure(&self) -> Option<String> {
         Remote::failure(self)
+    }
+
+    fn local_dir(&self) -> Option<PathBuf> {
+        self.local.as_ref().map(|(_, dir)| dir.clone())
+    }
+}
+
+/// The harness's own agent server for one target and run: the agent
+/// built for the target, started once under the target's runner as
+/// `exitmatrix-agent serve --in-place` on a loopback port of the kernel's
+/// choosing, with a fresh token. It runs each case as the one-shot agent
+/// does (the same code, `agent/main.rs`'s `report_of`), several at once,
+/// one per connection; what it saves is starting the agent (and, under
+/// qemu-user, an emulator) for every case.
+#[derive(Debug)]
+pub struct LocalServer {
+    /// `None` once stopped.
+    server: Option<crate::process::spawn::Server>,
+    addr: RemoteAddr,
+    command: String,
+    dir: tempfile::TempDir,
+}
+
+/// How long the local server may take to say where it listens.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl LocalServer {
+    /// Starts the agent `agent` under `runner` (whose words the agent also
+    /// puts before each probe on Unix, as the one-shot agent does), as
+    /// [`crate::process::spawn::spawn_server`] starts a parent: empty
+    /// environment, default signal dispositions, its own process group.
+    pub fn start(family: Family, runner: &Runner, agent: &Path) -> Result<LocalServer, RunError> {
+        let dir = tempfile::Builder::new()
+            .prefix("exitmatrix-serve-")
+            .tempdir()
+            .map_err(|e| {
+                RunError::Runner(format!("cannot make the agent server's directory: {e}"))
+            })?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let token = format!("{:08x}{:08x}", std::process::id(), nanos);
+        let mut args: Vec<String> = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token",
+            &token,
+            "--under",
+            runner.kind.name(),
+            "--in-place",
+            "--dir",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(agent::target_path(family, dir.path()));
+        if family == Family::Unix && !runner.words.is_empty() {
+            args.push("--".to_owned());
+            args.extend(runner.words.iter().cloned());
+        }
+        let invocation = crate::process::spawn::Invocation {
+            runner: runner.words.iter().map(std::ffi::OsString::from).collect(),
+            program: agent.to_owned(),
+            args,
+        };
+        // The token is not shown in the rows.
+        let command = invocation.display().replace(&token, "TOKEN");
+        let mut server = crate::process::spawn::spawn_server(&invocation).map_err(|e| {
+            RunError::Runner(format!("cannot start the agent server {command}: {e}"))
+        })?;
+        let line = server.receive(LISTEN_TIMEOUT);
+        let addr = match &line {
+            Ok(Some(line)) => line
+                .strip_prefix("exitmatrix-agent: listening on ")
+                .and_then(|rest| rest.split(' ').next())
+                .map(str::to_owned),
+            _ => None,
+        };
+        let Some(addr) = addr else {
+            let said = server.log(400);
+            server.kill();
+            return Err(RunError::Runner(format!(
+                "the agent server {command} did not say where it listens ({}){}",
+                match line {
+                    Ok(Some(l)) => format!("it said {l:?}"),
+                    Ok(None) => format!("nothing within {} s", LISTEN_TIMEOUT.as_secs()),
+                    Err(e) => e.to_string(),
+                },
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!("; stderr: {said}")
+                }
+            )));
+        };
+        Ok(LocalServer {
+            server: Some(server),
+            addr: RemoteAddr { addr, token },
+            command,
+            dir,
+        })
+    }
+
+    /// Ends the server and its process group, reaps it, and sweeps what
+    /// its group left; call when no case is running. Dropping the server
+    /// does the same.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let pid = server.pid();
+            server.kill();
+            if let Ok(pgid) = crate::os::Pid::try_from(pid) {
+                let _ = crate::process::orphans::sweep_cell(pgid, self.dir.path());
+            }
+        }
     }
 }
 

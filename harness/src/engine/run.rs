@@ -252,11 +252,16 @@ pub fn run_target(
         )));
     }
     total(work.len());
+    // A foreign target's columns share one agent run: more workers wait
+    // than run (engine::foreign::Foreign::workers).
+    let jobs = prepared.foreign.as_ref().map_or(request.jobs, |f| {
+        f.workers(request.jobs, prepared.observers.len())
+    });
     let mut rows = matrix::run_with_progress(
         &work,
         &prepared.profile,
         &prepared.probes,
-        request.jobs,
+        jobs,
         request.limits,
         interrupt,
         progress,
@@ -265,6 +270,9 @@ pub fn run_target(
     // the run; whatever else the harness (a child subreaper, when the
     // command line made it one) still has as children was left behind.
     crate::observers::python::stop_servers();
+    if let Some(f) = &prepared.foreign {
+        f.stop_server();
+    }
     let leaked_after_run: Vec<String> = crate::process::orphans::sweep_run()
         .iter()
         .map(ToString::to_string)

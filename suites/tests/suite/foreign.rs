@@ -579,12 +579,20 @@ impl Run {
 
 fn matrix(args: &[&str]) -> Run {
     let out = TempDir::new().unwrap();
+    let mut run = matrix_in(out.path(), args);
+    run.out = out;
+    run
+}
+
+/// As [`matrix`], with the reports written into `dir`.
+fn matrix_in(dir: &Path, args: &[&str]) -> Run {
+    let out = TempDir::new().unwrap();
     let mut argv = vec![
         "test-matrix".to_owned(),
         "--target-dir".to_owned(),
         target_dir().display().to_string(),
         "--out-dir".to_owned(),
-        out.path().display().to_string(),
+        dir.display().to_string(),
     ];
     argv.extend(args.iter().map(|s| (*s).to_owned()));
     let parsed = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{e}"));
@@ -1031,4 +1039,102 @@ fn agent_report_default_is_empty() {
     // The report of an agent that said nothing has no views.
     let r = AgentReport::default();
     assert!(agent::states(&r, View::WaitPid, &WaitConventions::LINUX).is_err());
+}
+
+#[test]
+fn leaked_and_group_records_are_read() {
+    let text = "exitmatrix-agent 1 unix\ngroup 4242\nwaitid 1 0\nwaitpid 0x0000\nstd exit 0\nleaked 4250 sleep forever\nend\n";
+    let report = agent::parse(text).unwrap();
+    assert_eq!(report.group, Some(4242));
+    // The native path's words (process::orphans::Leak's Display).
+    assert_eq!(report.leaked, ["process 4250 (sleep forever)"]);
+    for bad in ["group x", "group 1 2", "leaked 12", "leaked x name"] {
+        let text = format!("exitmatrix-agent 1 unix\n{bad}\nend\n");
+        assert!(agent::parse(&text).is_err(), "{bad}");
+    }
+    let twice = "exitmatrix-agent 1 unix\ngroup 1\ngroup 2\nend\n";
+    assert!(agent::parse(twice).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// What a probe leaves in its process group is swept, never leaked.
+// ---------------------------------------------------------------------------
+
+const SWEEP_CHILD: &str = "EXITMATRIX_TEST_AGENT_SWEEP_CHILD";
+
+/// `hostile-grandchild-holds-stdout` starts a copy of itself that sleeps
+/// forever in the probe's own process group, then exits 0
+/// (probes/src/bin/probe.rs). The agent kills that group when the probe
+/// ends; what is left of it is reaped by the agent (a subreaper, natively)
+/// or, under qemu-user, which refuses PR_SET_CHILD_SUBREAPER, by the
+/// harness from the agent's `group` record. Either way nothing may be left
+/// for the run's final sweep (`leaked_after_run`, which before this fix
+/// listed two `qemu-aarch64` processes), and no cell reports a leak: the
+/// grandchild never left the group.
+///
+/// Like `orphans.rs`, the run happens in a child process of this test
+/// binary that becomes a subreaper as `cargo xtask` does.
+fn a_probes_grandchild_is_swept_with_its_group(triple: &str, name: &str) {
+    if let Ok(out) = std::env::var(SWEEP_CHILD) {
+        exitmatrix::process::orphans::adopt().expect("PR_SET_CHILD_SUBREAPER");
+        let run = matrix_in(
+            Path::new(&out),
+            &["--target", triple, "-b", "hostile-grandchild-holds-stdout"],
+        );
+        print!("{}", run.stdout);
+        eprint!("{}", run.stderr);
+        std::process::exit(i32::from(run.code));
+    }
+    let out = TempDir::new().unwrap();
+    let child = assert_cmd::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--include-ignored"])
+        .env(SWEEP_CHILD, out.path())
+        .output()
+        .unwrap();
+    let story = format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        child.status.code(),
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    assert_eq!(
+        child.status.code(),
+        Some(i32::from(ExitCode::Conforms.code())),
+        "{story}"
+    );
+    let path = out.path().join(format!("report-{triple}.json"));
+    let report: Value = serde_json::from_str(
+        &fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}\n{story}", path.display())),
+    )
+    .unwrap();
+    assert!(report.get("leaked_after_run").is_none(), "{report:#}");
+    let cells = report["cells"].as_array().unwrap();
+    assert!(!cells.is_empty(), "{story}");
+    for cell in cells {
+        assert!(cell.get("leaked").is_none(), "{cell:#}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(have_target_aarch64_unknown_linux_gnu),
+    ignore = "target aarch64-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
+fn a_probes_grandchild_is_swept_with_its_group_under_qemu() {
+    a_probes_grandchild_is_swept_with_its_group(
+        "aarch64-unknown-linux-gnu",
+        "foreign::a_probes_grandchild_is_swept_with_its_group_under_qemu",
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(have_target_i686_unknown_linux_gnu),
+    ignore = "target i686-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
+fn a_probes_grandchild_is_swept_with_its_group_by_a_native_agent() {
+    a_probes_grandchild_is_swept_with_its_group(
+        "i686-unknown-linux-gnu",
+        "foreign::a_probes_grandchild_is_swept_with_its_group_by_a_native_agent",
+    );
 }
