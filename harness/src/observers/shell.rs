@@ -345,11 +345,28 @@ impl Observer for Shell {
     }
 
     fn own_cases(&self) -> Vec<OwnCase> {
-        own_cases()
+        let mut cases = own_cases();
+        cases.extend(crate::pure::observers::SPAWN_CASES);
+        cases
     }
 
     fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
         let program = self.program()?;
+        if crate::pure::observers::is_spawn_case(case.name) {
+            // The spawn failures: the fixture's path is the probe.
+            let fixtures = crate::observers::spawnfail::Fixtures::create()?;
+            let probe = fixtures.invocation(case.name)?;
+            let invocation = self.invocation(program, SCRIPT, &probe);
+            let command = parent::display_command(&invocation);
+            let end = parent::run(&ParentRun {
+                invocation: &invocation,
+                core: false,
+                continue_stops: true,
+                result_file: STATUS_FILE,
+                setting: *setting,
+            })?;
+            return end.number_or_ending(command);
+        }
         let shell_case = CASES
             .iter()
             .find(|c| c.case.name == case.name)
