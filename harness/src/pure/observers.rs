@@ -297,6 +297,14 @@ pub const SPAWN_CASES: [OwnCase; 6] = [
     },
 ];
 
+/// The job-control case every POSIX shell runs (issue #16): an interactive
+/// shell on a pseudo-terminal whose foreground job is stopped by the
+/// terminal's ^Z (`observers/jobcontrol.py` is the terminal).
+pub const JOB_CONTROL_CASES: [OwnCase; 1] = [OwnCase {
+    name: "sh-job-stopped-by-sigtstp",
+    summary: "an interactive shell on a pseudo-terminal runs `/bin/sleep 30`, the terminal's ^Z sends SIGTSTP to its foreground group, then `echo $?`",
+}];
+
 /// The `multiprocessing` cases, as `python_observer.py list-cases` names
 /// them.
 pub const MP_CASES: [OwnCase; 15] = [
@@ -363,9 +371,13 @@ pub const MP_CASES: [OwnCase; 15] = [
 ];
 
 /// Every observer's own cases (rows without a probe): the shells', the
-/// `multiprocessing` ones, then the spawn failures.
+/// `multiprocessing` ones, the spawn failures, then job control.
 pub fn own_cases() -> impl Iterator<Item = OwnCase> {
-    SHELL_CASES.into_iter().chain(MP_CASES).chain(SPAWN_CASES)
+    SHELL_CASES
+        .into_iter()
+        .chain(MP_CASES)
+        .chain(SPAWN_CASES)
+        .chain(JOB_CONTROL_CASES)
 }
 
 /// Whether `name` is one of the [`SPAWN_CASES`].
