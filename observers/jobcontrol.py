@@ -55,8 +55,8 @@ PR_SET_CHILD_SUBREAPER = 36
 # How long the shell may take to start, to make the job the terminal's
 # foreground group (a job-control shell does it at once), and to answer.
 START = 5.0
-JOB = 1.0
-ANSWER = 3.0
+JOB = 3.0
+ANSWER = 5.0
 
 
 def stopped_in_session(session):

@@ -294,8 +294,9 @@ fn every_own_case_has_a_cited_expectation() {
         }
     }
     // Shells: their fourteen, the six spawn failures and job control;
-    // py-mp-*: fifteen; std and py-subprocess: the six spawn failures.
-    assert_eq!(checked, 8 * (14 + 6 + 1) + 2 * 15 + 2 * 6);
+    // py-mp-*: fifteen; std, py-subprocess, node, perl, go and ruby: the
+    // six spawn failures.
+    assert_eq!(checked, 8 * (14 + 6 + 1) + 2 * 15 + 6 * 6);
     // Every view that runs probes has a mapping.
     for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()

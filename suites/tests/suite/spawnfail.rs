@@ -81,10 +81,10 @@ fn each_spawn_case_path_gets_its_errno() {
     assert!(fixtures.invocation("no-such-case").is_err());
 }
 
-/// The std column, every shell and py-subprocess run the spawn cases, and
-/// no other column does.
+/// The std column, every shell, py-subprocess and the language runtimes
+/// run the spawn cases, and no other column does.
 #[test]
-fn the_spawn_cases_belong_to_std_the_shells_and_py_subprocess() {
+fn the_spawn_cases_belong_to_std_the_shells_py_subprocess_and_the_runtimes() {
     for observer in registry::all(exitmatrix::observers::shell::DEFAULT_SEARCH_PATH) {
         let name = observer.name().to_owned();
         let runs = observer
@@ -94,7 +94,8 @@ fn the_spawn_cases_belong_to_std_the_shells_and_py_subprocess() {
             .count();
         let expected = name == names::REAPERS[2]
             || names::SHELLS.contains(&name.as_str())
-            || name == names::PYTHONS[0];
+            || name == names::PYTHONS[0]
+            || names::RUNTIMES.contains(&name.as_str());
         assert_eq!(runs, if expected { SPAWN_CASES.len() } else { 0 }, "{name}");
     }
 }
@@ -110,4 +111,25 @@ fn a_spawn_error_is_reported_as_its_kind_and_errno() {
     assert_eq!(shown.len(), 2);
     assert!(shown[0].contains("NotADirectory"), "{shown:?}");
     assert!(shown[1].contains("20"), "{shown:?}");
+}
+
+/// A runtime's parent that could not start its program writes `error NAME`
+/// (and Go a number after it), read as the runtime's error and errno.
+#[test]
+fn a_runtime_spawn_error_is_read_as_its_name() {
+    use exitmatrix::observers::runtime::{parse, Language};
+    use exitmatrix::pure::decode::WaitConventions;
+    let wait = WaitConventions::LINUX;
+    let shown = |language, text: &str| {
+        parse(language, text, &wait)
+            .unwrap()
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(shown(Language::Node, "error ENOENT\n").contains("ENOENT"));
+    assert!(shown(Language::Ruby, "error Errno::ENOTDIR\n").contains("Errno::ENOTDIR"));
+    let go = shown(Language::Go, "error Errno, 20\n");
+    assert!(go.contains("Errno") && go.contains("20"), "{go}");
 }
