@@ -28,8 +28,9 @@
 //! `ENOEXEC` for with `/bin/sh` (exec(3): "If the header of a file isn't
 //! recognized (the attempted execve(2) failed with the error ENOEXEC),
 //! these functions will execute the shell (/bin/sh) with the path of the
-//! file as its first argument"); glibc's `posix_spawnp` does not (since
-//! glibc 2.15, posix_spawn(3) NOTES). A `Command` without `pre_exec`
+//! file as its first argument"); glibc's `posix_spawnp` does not (its
+//! shell retry, `SPAWN_XFLAGS_TRY_SHELL`, is kept only for the compat
+//! symbol of binaries older than glibc 2.15). A `Command` without `pre_exec`
 //! therefore reports ENOEXEC as an error where this column sees the file
 //! run: `suites/tests/suite/spawnfail.rs` checks both.
 

@@ -12,9 +12,10 @@ use exitmatrix::pure::observers::{self as names, SPAWN_CASES};
 
 /// A `Command` with no `pre_exec` hook takes `posix_spawnp` on glibc ≥ 2.24
 /// (std's `library/std/src/sys/process/unix/unix.rs`), and glibc's
-/// posix_spawn has not run ENOEXEC files with /bin/sh since 2.15
-/// (posix_spawn(3)): `spawn()` fails with ENOEXEC, which std's
-/// `decode_error_kind` leaves `Uncategorized`.
+/// posix_spawn runs no ENOEXEC file with /bin/sh (that retry is kept only
+/// for the compat symbol of binaries older than glibc 2.15): `spawn()`
+/// fails with ENOEXEC, which std's `decode_error_kind` leaves
+/// `Uncategorized`.
 #[test]
 fn a_plain_command_refuses_a_text_file_without_shebang() {
     let fixtures = Fixtures::create().unwrap();
