@@ -8,8 +8,7 @@
 // and `signal` fields of what it returns to RESULT_FILE (in the working
 // directory, the case's) as one line of JSON: {"status":3,"signal":null}.
 // If spawnSync reports an error (the probe could not be started), it writes
-// nothing and exits with 3, which the harness reports as the parent's own
-// ending.
+// `error CODE` (the error's `code`, `ENOENT`) and exits with 3.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
@@ -21,7 +20,10 @@ if (program === undefined) {
 }
 const child = spawnSync(program, args, { stdio: 'inherit' });
 if (child.error) {
+  // The program could not be started: the error's `code` (`ENOENT`), as
+  // `error CODE` (the spawn-failure own cases).
   process.stderr.write(`node_observer.js: ${child.error.message}\n`);
+  writeFileSync(result, `error ${child.error.code}\n`);
   process.exit(3);
 }
 writeFileSync(result, JSON.stringify({ status: child.status, signal: child.signal }) + '\n');

@@ -8,8 +8,8 @@
 # the three values perlfunc's `system` and perlvar's `$?` read from it,
 # `$? >> 8`, `$? & 127` and `$? & 128`, to RESULT_FILE (in the working
 # directory, the case's) as one line of four decimal numbers. If `system`
-# cannot start the probe (`$?` is -1) it writes nothing and exits with 3,
-# which the harness reports as the parent's own ending.
+# cannot start the probe (`$?` is -1) it writes `error NAME` (the name %!
+# gives $!, `ENOENT`) and exits with 3.
 use strict;
 use warnings;
 
@@ -21,7 +21,13 @@ if (!@command) {
 system { $command[0] } @command;
 my $status = $?;
 if ($status == -1) {
+    # perlfunc system: -1 is "a failure to start the program" ($! says
+    # why); %! names it (perlvar: $!{ENOENT} is true if $! is ENOENT).
+    my ($name) = grep { $!{$_} } sort keys %!;
     print STDERR "perl_observer.pl: cannot run $command[0]: $!\n";
+    open(my $err, '>', $result) or die "cannot write $result: $!\n";
+    printf $err "error %s\n", $name // 'unknown';
+    close($err) or die "cannot write $result: $!\n";
     exit 3;
 }
 open(my $out, '>', $result) or die "cannot write $result: $!\n";

@@ -11,6 +11,9 @@ Usage:
 
     python_observer.py subprocess RESULT PROBE [ARGS...]
         subprocess.run([PROBE, ARGS...]).returncode
+    python_observer.py spawn RESULT PROGRAM [ARGS...]
+        as subprocess, but an OSError from starting PROGRAM is reported as
+        its class name and errno (the spawn-failure cases)
     python_observer.py waitstatus RESULT continue|keep-stopped PROBE [ARGS...]
         os.waitpid(pid, os.WUNTRACED) until the probe ends, and
         os.waitstatus_to_exitcode() of every status (a stop raises
@@ -145,6 +148,15 @@ def run_subprocess(argv):
     return [code(subprocess.run(argv).returncode)]
 
 
+def run_spawn(argv):
+    """subprocess.run(argv).returncode, or, when the program cannot be
+    started, the OSError subclass subprocess raises and its errno."""
+    try:
+        return [code(subprocess.run(argv).returncode)]
+    except OSError as e:
+        return [{"raised": type(e).__name__}, code(e.errno)]
+
+
 def run_waitstatus(argv, keep_stopped):
     child = subprocess.Popen(argv)
     reported = []
@@ -181,6 +193,9 @@ def main(argv):
     if mode == "subprocess":
         result, probe = argv[2], argv[3:]
         reported = run_subprocess(probe)
+    elif mode == "spawn":
+        result, probe = argv[2], argv[3:]
+        reported = run_spawn(probe)
     elif mode == "waitstatus":
         result, stops, probe = argv[2], argv[3], argv[4:]
         if stops not in ("continue", "keep-stopped"):

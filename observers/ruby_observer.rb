@@ -8,14 +8,21 @@
 # as a Ruby program would, waits with Process.wait2, and writes what the
 # Process::Status says to RESULT_FILE (in the working directory, the
 # case's) as one line: exitstatus, termsig and coredump?, each as #inspect
-# shows it (`3 nil false`). If the probe cannot be started the exception
-# ends Ruby with status 1 and no file, which the harness reports as the
-# parent's own ending.
+# shows it (`3 nil false`). If the probe cannot be started it writes
+# `error CLASS` (the SystemCallError's class, `Errno::ENOENT`) and exits
+# with 3.
 result, program, *args = ARGV
 if program.nil?
   warn 'usage: ruby_observer.rb RESULT_FILE PROGRAM [ARGS...]'
   exit 2
 end
-pid = Process.spawn([program, program], *args)
+begin
+  pid = Process.spawn([program, program], *args)
+rescue SystemCallError => e
+  # The program could not be started: the exception's class (Errno::ENOENT).
+  warn "ruby_observer.rb: #{e.message}"
+  File.write(result, "error #{e.class.name}\n")
+  exit 3
+end
 _, status = Process.wait2(pid)
 File.write(result, [status.exitstatus, status.termsig, status.coredump?].map(&:inspect).join(' ') + "\n")

@@ -148,6 +148,23 @@ impl<R: Reaper> Observer for Direct<R> {
         }
     }
 
+    fn own_cases(&self) -> Vec<OwnCase> {
+        // std's `Command` is the one reaper whose spawn is a runtime's own
+        // (its `io::Error`); the others start probes the harness's way.
+        if self.0.name() == crate::pure::observers::REAPERS[2] {
+            crate::pure::observers::SPAWN_CASES.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+        if !self.own_cases().contains(case) {
+            return Err(format!("{} has no case `{}`", self.name(), case.name));
+        }
+        crate::observers::spawnfail::observe_std(case.name, setting)
+    }
+
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
         let command = case.invocation.display();
         let mut probe = Probe::spawn(self.0.needs_std_child(), case.invocation, case.core)

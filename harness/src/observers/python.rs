@@ -524,11 +524,27 @@ impl Observer for Python {
     fn own_cases(&self) -> Vec<OwnCase> {
         match self.mode {
             Mode::Multiprocessing(_) => MP_CASES.to_vec(),
-            _ => Vec::new(),
+            Mode::Subprocess => crate::pure::observers::SPAWN_CASES.to_vec(),
+            Mode::WaitStatus => Vec::new(),
         }
     }
 
     fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+        if self.mode == Mode::Subprocess && crate::pure::observers::is_spawn_case(case.name) {
+            // `python_observer.py spawn`: the fixture's path is the probe.
+            let fixtures = crate::observers::spawnfail::Fixtures::create()?;
+            let probe = fixtures.invocation(case.name)?;
+            let mut runner = self.runner(&["spawn", RESULT_FILE])?;
+            runner.extend(probe.runner.iter().cloned());
+            let invocation = Invocation {
+                runner,
+                program: probe.program,
+                args: Vec::new(),
+            };
+            let command = parent::display_command(&invocation);
+            let end = self.run_served(&invocation, false, true, setting)?;
+            return Python::finish(end, command);
+        }
         let Mode::Multiprocessing(method) = self.mode else {
             return Err(format!("{} has no case `{}`", self.name, case.name));
         };

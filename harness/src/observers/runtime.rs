@@ -35,6 +35,13 @@
 //! disagreed, so the cell deviates from its one expected value instead of
 //! passing quietly.
 //!
+//! A parent that cannot start its program writes `error NAME` instead and
+//! exits 3: Node's `error.code` (`ENOENT`), the `%!` name of Perl's `$!`,
+//! Go's `ErrNotExist`/`ErrPermission` (`errors.Is`) or `Errno, N`, Ruby's
+//! exception class (`Errno::ENOENT`); the column reads it as the raised
+//! error. The spawn-failure own cases
+//! ([`crate::pure::observers::SPAWN_CASES`]) are run that way.
+//!
 //! None of the four waits with `WUNTRACED` (libuv's `uv__wait_children`,
 //! Perl's `pp_system`, Go's `os.(*Process).wait` and Ruby's `Process.wait2`
 //! with no flags), so none sees a stop: the harness continues a stopped
@@ -55,10 +62,12 @@ use serde::Deserialize;
 use tempfile::TempDir;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentEnd};
+use crate::observers::parent::{self, ParentEnd, ParentRun, Setting};
 use crate::observers::shell::STATUS_FILE;
+use crate::process::spawn::Invocation;
 use crate::pure::catalogue::Behaviour;
 use crate::pure::decode::{self, StateChange, WaitConventions};
+use crate::pure::observers::OwnCase;
 use crate::pure::observers::{ObserverKind, GO, NODE, PERL, RUBY};
 use crate::pure::view::{self, Reported};
 
@@ -300,6 +309,35 @@ impl Observer for Runtime {
         let (end, command) = parent::run_probe(words, case, STATUS_FILE, case.continue_stops)?;
         finish(self.language, end, command, case.wait)
     }
+
+    fn own_cases(&self) -> Vec<OwnCase> {
+        crate::pure::observers::SPAWN_CASES.to_vec()
+    }
+
+    fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+        if !crate::pure::observers::is_spawn_case(case.name) {
+            return Err(format!("{} has no case `{}`", self.name(), case.name));
+        }
+        // The spawn failures: the fixture's path is the probe.
+        let fixtures = crate::observers::spawnfail::Fixtures::create()?;
+        let probe = fixtures.invocation(case.name)?;
+        let mut runner = self.words()?;
+        runner.extend(probe.runner.iter().cloned());
+        let invocation = Invocation {
+            runner,
+            program: probe.program,
+            args: Vec::new(),
+        };
+        let command = parent::display_command(&invocation);
+        let end = parent::run(&ParentRun {
+            invocation: &invocation,
+            core: false,
+            continue_stops: true,
+            result_file: STATUS_FILE,
+            setting: *setting,
+        })?;
+        finish(self.language, end, command, setting.wait)
+    }
 }
 
 fn finish(
@@ -328,6 +366,20 @@ pub fn parse(
 ) -> Result<Vec<Reported>, String> {
     let line = text.strip_suffix('\n').unwrap_or(text);
     let bad = |why: &str| format!("the {language} parent wrote {text:?}: {why}");
+    if let Some(error) = line.strip_prefix("error ") {
+        // The program could not be started: the runtime's name for the
+        // error (`ENOENT`, `Errno::ENOENT`, `ErrNotExist`), then any number
+        // (Go's `Errno, 20`).
+        return Ok(error
+            .split(", ")
+            .map(|word| match word.parse::<i64>() {
+                Ok(value) => Reported::Code { value },
+                Err(_) => Reported::Raised {
+                    exception: word.to_owned(),
+                },
+            })
+            .collect());
+    }
     match language {
         Language::Node => {
             #[derive(Deserialize)]

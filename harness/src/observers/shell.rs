@@ -366,11 +366,48 @@ impl Observer for Shell {
         if self.path.is_some() {
             let _ = self.fixtures();
         }
-        own_cases()
+        let mut cases = own_cases();
+        cases.extend(crate::pure::observers::SPAWN_CASES);
+        cases.extend(crate::pure::observers::JOB_CONTROL_CASES);
+        cases
     }
 
     fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
         let program = self.program()?;
+        if crate::pure::observers::JOB_CONTROL_CASES.contains(case) {
+            let mut shell = self.start(program);
+            shell.extend(
+                crate::observers::jobcontrol::interactive_words(self.kind.name)
+                    .iter()
+                    .map(OsString::from),
+            );
+            let invocation = crate::observers::jobcontrol::invocation(&self.search_path, shell)?;
+            let command = parent::display_command(&invocation);
+            // The stop is the case: the harness must not continue the job.
+            let end = parent::run(&ParentRun {
+                invocation: &invocation,
+                core: false,
+                continue_stops: false,
+                result_file: STATUS_FILE,
+                setting: *setting,
+            })?;
+            return end.number_or_ending(command);
+        }
+        if crate::pure::observers::is_spawn_case(case.name) {
+            // The spawn failures: the fixture's path is the probe.
+            let fixtures = crate::observers::spawnfail::Fixtures::create()?;
+            let probe = fixtures.invocation(case.name)?;
+            let invocation = self.invocation(program, SCRIPT, &probe);
+            let command = parent::display_command(&invocation);
+            let end = parent::run(&ParentRun {
+                invocation: &invocation,
+                core: false,
+                continue_stops: true,
+                result_file: STATUS_FILE,
+                setting: *setting,
+            })?;
+            return end.number_or_ending(command);
+        }
         let shell_case = CASES
             .iter()
             .find(|c| c.case.name == case.name)

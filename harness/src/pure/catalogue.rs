@@ -367,10 +367,11 @@ pub const C_EXIT_ARGS: [(&str, i64); 5] = [
 
 /// Signals the C probe raises by name through its own `<signal.h>`: some
 /// of POSIX's, the rest of C11's (SIGFPE, SIGILL), Linux's own (SIGSTKFLT,
-/// which MIPS does not have, and SIGPWR) and the C library's `SIGRTMIN`,
-/// which is a call, not a constant. `SIGRTMAX` is left out for the reason
-/// given at [`RT_SIGNALS`].
-pub const C_RAISE_SIGNALS: [&str; 14] = [
+/// which MIPS does not have, and SIGPWR), SIGEMT (MIPS's and the BSDs'; the
+/// other Linux numberings have none) and the C library's `SIGRTMIN`, which
+/// is a call, not a constant. `SIGRTMAX` is left out for the reason given
+/// at [`RT_SIGNALS`].
+pub const C_RAISE_SIGNALS: [&str; 15] = [
     "SIGHUP",
     "SIGINT",
     "SIGQUIT",
@@ -384,6 +385,7 @@ pub const C_RAISE_SIGNALS: [&str; 14] = [
     "SIGUSR1",
     "SIGSTKFLT",
     "SIGPWR",
+    "SIGEMT",
     "SIGRTMIN",
 ];
 

@@ -15,7 +15,8 @@
 //! [host-view]
 //! exit = "low-8"            # `exit N` reaches the host as N & 0xff ("same": unchanged;
 //!                           # "low-8-nonzero": N & 0xff, or 1 if that is 0 but N is not)
-//! signal = "same-name"      # a signal as the host's signal of that name ("same-name-no-core": without the core flag)
+//! signal = "same-name"      # a signal as the host's signal of that name ("same-name-no-core": without the core flag;
+//!                           # "qemu-user": as qemu-user 7.2 maps it, see `qemu_user_host_signal`)
 //! trap = "exit 1"           # optional: what a trap becomes
 //! cite = "..."
 //!
@@ -106,6 +107,75 @@ pub enum SignalFold {
     SameName,
     /// As the host's signal of the same name, never with a core flag.
     SameNameNoCore,
+    /// As qemu-user 7.2 maps a guest signal to the host signal it dies of:
+    /// [`qemu_user_host_signal`].
+    QemuUser,
+}
+
+/// glibc's `SIGRTMIN` on the Linux host: 34, since glibc keeps the
+/// kernel's first two real-time signals (32 and 33) for itself (signal(7),
+/// "Real-time signals": "the glibc POSIX threads implementation internally
+/// uses two (for NPTL) ... real-time signals ... and adjusts the value of
+/// SIGRTMIN suitably (to 34 or 35)").
+pub const HOST_GLIBC_SIGRTMIN: i32 = 34;
+
+/// The host kernel's `SIGRTMAX` (x86-64 Linux: `_NSIG` 64; signal(7)).
+pub const HOST_SIGRTMAX: i32 = 64;
+
+/// The first real-time signal of every Linux numbering, MIPS's included
+/// (the kernels' `SIGRTMIN`, 32; glibc's is higher).
+pub const GUEST_KERNEL_SIGRTMIN: i32 = 32;
+
+/// The host signal that carries guest signal `signal` under qemu-user
+/// 7.2, and whether it has the guest signal's name (`false` for a guest
+/// signal carried by another signal, whose core flag then is the host
+/// signal's); `None` if no host signal carries it.
+///
+/// This is qemu's `linux-user/signal.c` `signal_table_init` (7.2, as
+/// Debian 12 ships it), applied to the guest's numbering `target` and the
+/// host's `host`:
+/// - `host_to_target_signal_table` maps each host signal to the guest
+///   signal of the same name (`[SIGHUP] = TARGET_SIGHUP`, ...), so a
+///   guest signal the host also has is carried by the host's signal of
+///   that name (a MIPS guest's SIGSTOP, 23, by the host's 19).
+/// - One entry is not by name: `[SIGSTKFLT] = TARGET_SIGSTKFLT`, and
+///   qemu's MIPS signal header defines `TARGET_SIGSTKFLT` as 7 ("XXX:
+///   incorrect"), its `TARGET_SIGEMT`. MIPS has no SIGSTKFLT, so a MIPS
+///   guest's SIGEMT is carried by the host's SIGSTKFLT (16 on x86-64).
+/// - "Signals are supported starting from TARGET_SIGRTMIN and going up
+///   until we run out of host realtime signals": host `SIGRTMIN` + n
+///   (glibc's 34 + n) carries guest 32 + n, up to the host's 64; guest
+///   real-time signals beyond that (the top two of the asm-generic 64,
+///   MIPS's 95 to 127) are mapped to `_NSIG`, "poison", and a guest
+///   `kill` or `raise` of them fails with EINVAL.
+/// - Every other guest signal is poisoned the same way.
+///
+/// A guest that dies of a signal makes qemu die of the host signal
+/// (`dump_core_and_abort`: `kill(getpid(), host_sig)` with the default
+/// disposition). Observed on Debian 12, qemu 7.2: a MIPS guest's
+/// `raise(SIGEMT)` reaches the host as wait status 0x10 (SIGSTKFLT, no
+/// core), its SIGRTMIN (34) as host signal 36.
+pub fn qemu_user_host_signal(
+    signal: crate::pure::signal::Signal,
+    target: &SignalTable,
+    host: &SignalTable,
+) -> Option<(crate::pure::signal::Signal, bool)> {
+    use crate::pure::signal::Signal;
+    let n = signal.number();
+    if n >= GUEST_KERNEL_SIGRTMIN {
+        let carried = HOST_GLIBC_SIGRTMIN + (n - GUEST_KERNEL_SIGRTMIN);
+        return (carried <= HOST_SIGRTMAX).then_some((Signal(carried), true));
+    }
+    let name = target.name(signal)?;
+    if let Some(same) = host.number(name) {
+        return Some((same, true));
+    }
+    // qemu's TARGET_SIGSTKFLT is TARGET_SIGEMT (7) on MIPS, which has no
+    // SIGSTKFLT of its own.
+    if name == "SIGEMT" && target.number("SIGSTKFLT").is_none() {
+        return host.number("SIGSTKFLT").map(|s| (s, false));
+    }
+    None
 }
 
 /// How the Linux host sees a program through the runner.
@@ -135,15 +205,26 @@ impl HostView {
 
     /// What the host sees of `states` (in `target`'s numbering), in
     /// `host`'s numbering. `None` if a state cannot reach the host (a trap
-    /// of a runner that says nothing of traps).
+    /// of a runner that says nothing of traps, a signal no host signal
+    /// carries under qemu-user).
     pub fn fold(
         &self,
         states: &[StateChange],
         target: &SignalTable,
         host: &SignalTable,
     ) -> Option<Sequence> {
-        let signal = |s: crate::pure::signal::Signal| {
-            target.name(s).and_then(|n| host.number(n)).unwrap_or(s)
+        // The host's signal for a guest signal, and whether a core flag
+        // survives; `None` if no host signal carries it.
+        let carry = |s: crate::pure::signal::Signal| match self.signal {
+            SignalFold::SameName | SignalFold::SameNameNoCore => Some((
+                target.name(s).and_then(|n| host.number(n)).unwrap_or(s),
+                self.signal == SignalFold::SameName,
+            )),
+            // A guest signal carried by another host signal (SIGEMT by
+            // SIGSTKFLT) ends qemu with that signal's default action,
+            // and SIGSTKFLT's dumps no core (signal(7): "Term"; not in
+            // the kernel's SIG_KERNEL_COREDUMP_MASK).
+            SignalFold::QemuUser => qemu_user_host_signal(s, target, host),
         };
         let mut out = Vec::new();
         for state in states {
@@ -159,13 +240,16 @@ impl HostView {
                 StateChange::Signaled {
                     signal: s,
                     core_dumped,
-                } => out.push(StateChange::Signaled {
-                    signal: signal(s),
-                    core_dumped: core_dumped && self.signal == SignalFold::SameName,
-                }),
-                StateChange::Stopped { signal: s } => {
-                    out.push(StateChange::Stopped { signal: signal(s) })
+                } => {
+                    let (signal, core) = carry(s)?;
+                    out.push(StateChange::Signaled {
+                        signal,
+                        core_dumped: core_dumped && core,
+                    })
                 }
+                StateChange::Stopped { signal: s } => out.push(StateChange::Stopped {
+                    signal: carry(s)?.0,
+                }),
                 StateChange::Continued => out.push(StateChange::Continued),
                 StateChange::Trapped { .. } => {
                     let seq = outcome::parse(self.trap.as_deref()?, host).ok()?;
@@ -280,9 +364,10 @@ impl Emulator {
                 let signal = match h.signal.as_str() {
                     "same-name" => SignalFold::SameName,
                     "same-name-no-core" => SignalFold::SameNameNoCore,
+                    "qemu-user" => SignalFold::QemuUser,
                     other => {
                         return Err(format!(
-                        "{}: [host-view] signal `{other}` (known: same-name, same-name-no-core)",
+                        "{}: [host-view] signal `{other}` (known: same-name, same-name-no-core, qemu-user)",
                         path.display()
                     ))
                     }
@@ -422,5 +507,77 @@ impl Emulator {
             .iter()
             .filter(|d| d.matches(target, behaviour, build, observer))
             .find(|d| d.shows_reported(reported, table))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! qemu-user's signal carriage, against what was observed on Debian 12
+    //! with qemu 7.2 (wait statuses read on the host).
+
+    use super::*;
+    use crate::pure::signal::{Signal, LINUX_GENERIC, LINUX_MIPS};
+
+    fn carried(n: i32, target: &SignalTable) -> Option<(i32, bool)> {
+        qemu_user_host_signal(Signal(n), target, &LINUX_GENERIC).map(|(s, same)| (s.0, same))
+    }
+
+    #[test]
+    fn a_mips_sigemt_is_carried_by_the_host_sigstkflt() {
+        // Observed: a MIPS guest's raise(SIGEMT) is host wait status 0x10.
+        assert_eq!(carried(7, &LINUX_MIPS), Some((16, false)));
+        // The asm-generic numbering has no SIGEMT: 7 is SIGBUS, by name.
+        assert_eq!(carried(7, &LINUX_GENERIC), Some((7, true)));
+    }
+
+    #[test]
+    fn standard_signals_keep_their_names() {
+        // SIGSTOP is 23 on MIPS, 19 on the host; SIGUSR1 16 and 10.
+        assert_eq!(carried(23, &LINUX_MIPS), Some((19, true)));
+        assert_eq!(carried(16, &LINUX_MIPS), Some((10, true)));
+        assert_eq!(carried(15, &LINUX_MIPS), Some((15, true)));
+    }
+
+    #[test]
+    fn real_time_signals_shift_by_two_until_the_host_runs_out() {
+        // Observed: a guest's 34 (glibc's SIGRTMIN) reaches the host as 36.
+        assert_eq!(carried(34, &LINUX_GENERIC), Some((36, true)));
+        assert_eq!(carried(32, &LINUX_MIPS), Some((34, true)));
+        assert_eq!(carried(62, &LINUX_GENERIC), Some((64, true)));
+        // Observed: raise(63) fails with EINVAL (the probe exits 121).
+        assert_eq!(carried(63, &LINUX_GENERIC), None);
+        // MIPS's SIGRTMAX-1 and SIGRTMAX (glibc: 126, 127) have no carrier,
+        // so a guest cannot die of them under qemu-user.
+        assert_eq!(carried(126, &LINUX_MIPS), None);
+        assert_eq!(carried(127, &LINUX_MIPS), None);
+    }
+
+    #[test]
+    fn the_qemu_fold_drops_the_core_of_a_signal_carried_by_another() {
+        let view = HostView {
+            exit: ExitFold::Low8,
+            signal: SignalFold::QemuUser,
+            trap: None,
+            cite: String::new(),
+        };
+        let fold = |text: &str| {
+            let states = outcome::parse(text, &LINUX_MIPS).unwrap();
+            view.fold(&states, &LINUX_MIPS, &LINUX_GENERIC)
+                .map(|s| outcome::display(&s, &LINUX_GENERIC))
+        };
+        assert_eq!(
+            fold("signal SIGEMT core").as_deref(),
+            Some("signal SIGSTKFLT")
+        );
+        assert_eq!(
+            fold("signal SIGABRT core").as_deref(),
+            Some("signal SIGABRT core")
+        );
+        assert_eq!(fold("signal 34").as_deref(), Some("signal 36"));
+        assert_eq!(fold("signal 127"), None);
+        assert_eq!(
+            fold("stopped SIGSTOP, continued, exit 0").as_deref(),
+            Some("stopped SIGSTOP, continued, exit 0")
+        );
     }
 }

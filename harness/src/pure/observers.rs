@@ -262,6 +262,49 @@ pub const SHELL_CASES: [OwnCase; 14] = [
     },
 ];
 
+/// The spawn failures (issue #16): a program that cannot be started,
+/// as each parent reports it. std's `Command::spawn` gives an `io::Error`
+/// (its `ErrorKind` and `raw_os_error`), `subprocess.run` raises an
+/// `OSError` subclass (its class and `errno`), a shell sets `$?` (127,
+/// 126, or whatever the file did when the shell ran it as a script). The
+/// files are made fresh in a temporary directory and named by absolute
+/// path, so no `PATH` search is involved (`sh-command-not-found` is the
+/// search).
+pub const SPAWN_CASES: [OwnCase; 6] = [
+    OwnCase {
+        name: "spawn-not-found",
+        summary: "starts a path in an existing directory that holds no such file (execve: ENOENT)",
+    },
+    OwnCase {
+        name: "spawn-not-executable",
+        summary: "starts a text file without execute permission, mode 0644 (execve: EACCES)",
+    },
+    OwnCase {
+        name: "spawn-through-non-directory",
+        summary: "starts `FILE/program`, where FILE is a regular file (execve: ENOTDIR)",
+    },
+    OwnCase {
+        name: "spawn-name-too-long",
+        summary: "starts a path whose last component is 256 bytes, one more than NAME_MAX (execve: ENAMETOOLONG)",
+    },
+    OwnCase {
+        name: "spawn-text-without-shebang",
+        summary: "starts an executable text file `exit 7` with no `#!` line (execve: ENOEXEC; a shell runs it as a script)",
+    },
+    OwnCase {
+        name: "spawn-exec-format-error",
+        summary: "starts an executable 64-byte ELF header for no machine, EM_NONE (execve: ENOEXEC)",
+    },
+];
+
+/// The job-control case every POSIX shell runs (issue #16): an interactive
+/// shell on a pseudo-terminal whose foreground job is stopped by the
+/// terminal's ^Z (`observers/jobcontrol.py` is the terminal).
+pub const JOB_CONTROL_CASES: [OwnCase; 1] = [OwnCase {
+    name: "sh-job-stopped-by-sigtstp",
+    summary: "an interactive shell on a pseudo-terminal runs `/bin/sleep 30`, the terminal's ^Z sends SIGTSTP to its foreground group, then `echo $?`",
+}];
+
 /// The `multiprocessing` cases, as `python_observer.py list-cases` names
 /// them.
 pub const MP_CASES: [OwnCase; 15] = [
@@ -327,10 +370,19 @@ pub const MP_CASES: [OwnCase; 15] = [
     },
 ];
 
-/// Every observer's own cases (rows without a probe): the shells', then
-/// the `multiprocessing` ones.
+/// Every observer's own cases (rows without a probe): the shells', the
+/// `multiprocessing` ones, the spawn failures, then job control.
 pub fn own_cases() -> impl Iterator<Item = OwnCase> {
-    SHELL_CASES.into_iter().chain(MP_CASES)
+    SHELL_CASES
+        .into_iter()
+        .chain(MP_CASES)
+        .chain(SPAWN_CASES)
+        .chain(JOB_CONTROL_CASES)
+}
+
+/// Whether `name` is one of the [`SPAWN_CASES`].
+pub fn is_spawn_case(name: &str) -> bool {
+    SPAWN_CASES.iter().any(|c| c.name == name)
 }
 
 /// The names of every observer's own cases.

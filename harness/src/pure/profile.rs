@@ -329,6 +329,10 @@ struct Rule {
     observers: Option<Vec<String>>,
     /// Whether the outcome is in reported-value words (for views).
     reported: bool,
+    /// Whether every behaviour is an observer's own case, whose outcome is
+    /// a reported value for whichever observer runs it (std's `io::Error`
+    /// of a spawn failure included, though std is a reaper).
+    own_case: bool,
     expectation: Expectation,
     /// 0 for the base of the chain, growing toward the target's own profile.
     depth: usize,
@@ -338,7 +342,7 @@ struct Rule {
 impl Rule {
     fn matches(&self, behaviour: &str, build: Option<Build>, observer: &str) -> bool {
         self.behaviours.iter().any(|b| b == behaviour)
-            && self.reported != observe::is_reaper(observer)
+            && (self.own_case || self.reported != observe::is_reaper(observer))
             && match (&self.builds, build) {
                 (None, _) => true,
                 (Some(bs), Some(build)) => bs.contains(&build),
@@ -771,6 +775,10 @@ fn resolve_rule(
             return Err(source.invalid(b.span(), format!("unknown behaviour `{name}`")));
         }
     }
+    let own_case = raw
+        .behaviours
+        .iter()
+        .all(|b| names.own_cases.contains(b.get_ref().as_str()));
     let builds = match &raw.builds {
         None => None,
         Some(list) => Some(
@@ -798,7 +806,7 @@ fn resolve_rule(
                     ),
                 ));
             }
-            if reported == observe::is_reaper(name) {
+            if reported == observe::is_reaper(name) && !own_case {
                 let message = if reported {
                     format!("`{name}` is a reaper, which sees wait states (`exit 0`, `signal SIGTERM`), but the outcome is a reported value")
                 } else {
@@ -848,6 +856,7 @@ fn resolve_rule(
             .as_ref()
             .map(|v| v.iter().map(|r| r.get_ref().clone()).collect()),
         reported,
+        own_case,
         expectation: Expectation {
             outcome,
             any_of,

@@ -198,8 +198,11 @@ pub fn unquote(word: &str) -> Result<String, String> {
 }
 
 fn is_exception_name(word: &str) -> bool {
+    // `::` for a namespaced class (Ruby's `Errno::ENOENT`).
     word.starts_with(|c: char| c.is_ascii_uppercase())
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 /// How a number N (an exit code or a signal number) becomes the reported

@@ -53,7 +53,7 @@
 //! | signals | `signals` | `raise-*`, `kill-*`, `c-raise-*`, `sigpipe-*` |
 //! | stops | `stops` | `stop-*`, `*-SIGSTOP`, `*-SIGTSTP`, `*-SIGTTIN`, `*-SIGTTOU` |
 //! | ended by the watchdog | `watchdog` | `hostile-*` |
-//! | spawn failures | `spawn` | `sh-command-not-found`, `sh-not-executable`, `sh-exec-format-error` |
+//! | spawn failures | `spawn` | `sh-command-not-found`, `sh-not-executable`, `sh-exec-format-error`, `spawn-*` |
 //! | shells | `shells` | `sh-*` |
 //! | Python | `python` | `mp-*` |
 //! | older systems | `systems` | `*:*` |
@@ -299,6 +299,7 @@ impl Group {
                 "sh-command-not-found",
                 "sh-not-executable",
                 "sh-exec-format-error",
+                "spawn-*",
             ],
             Group::Shells => &["sh-*"],
             Group::Python => &["mp-*"],

@@ -147,6 +147,8 @@ fn every_row_of_the_catalogue_has_a_group() {
 #[case("stop-then-exit-7", Group::Stops)]
 #[case("hostile-stops-forever", Group::Watchdog)]
 #[case("sh-command-not-found", Group::SpawnFailures)]
+#[case("spawn-through-non-directory", Group::SpawnFailures)]
+#[case("sh-job-stopped-by-sigtstp", Group::Shells)]
 #[case("sh-exit-256", Group::Shells)]
 #[case("mp-sys-exit-256", Group::Python)]
 #[case("dos:exit-42", Group::Systems)]
