@@ -59,7 +59,7 @@
 
 #![cfg(target_os = "linux")]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -113,13 +113,15 @@ impl FastSpawned {
     pub fn finish(self) -> io::Result<Leftovers> {
         let stdout = read_capture(&self.stdout)?;
         let stderr = read_capture(&self.stderr)?;
-        let names = spawn::entries(self.workdir.dir.path())?;
+        let names = self.workdir.names()?;
         let cores = spawn::core_files(&names);
         if names.is_empty() && self.workdir.untouched()? {
             pool_put(self.workdir);
         } else {
             self.workdir.dir.close()?;
         }
+        retire(self.stdout, stdout.len());
+        retire(self.stderr, stderr.len());
         Ok(Leftovers {
             stdout,
             stderr,
@@ -153,8 +155,10 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     let envp: [*const libc::c_char; 1] = [ptr::null()];
     let core_limit = spawn::core_limit(core)?;
     let stdin = dev_null()?;
-    let stdout = capture(c"exitmatrix-stdout")?;
-    let stderr = capture(c"exitmatrix-stderr")?;
+    let Captures { stdout, stderr } = match NEXT_CAPTURES.try_with(Cell::take) {
+        Ok(Some(prepared)) => prepared,
+        _ => Captures::new()?,
+    };
     let workdir = pool_take()?;
 
     let child = ChildArgs {
@@ -176,7 +180,13 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     // `args`, `argv`, `envp` and `program` are alive up to here: the child
     // has exec'd or exited by now.
     let errno = child.errno.load(Ordering::SeqCst);
-    if errno != 0 {
+    if errno == 0 {
+        // The probe is running on its own now (the mm it shared with us
+        // is released at exec), and we have nothing to do until it ends:
+        // the bookkeeping that does not depend on it happens here, off the
+        // path from its start to its end.
+        between_cells();
+    } else {
         // The child exited with 127 without exec'ing: reap it, so that no
         // zombie is left, and report what it saw.
         let _ = reap::discard(&mut Pid(pid));
@@ -189,6 +199,73 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
         stdout,
         stderr,
     })
+}
+
+/// The two capture files of a probe.
+#[derive(Debug)]
+struct Captures {
+    stdout: File,
+    stderr: File,
+}
+
+impl Captures {
+    fn new() -> io::Result<Captures> {
+        Ok(Captures {
+            stdout: capture(c"exitmatrix-stdout")?,
+            stderr: capture(c"exitmatrix-stderr")?,
+        })
+    }
+}
+
+thread_local! {
+    /// The next spawn's capture files, made while the previous probe ran.
+    /// Only fresh memfds wait here: no process has held them but this one
+    /// (and, between `fork` and `exec`, a child std's `Command` forked in
+    /// another thread, which closes them at exec, as it would a memfd made
+    /// just before the spawn). A used capture file is never reused: a
+    /// grandchild that escaped its probe's group could still write into it.
+    static NEXT_CAPTURES: Cell<Option<Captures>> = const { Cell::new(None) };
+
+    /// Capture files already read, closed at the next spawn of this thread
+    /// (closing a memfd frees its pages and inode, which takes longer than
+    /// most system calls).
+    static RETIRED: RefCell<Vec<File>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A capture file holding more than this is closed at once rather than
+/// kept until the next spawn, so that a large output is not held in memory.
+const RETIRE_MAX_BYTES: usize = 64 * 1024;
+
+/// Keeps `file`, a capture file already read, to be closed at this thread's
+/// next spawn ([`between_cells`]); closes it now if it is large or the
+/// thread is going away.
+fn retire(file: File, len: usize) {
+    if len > RETIRE_MAX_BYTES {
+        return;
+    }
+    let _ = RETIRED.try_with(|retired| {
+        if let Ok(mut retired) = retired.try_borrow_mut() {
+            if retired.len() < 2 {
+                retired.push(file);
+            }
+        }
+    });
+}
+
+/// What a spawn does once its probe has exec'd, while the probe runs: closes
+/// the capture files the previous probe of this thread left, and makes the
+/// next probe's. Failures are left for the next spawn, which then makes its
+/// capture files itself (and reports an error then).
+fn between_cells() {
+    let _ = RETIRED.try_with(|retired| {
+        if let Ok(mut retired) = retired.try_borrow_mut() {
+            retired.clear();
+        }
+    });
+    let _ = NEXT_CAPTURES.try_with(|next| {
+        let prepared = next.take().map_or_else(Captures::new, Ok);
+        next.set(prepared.ok());
+    });
 }
 
 /// Everything the child needs, prepared by the parent. The child only reads
@@ -403,6 +480,69 @@ impl Workdir {
     fn untouched(&self) -> io::Result<bool> {
         Ok(mode_and_owner(&self.fd)? == self.created)
     }
+
+    /// The names in the directory (but `.` and `..`), read through the
+    /// descriptor already open on it: `getdents64` from offset 0 until it
+    /// returns nothing, which costs a fraction of opening the directory by
+    /// its path again (std's `read_dir`).
+    fn names(&self) -> io::Result<Vec<OsString>> {
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: lseek on a descriptor we own; no memory effects.
+        if unsafe { libc::lseek(fd, 0, libc::SEEK_SET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut names = Vec::new();
+        let mut buf = DirentBuf([0; 2048]);
+        loop {
+            // SAFETY: getdents64 writes at most `buf.0.len()` bytes into our
+            // buffer, which is 8-byte aligned as `linux_dirent64` requires.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd,
+                    buf.0.as_mut_ptr(),
+                    buf.0.len(),
+                )
+            };
+            let n = match usize::try_from(n) {
+                Ok(0) => return Ok(names),
+                Ok(n) => n.min(buf.0.len()),
+                Err(_) => return Err(io::Error::last_os_error()),
+            };
+            dirent_names(&buf.0[..n], &mut names)?;
+        }
+    }
+}
+
+/// A buffer for `getdents64`, aligned for its records.
+#[repr(C, align(8))]
+struct DirentBuf([u8; 2048]);
+
+/// Appends the names of the `linux_dirent64` records in `bytes` (what
+/// getdents64 returned) to `names`, but `.` and `..`. A record is `d_ino`
+/// (8 bytes), `d_off` (8), `d_reclen` (2), `d_type` (1), then the name and
+/// its NUL (getdents(2)).
+fn dirent_names(mut bytes: &[u8], names: &mut Vec<OsString>) -> io::Result<()> {
+    const NAME_AT: usize = 19;
+    let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a malformed directory entry");
+    while !bytes.is_empty() {
+        let reclen = bytes
+            .get(16..18)
+            .map(|r| usize::from(u16::from_ne_bytes([r[0], r[1]])))
+            .ok_or_else(corrupt)?;
+        let record = bytes
+            .get(..reclen)
+            .filter(|_| reclen > NAME_AT)
+            .ok_or_else(corrupt)?;
+        let name = CStr::from_bytes_until_nul(&record[NAME_AT..])
+            .map_err(|_| corrupt())?
+            .to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_owned());
+        }
+        bytes = &bytes[reclen..];
+    }
+    Ok(())
 }
 
 fn mode_and_owner(fd: &OwnedFd) -> io::Result<(libc::mode_t, libc::uid_t)> {

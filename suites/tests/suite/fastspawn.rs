@@ -549,3 +549,33 @@ fn a_direct_observer_reports_a_missing_probe(#[case] name: &str) {
         "{name}: {err}"
     );
 }
+
+/// A spawn's capture files are made while the previous probe of the thread
+/// runs, and a used one is never handed on: a grandchild that outlives its
+/// probe and writes late goes into its own probe's (retired) file, never
+/// into the next probe's output.
+#[test]
+fn a_late_write_of_an_earlier_probe_never_reaches_a_later_one() {
+    // The grandchild leaves the probe's group (setsid needs no shell job
+    // control) so that nothing here kills it; it writes after the next
+    // probe has started and before it ends.
+    let first = run("setsid sh -c 'sleep 0.3; echo late; echo late >&2' & echo early");
+    assert_eq!(first.stdout(), "early\n", "{first}");
+    for _ in 0..2 {
+        let next = run("sleep 0.6; echo next");
+        assert_eq!(next.stdout(), "next\n", "{next}");
+        assert_eq!(String::from_utf8_lossy(&next.left.stderr), "", "{next}");
+    }
+}
+
+/// The directory is listed in `getdents64` batches of its own buffer; a
+/// probe that leaves more names than one batch holds has every one found.
+#[test]
+fn every_core_file_is_listed_however_many() {
+    let ran = run("i=0; while [ $i -lt 300 ]; do : > core.$i; i=$((i+1)); done; : > other");
+    assert_eq!(ran.exit_code(), Some(0), "{ran}");
+    let mut want: Vec<String> = (0..300).map(|i| format!("core.{i}")).collect();
+    want.sort();
+    assert_eq!(ran.left.cores, want, "{}", ran.command);
+    assert!(!ran.dir.exists(), "{} was not removed", ran.dir.display());
+}
