@@ -16,7 +16,7 @@
 //! error path disarms first ([`Armed::disarm`], or dropping the guard).
 //!
 //! The watchdog thread is woken only when a new deadline comes before the
-//! time it already means to wake at (at most [`POLL`] away): a case armed
+//! time it already means to wake at (at most 50 ms away): a case armed
 //! with the usual seconds-long timeout costs a lock and a push, not a
 //! wake-up of another thread on the core the probe needs.
 
