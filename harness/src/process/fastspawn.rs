@@ -152,13 +152,17 @@ impl FastSpawned {
 /// reaped, and the error is the errno of the step that failed (`execve`'s
 /// `ENOENT`, `EACCES`, `ENOEXEC`, ..., as `raw_os_error`).
 pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
-    let words = invocation.argv();
-    let first = words
-        .first()
+    // The words of `invocation.argv()`, borrowed rather than copied.
+    let words = || {
+        let program = std::iter::once(invocation.program.as_os_str());
+        let args = invocation.args.iter().map(OsStr::new);
+        invocation.runner.iter().map(OsString::as_os_str).chain(program).chain(args)
+    };
+    let first = words()
+        .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
     let program = resolve(first)?;
-    let args = words
-        .iter()
+    let args = words()
         .map(|w| c_string(w.as_bytes()))
         .collect::<io::Result<Vec<CString>>>()?;
     let argv: Vec<*const libc::c_char> = args
