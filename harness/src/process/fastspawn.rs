@@ -1,6 +1,6 @@
-//! The fast spawn path: a probe started with `clone(CLONE_VM | ...)` on a
-//! stack of its own, then `execve`. It is how the `waitpid` and `waitid`
-//! observers ([`crate::observers::observe::Direct`]) start their probes.
+//! The fast spawn path: a probe started with `clone(CLONE_VM | CLONE_VFORK)`
+//! on a stack of its own, then `execve`. It is how the `waitpid` and
+//! `waitid` observers ([`crate::observers::observe::Direct`]) start their probes.
 //!
 //! It keeps every guarantee of [`crate::process::spawn`]: an empty environment,
 //! standard input from `/dev/null`, standard output and error captured apart,
@@ -12,49 +12,36 @@
 //!
 //! # Why it is faster
 //! - No copy of the parent's page tables: the child borrows the parent's
-//!   memory until it execs, which is how glibc's `posix_spawn` works too.
+//!   memory until it execs, and the parent sleeps meanwhile (`CLONE_VFORK`),
+//!   which is how glibc's `posix_spawn` works too.
 //! - Few system calls in the child, none of them reads: one `rt_sigaction`
 //!   per signal (glibc's `posix_spawn` reads every disposition, then resets
-//!   the caught ones), then `setpgid`, `prlimit`, `fchdir`, three `dup3`,
-//!   `close_range`, the mask and `execve`. Nothing about the dispositions
-//!   is remembered between spawns, so nothing can be stale.
+//!   the caught ones), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
+//!   `close_range`, the mask and `execve`.
 //! - No error pipe: the child shares the parent's memory, so it writes its
-//!   errno into a slot the parent reads once the child has exec'd (the slot
+//!   errno into a slot the parent reads once `clone` returns. That is sound
+//!   because `CLONE_VFORK` returns only after the child has exec'd (the slot
 //!   then stays 0) or exited (the slot holds why), never while it runs.
 //! - Output is captured in two `memfd`s (regular files in memory, as a probe
-//!   sees them), not in files of the working directory. The next spawn's
-//!   pair is made, and the last one's closed, while this spawn's child gets
-//!   ready to exec: off the path from the probe's start to its end. Only
-//!   fresh memfds wait for a probe; a used one is never handed to another.
+//!   sees them), not in files of the working directory.
 //! - Working directories are reused: a directory the previous probe left
 //!   empty, with its mode and owner untouched, goes back to a pool and is the next
 //!   probe's working directory. A probe cannot tell it from a fresh one; a
 //!   directory with anything left in it (a core file, say) is removed. On a
 //!   disk-backed `/tmp` creating and removing a directory costs more than
-//!   the spawn itself. It is listed with `getdents64` on the descriptor
-//!   already open on it. The pool is emptied (directories removed) when the
+//!   the spawn itself. The pool is emptied (directories removed) when the
 //!   process exits through `exit`.
-//!
-//! # The parent runs on while the child prepares
-//! On x86-64 and AArch64 (`OVERLAPPED`) the parent does not sleep
-//! through the child's preparations (`CLONE_VFORK`): it does the
-//! bookkeeping above meanwhile, then waits on a futex word that the kernel
-//! clears when the child execs or exits (`CLONE_CHILD_CLEARTID`, which
-//! fires where `CLONE_VFORK`'s wake-up does, at `mm_release`). Until then
-//! it touches nothing the child reads and keeps the child's stack. Elsewhere
-//! the parent sleeps (`CLONE_VFORK`).
 //!
 //! # What the child may do
 //! Between `clone` and `execve` the child runs on the parent's memory while
-//! other threads of the parent (and, when overlapped, the spawning thread
-//! itself) keep running. It therefore makes only system calls, on data the
-//! parent prepared (paths, `argv`, `envp`, descriptors, the core limit),
-//! allocates nothing, takes no lock and cannot panic. Its system calls are
-//! raw (`raw::sys`): the child shares the spawning thread's thread-local
-//! storage, so a libc wrapper's write to `errno` would race with that
-//! thread. The parent blocks every signal around `clone`, so no signal
-//! handler of the parent can run in the child; the child resets every
-//! disposition to the default before it unblocks signals.
+//! other threads of the parent keep running. It therefore only makes system
+//! calls through async-signal-safe libc wrappers, on data the parent prepared
+//! (paths, `argv`, `envp`, descriptors, the core limit), allocates nothing,
+//! takes no lock and cannot panic. The parent blocks every signal around
+//! `clone`, so no signal handler of the parent can run in the child; the
+//! child resets every disposition to the default before it unblocks signals.
+//! The glibc wrappers may write `errno`, which is the suspended parent
+//! thread's own: the parent never reads `errno` across a successful `clone`.
 //!
 //! # Differences from [`crate::process::spawn`]
 //! - A program name without a `/` is looked up in the parent's `PATH`
@@ -67,8 +54,7 @@
 //! Linux only.
 //!
 //! # References
-//! - clone(2), execve(2), vfork(2), close_range(2), memfd_create(2),
-//!   futex(2), getdents64 (getdents(2))
+//! - clone(2), execve(2), vfork(2), close_range(2), memfd_create(2)
 //! - POSIX.1-2017 XSH 2.4.3, "Signal Actions" (async-signal-safe functions)
 
 #![cfg(target_os = "linux")]
@@ -82,13 +68,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use tempfile::TempDir;
 
 use crate::process::reap::{self, Pid, Reapable};
-use crate::process::spawn::{self, Invocation, Leftovers, KERNEL_SIGSET_BYTES, SIG_DFL_ACTION};
+use crate::process::spawn::{self, errno, Invocation, Leftovers};
 
 /// A running probe started by [`spawn`](fn@spawn).
 ///
@@ -187,38 +173,24 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
         stdio: [stdin.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd()],
         core_limit,
         errno: AtomicI32::new(0),
-        released: AtomicU32::new(1),
     };
-    let stack = match STACK.try_with(Cell::take) {
-        Ok(Some(stack)) => stack,
-        _ => ChildStack::new()?,
-    };
-    let cloned = clone_child(&child, &stack);
-    if cloned.is_ok() {
-        // The bookkeeping that does not depend on this probe (the next
-        // spawn's capture files, closing the last one's) happens while the
-        // child gets ready to exec, or, under CLONE_VFORK, once it has: off
-        // the path from the probe's start to its end, where the parent
-        // would otherwise only wait. It touches nothing the child reads.
-        between_cells();
-        if OVERLAPPED {
-            wait_released(&child.released);
-        }
-    }
-    // The child no longer runs on the stack: keep it for this thread's next
-    // spawn (dropped if the thread is going away).
-    let _ = STACK.try_with(|s| s.set(Some(stack)));
-    let pid = match cloned {
+    let pid = match clone_vfork(&child) {
         Ok(pid) => pid,
         Err(e) => {
             pool_put(workdir);
             return Err(e);
         }
     };
-    // `args`, `argv`, `envp`, `program` and `child` are alive up to here:
-    // the child has exec'd or exited by now.
+    // `args`, `argv`, `envp` and `program` are alive up to here: the child
+    // has exec'd or exited by now.
     let errno = child.errno.load(Ordering::SeqCst);
-    if errno != 0 {
+    if errno == 0 {
+        // The probe is running on its own now (the mm it shared with us
+        // is released at exec), and we have nothing to do until it ends:
+        // the bookkeeping that does not depend on it happens here, off the
+        // path from its start to its end.
+        between_cells();
+    } else {
         // The child exited with 127 without exec'ing: reap it, so that no
         // zombie is left, and report what it saw.
         let _ = reap::discard(&mut Pid(pid));
@@ -301,7 +273,7 @@ fn between_cells() {
 }
 
 /// Everything the child needs, prepared by the parent. The child only reads
-/// it, but for `errno`, and the kernel clears `released`.
+/// it, but for `errno`.
 #[derive(Debug)]
 struct ChildArgs {
     program: *const libc::c_char,
@@ -313,26 +285,15 @@ struct ChildArgs {
     /// Set by the child to the errno of the step that failed, before it
     /// exits; 0 if it exec'd.
     errno: AtomicI32,
-    /// Non-zero until the child no longer uses this process's memory: the
-    /// kernel writes 0 here and wakes a futex waiter on it when the child
-    /// execs or exits (`CLONE_CHILD_CLEARTID`, clone(2); `mm_release` in
-    /// the kernel's kernel/fork.c). Only used where the parent runs on
-    /// while the child prepares ([`OVERLAPPED`]).
-    released: AtomicU32,
 }
 
-/// Whether the parent runs on while the child prepares its exec (the
-/// child then makes only raw system calls, [`raw`]); else the parent
-/// sleeps until the child has exec'd (`CLONE_VFORK`).
-const OVERLAPPED: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
-
-/// Starts [`child_main`] in a child sharing this process's memory, and
-/// returns its pid. With `CLONE_VFORK` (where not [`OVERLAPPED`]) that is
-/// once the child has exec'd or exited; otherwise at once, and the caller
-/// must call [`wait_released`] before it touches `child` again or lets it
-/// go: the child reads it, and runs on the stack kept in `stack` until
-/// then.
-fn clone_child(child: &ChildArgs, stack: &ChildStack) -> io::Result<libc::pid_t> {
+/// Runs [`child_main`] in a `clone(CLONE_VM | CLONE_VFORK)` child and
+/// returns its pid once it has exec'd or exited.
+fn clone_vfork(child: &ChildArgs) -> io::Result<libc::pid_t> {
+    let stack = match STACK.try_with(Cell::take) {
+        Ok(Some(stack)) => stack,
+        _ => ChildStack::new()?,
+    };
     let mut all = empty_sigset();
     let mut old = empty_sigset();
     // SAFETY: sigfillset fills a valid sigset_t; pthread_sigmask reads `all`
@@ -344,250 +305,91 @@ fn clone_child(child: &ChildArgs, stack: &ChildStack) -> io::Result<libc::pid_t>
     if r != 0 {
         return Err(io::Error::from_raw_os_error(r));
     }
-    let flags = if OVERLAPPED {
-        libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | libc::SIGCHLD
-    } else {
-        libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD
-    };
     // SAFETY: `child_main` only makes async-signal-safe system calls on the
-    // data behind `child` (raw ones, which leave `errno` alone, when
-    // OVERLAPPED: the child then runs at the same time as this thread, whose
-    // thread-local storage, `errno` included, it would otherwise share). That
-    // data outlives the child's use of it: with CLONE_VFORK clone returns
-    // only after the child has exec'd or exited, and otherwise the caller
-    // waits for `released`, which the kernel clears at that same moment
-    // (CLONE_CHILD_CLEARTID). The stack is a mapping of ours with a guard
-    // page, used by nobody else until then, and `top()` is its page-aligned
-    // upper end. Every signal is blocked, so no handler of ours can run in
-    // the child before it has reset every disposition.
+    // data behind `child`, which outlives the child's use of it: with
+    // CLONE_VFORK, clone returns only after the child has exec'd or exited.
+    // The stack is a mapping of ours with a guard page, used by nobody else
+    // until clone returns, and `top()` is its 16-byte-aligned upper end.
+    // Every signal is blocked, so no handler of ours can run on it.
     let pid = unsafe {
         libc::clone(
             child_main,
             stack.top(),
-            flags,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             ptr::from_ref(child).cast_mut().cast(),
-            ptr::null_mut::<libc::pid_t>(),
-            ptr::null_mut::<libc::c_void>(),
-            child.released.as_ptr(),
         )
     };
-    // Only meaningful if clone failed, in which case no child ran.
+    // Only meaningful if clone failed, in which case no child ran and wrote
+    // errno.
     let clone_error = io::Error::last_os_error();
-    // SAFETY: restores the mask saved above; `old` is a valid sigset_t. The
-    // child's mask is its own copy: it stays fully blocked.
+    // SAFETY: restores the mask saved above; `old` is a valid sigset_t.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut()) };
+    // Keep the stack for this thread's next spawn (dropped if the thread is
+    // going away).
+    let _ = STACK.try_with(|s| s.set(Some(stack)));
     if pid < 0 {
         return Err(clone_error);
     }
     Ok(pid)
 }
 
-/// Waits until the kernel has cleared `released`: the child of
-/// [`clone_child`] has exec'd or exited, and no longer uses our memory.
-fn wait_released(released: &AtomicU32) {
-    loop {
-        let value = released.load(Ordering::Acquire);
-        if value == 0 {
-            return;
-        }
-        let timeout = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 100_000_000,
-        };
-        // SAFETY: FUTEX_WAIT on our own aligned word, sleeping only while it
-        // still holds `value`. Not FUTEX_PRIVATE_FLAG: the kernel's wake at
-        // mm_release is a shared one. EAGAIN (already cleared), EINTR and
-        // the timeout (a safety net, should a wake-up ever be missed) just
-        // loop back to the load.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                released.as_ptr(),
-                libc::FUTEX_WAIT,
-                value,
-                &timeout,
-            )
-        };
-    }
-}
-
 /// The child, from `clone` to `execve`.
 ///
-/// Never returns: it execs or ends with status 127 after recording the
-/// errno.
+/// Never returns: it execs or calls `_exit(127)` after recording the errno.
 extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `ChildArgs` the parent passed to clone, alive and
-    // unchanged until the child execs or exits (see `clone_child`).
+    // unchanged while the parent is suspended (CLONE_VFORK).
     let child = unsafe { &*arg.cast::<ChildArgs>() };
     // SAFETY: this is the child between clone and exec: `run_child`'s
     // contract.
     let errno = unsafe { run_child(child) };
     child.errno.store(errno.max(1), Ordering::SeqCst);
-    // SAFETY: exit_group ends the child without running anything of the
-    // parent's (no atexit handlers, no stdio flush).
-    let _ = unsafe { raw::sys(libc::SYS_exit_group, [127, 0, 0, 0, 0, 0]) };
-    // exit_group does not return.
-    127
+    // SAFETY: _exit is async-signal-safe and ends the child without running
+    // anything of the parent's (no atexit handlers, no stdio flush).
+    unsafe { libc::_exit(127) }
 }
 
 /// The child's steps; returns the errno of the step that failed (execve
 /// returns only on failure).
 ///
 /// # Safety
-/// Only for the child of [`clone_child`], with signals blocked: every call
-/// is a system call on data the parent prepared, made through [`raw::sys`].
+/// Only for the child of [`clone_vfork`], with signals blocked: every call
+/// is an async-signal-safe system-call wrapper on data the parent prepared.
 unsafe fn run_child(child: &ChildArgs) -> libc::c_int {
     // Every disposition back to the default, before signals are unblocked:
     // a handler inherited from the parent must never run here, and an
     // inherited "ignore" (SIGPIPE from std, SIGINT/SIGQUIT/SIGHUP from a
-    // shell or nohup) must not reach the probe. See `spawn::reset_signals`:
-    // these are the same calls.
-    for signal in 1..=(KERNEL_SIGSET_BYTES * 8) {
-        if signal == libc::SIGKILL as usize || signal == libc::SIGSTOP as usize {
-            continue;
-        }
-        // SAFETY: an all-zero kernel struct sigaction (SIG_DFL, no flags,
-        // empty mask), larger than the kernel's; the old one is not asked
-        // for. Failure (none expected) leaves the default anyway.
-        let _ = unsafe {
-            raw::sys(
-                libc::SYS_rt_sigaction,
-                [signal, SIG_DFL_ACTION.as_ptr() as usize, 0, KERNEL_SIGSET_BYTES, 0, 0],
-            )
-        };
-    }
-    let limit = ptr::from_ref(&child.core_limit) as usize;
-    let no_signals = [0u64; 2];
-    // SAFETY: system calls with arguments the parent prepared and keeps
-    // alive; each failure is reported by its errno.
+    // shell or nohup) must not reach the probe. See `spawn::reset_signals`.
+    // SAFETY: async-signal-safe system calls on constant data, in the child
+    // between clone and exec.
+    unsafe { spawn::reset_dispositions() };
+    // SAFETY: plain async-signal-safe system-call wrappers, with arguments
+    // the parent prepared and keeps alive; each failure is reported by errno.
     unsafe {
-        if let Err(e) = raw::sys(libc::SYS_setpgid, [0; 6]) {
-            return e;
+        if libc::setpgid(0, 0) != 0 {
+            return errno();
         }
-        // prlimit64 on ourselves (pid 0) sets RLIMIT_CORE like setrlimit.
-        let core = libc::RLIMIT_CORE as usize;
-        if let Err(e) = raw::sys(libc::SYS_prlimit64, [0, core, limit, 0, 0, 0]) {
-            return e;
+        if libc::setrlimit(libc::RLIMIT_CORE, &child.core_limit) != 0 {
+            return errno();
         }
-        if let Err(e) = raw::sys(libc::SYS_fchdir, [child.dir as usize, 0, 0, 0, 0, 0]) {
-            return e;
+        if libc::fchdir(child.dir) != 0 {
+            return errno();
         }
-        // dup3 (dup2 has no system call on every architecture): the parent
-        // made sure all three descriptors are above 2, so no source is a
-        // target (dup3 refuses that) and no dup overwrites a later one's
-        // source.
+        // The parent made sure all three descriptors are above 2, so no
+        // dup2 overwrites a later one's source.
         for (target, &fd) in (0..).zip(child.stdio.iter()) {
-            if let Err(e) = raw::sys(libc::SYS_dup3, [fd as usize, target, 0, 0, 0, 0]) {
-                return e;
+            if libc::dup2(fd, target) != target {
+                return errno();
             }
         }
         // Nothing but 0, 1 and 2 reaches the probe. Failure (ENOSYS before
         // Linux 5.9) is harmless: std opens every descriptor close-on-exec.
-        let _ = raw::sys(libc::SYS_close_range, [3, u32::MAX as usize, 0, 0, 0, 0]);
-        let mask = no_signals.as_ptr() as usize;
-        let setmask = libc::SIG_SETMASK as usize;
-        if let Err(e) = raw::sys(
-            libc::SYS_rt_sigprocmask,
-            [setmask, mask, 0, KERNEL_SIGSET_BYTES, 0, 0],
-        ) {
-            return e;
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        if spawn::unblock_all() != 0 {
+            return errno();
         }
-        let program = child.program as usize;
-        let (argv, envp) = (child.argv as usize, child.envp as usize);
-        match raw::sys(libc::SYS_execve, [program, argv, envp, 0, 0, 0]) {
-            Err(e) => e,
-            // execve returns only on failure.
-            Ok(_) => libc::EINVAL,
-        }
-    }
-}
-
-/// System calls for the child: raw ones, which return `-errno` and never
-/// write `errno` (the parent thread's, while the child shares its memory),
-/// where the architecture has them here ([`OVERLAPPED`]); elsewhere libc's
-/// `syscall`, which is sound only because the parent sleeps
-/// (`CLONE_VFORK`).
-mod raw {
-    /// System call `number` with six arguments; `Err(errno)` on failure.
-    ///
-    /// # Safety
-    /// As the system call itself: pointers among `args` must be valid for
-    /// what the call does with them.
-    #[cfg(target_arch = "x86_64")]
-    pub(super) unsafe fn sys(number: libc::c_long, args: [usize; 6]) -> Result<usize, i32> {
-        let ret: isize;
-        // SAFETY: the x86-64 Linux system call convention (number in rax,
-        // arguments in rdi, rsi, rdx, r10, r8, r9; rcx and r11 clobbered);
-        // the caller vouches for the arguments.
-        unsafe {
-            std::arch::asm!(
-                "syscall",
-                inlateout("rax") number as isize => ret,
-                in("rdi") args[0],
-                in("rsi") args[1],
-                in("rdx") args[2],
-                in("r10") args[3],
-                in("r8") args[4],
-                in("r9") args[5],
-                lateout("rcx") _,
-                lateout("r11") _,
-                options(nostack),
-            );
-        }
-        result(ret)
-    }
-
-    /// As on x86-64.
-    ///
-    /// # Safety
-    /// As on x86-64.
-    #[cfg(target_arch = "aarch64")]
-    pub(super) unsafe fn sys(number: libc::c_long, args: [usize; 6]) -> Result<usize, i32> {
-        let ret: isize;
-        // SAFETY: the AArch64 Linux system call convention (number in x8,
-        // arguments and result in x0 to x5); the caller vouches for the
-        // arguments.
-        unsafe {
-            std::arch::asm!(
-                "svc 0",
-                in("x8") number,
-                inlateout("x0") args[0] as isize => ret,
-                in("x1") args[1],
-                in("x2") args[2],
-                in("x3") args[3],
-                in("x4") args[4],
-                in("x5") args[5],
-                options(nostack),
-            );
-        }
-        result(ret)
-    }
-
-    /// libc's `syscall`, for a child the parent sleeps through.
-    ///
-    /// # Safety
-    /// As on x86-64, and only in a `CLONE_VFORK` child.
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    pub(super) unsafe fn sys(number: libc::c_long, args: [usize; 6]) -> Result<usize, i32> {
-        // SAFETY: as the caller vouches.
-        let ret = unsafe {
-            libc::syscall(number, args[0], args[1], args[2], args[3], args[4], args[5])
-        };
-        if ret == -1 {
-            return Err(crate::process::spawn::errno());
-        }
-        Ok(ret as usize)
-    }
-
-    /// The kernel's return value: -4095..-1 is `-errno` (the range every
-    /// Linux ABI reserves for errors).
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-    fn result(ret: isize) -> Result<usize, i32> {
-        if (-4095..0).contains(&ret) {
-            Err(-ret as i32)
-        } else {
-            Ok(ret as usize)
-        }
+        libc::execve(child.program, child.argv, child.envp);
+        errno()
     }
 }
 

@@ -563,7 +563,7 @@ pub(crate) unsafe fn unblock_all() -> libc::c_int {
 
 /// The kernel's sigset_t: 64 signals, 128 on MIPS.
 #[cfg(target_os = "linux")]
-pub(crate) const KERNEL_SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+const KERNEL_SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
     16
 } else {
     8
@@ -571,7 +571,7 @@ pub(crate) const KERNEL_SIGSET_BYTES: usize = if cfg!(any(target_arch = "mips", 
 
 /// An all-zero kernel `struct sigaction`: SIG_DFL, no flags, empty mask.
 #[cfg(target_os = "linux")]
-pub(crate) static SIG_DFL_ACTION: [u64; 8] = [0; 8];
+static SIG_DFL_ACTION: [u64; 8] = [0; 8];
 
 /// The calling thread's errno, read without allocating (safe in a child
 /// between fork or clone and exec).
