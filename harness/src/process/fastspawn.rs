@@ -16,20 +16,25 @@
 //!   which is how glibc's `posix_spawn` works too.
 //! - Few system calls in the child, none of them reads: one `rt_sigaction`
 //!   per signal (glibc's `posix_spawn` reads every disposition, then resets
-//!   the caught ones), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
+//!   the caught ones; nothing about them is remembered between spawns, so
+//!   nothing can be stale), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
 //!   `close_range`, the mask and `execve`.
 //! - No error pipe: the child shares the parent's memory, so it writes its
 //!   errno into a slot the parent reads once `clone` returns. That is sound
 //!   because `CLONE_VFORK` returns only after the child has exec'd (the slot
 //!   then stays 0) or exited (the slot holds why), never while it runs.
 //! - Output is captured in two `memfd`s (regular files in memory, as a probe
-//!   sees them), not in files of the working directory.
+//!   sees them), not in files of the working directory. The next spawn's
+//!   pair is made, and the last one's closed, once this spawn's child has
+//!   exec'd, while the parent would otherwise only wait. Only fresh memfds
+//!   wait for a probe; a used one is never handed to another.
 //! - Working directories are reused: a directory the previous probe left
 //!   empty, with its mode and owner untouched, goes back to a pool and is the next
 //!   probe's working directory. A probe cannot tell it from a fresh one; a
 //!   directory with anything left in it (a core file, say) is removed. On a
 //!   disk-backed `/tmp` creating and removing a directory costs more than
-//!   the spawn itself. The pool is emptied (directories removed) when the
+//!   the spawn itself. It is listed with `getdents64` on the descriptor
+//!   already open on it. The pool is emptied (directories removed) when the
 //!   process exits through `exit`.
 //!
 //! # What the child may do

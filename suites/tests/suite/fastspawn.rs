@@ -579,3 +579,35 @@ fn every_core_file_is_listed_however_many() {
     assert_eq!(ran.left.cores, want, "{}", ran.command);
     assert!(!ran.dir.exists(), "{} was not removed", ran.dir.display());
 }
+
+/// A disposition the process changes to "ignore" between two spawns is
+/// at its default in the next probe (nothing about the ignored set is
+/// remembered from one spawn to the next), and the child's resets, made
+/// while it shares the parent's memory, leave the parent's own
+/// dispositions as they were (clone(2): without `CLONE_SIGHAND` the child
+/// has a copy of the table).
+#[test]
+fn a_signal_ignored_between_spawns_is_at_its_default_in_the_probe() {
+    let grep = Invocation {
+        runner: Vec::new(),
+        program: PathBuf::from("grep"),
+        args: vec!["^SigIgn".into(), "/proc/self/status".into()],
+    };
+    let before = run_inv(&grep, false);
+    assert_eq!(before.stdout(), "SigIgn:\t0000000000000000\n", "{before}");
+    // SIGRTMAX - 1: no test and neither libc nor std uses it.
+    let signal = libc::SIGRTMAX() - 1;
+    // SAFETY: SIG_IGN for a signal nothing in this binary uses.
+    let old = unsafe { libc::signal(signal, libc::SIG_IGN) };
+    let after = run_inv(&grep, false);
+    // SAFETY: reads the disposition into a valid sigaction.
+    let still = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut action);
+        action.sa_sigaction
+    };
+    // SAFETY: puts back what was there.
+    unsafe { libc::signal(signal, old) };
+    assert_eq!(after.stdout(), "SigIgn:\t0000000000000000\n", "{after}");
+    assert_eq!(still, libc::SIG_IGN, "the parent's disposition changed");
+}
