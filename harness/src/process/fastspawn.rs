@@ -24,10 +24,9 @@
 //!   because `CLONE_VFORK` returns only after the child has exec'd (the slot
 //!   then stays 0) or exited (the slot holds why), never while it runs.
 //! - Output is captured in two `memfd`s (regular files in memory, as a probe
-//!   sees them), not in files of the working directory. The next spawn's
-//!   pair is made, and the last one's closed, once this spawn's child has
-//!   exec'd, while the parent would otherwise only wait. Only fresh memfds
-//!   wait for a probe; a used one is never handed to another.
+//!   sees them), not in files of the working directory. Each probe gets a
+//!   fresh pair: a used one is never handed to another probe, since a
+//!   grandchild that escaped its probe's group could still write into it.
 //! - Working directories are reused: a directory the previous probe left
 //!   empty, with its mode and owner untouched, goes back to a pool and is the next
 //!   probe's working directory. A probe cannot tell it from a fresh one; a
@@ -64,7 +63,7 @@
 
 #![cfg(target_os = "linux")]
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -125,8 +124,6 @@ impl FastSpawned {
         } else {
             self.workdir.dir.close()?;
         }
-        retire(self.stdout, stdout.len());
-        retire(self.stderr, stderr.len());
         Ok(Leftovers {
             stdout,
             stderr,
@@ -147,7 +144,12 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     let words = || {
         let program = std::iter::once(invocation.program.as_os_str());
         let args = invocation.args.iter().map(OsStr::new);
-        invocation.runner.iter().map(OsString::as_os_str).chain(program).chain(args)
+        invocation
+            .runner
+            .iter()
+            .map(OsString::as_os_str)
+            .chain(program)
+            .chain(args)
     };
     let first = words()
         .next()
@@ -164,10 +166,8 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     let envp: [*const libc::c_char; 1] = [ptr::null()];
     let core_limit = spawn::core_limit(core)?;
     let stdin = dev_null()?;
-    let Captures { stdout, stderr } = match NEXT_CAPTURES.try_with(Cell::take) {
-        Ok(Some(prepared)) => prepared,
-        _ => Captures::new()?,
-    };
+    let stdout = capture(c"exitmatrix-stdout")?;
+    let stderr = capture(c"exitmatrix-stderr")?;
     let workdir = pool_take()?;
 
     let child = ChildArgs {
@@ -189,13 +189,7 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
     // `args`, `argv`, `envp` and `program` are alive up to here: the child
     // has exec'd or exited by now.
     let errno = child.errno.load(Ordering::SeqCst);
-    if errno == 0 {
-        // The probe is running on its own now (the mm it shared with us
-        // is released at exec), and we have nothing to do until it ends:
-        // the bookkeeping that does not depend on it happens here, off the
-        // path from its start to its end.
-        between_cells();
-    } else {
+    if errno != 0 {
         // The child exited with 127 without exec'ing: reap it, so that no
         // zombie is left, and report what it saw.
         let _ = reap::discard(&mut Pid(pid));
@@ -208,73 +202,6 @@ pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
         stdout,
         stderr,
     })
-}
-
-/// The two capture files of a probe.
-#[derive(Debug)]
-struct Captures {
-    stdout: File,
-    stderr: File,
-}
-
-impl Captures {
-    fn new() -> io::Result<Captures> {
-        Ok(Captures {
-            stdout: capture(c"exitmatrix-stdout")?,
-            stderr: capture(c"exitmatrix-stderr")?,
-        })
-    }
-}
-
-thread_local! {
-    /// The next spawn's capture files, made while the previous probe ran.
-    /// Only fresh memfds wait here: no process has held them but this one
-    /// (and, between `fork` and `exec`, a child std's `Command` forked in
-    /// another thread, which closes them at exec, as it would a memfd made
-    /// just before the spawn). A used capture file is never reused: a
-    /// grandchild that escaped its probe's group could still write into it.
-    static NEXT_CAPTURES: Cell<Option<Captures>> = const { Cell::new(None) };
-
-    /// Capture files already read, closed at the next spawn of this thread
-    /// (closing a memfd frees its pages and inode, which takes longer than
-    /// most system calls).
-    static RETIRED: RefCell<Vec<File>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A capture file holding more than this is closed at once rather than
-/// kept until the next spawn, so that a large output is not held in memory.
-const RETIRE_MAX_BYTES: usize = 64 * 1024;
-
-/// Keeps `file`, a capture file already read, to be closed at this thread's
-/// next spawn ([`between_cells`]); closes it now if it is large or the
-/// thread is going away.
-fn retire(file: File, len: usize) {
-    if len > RETIRE_MAX_BYTES {
-        return;
-    }
-    let _ = RETIRED.try_with(|retired| {
-        if let Ok(mut retired) = retired.try_borrow_mut() {
-            if retired.len() < 2 {
-                retired.push(file);
-            }
-        }
-    });
-}
-
-/// What a spawn does once its probe has exec'd, while the probe runs: closes
-/// the capture files the previous probe of this thread left, and makes the
-/// next probe's. Failures are left for the next spawn, which then makes its
-/// capture files itself (and reports an error then).
-fn between_cells() {
-    let _ = RETIRED.try_with(|retired| {
-        if let Ok(mut retired) = retired.try_borrow_mut() {
-            retired.clear();
-        }
-    });
-    let _ = NEXT_CAPTURES.try_with(|next| {
-        let prepared = next.take().map_or_else(Captures::new, Ok);
-        next.set(prepared.ok());
-    });
 }
 
 /// Everything the child needs, prepared by the parent. The child only reads
@@ -505,14 +432,8 @@ impl Workdir {
         loop {
             // SAFETY: getdents64 writes at most `buf.0.len()` bytes into our
             // buffer, which is 8-byte aligned as `linux_dirent64` requires.
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    fd,
-                    buf.0.as_mut_ptr(),
-                    buf.0.len(),
-                )
-            };
+            let n =
+                unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.0.as_mut_ptr(), buf.0.len()) };
             let n = match usize::try_from(n) {
                 Ok(0) => return Ok(names),
                 Ok(n) => n.min(buf.0.len()),

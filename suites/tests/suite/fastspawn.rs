@@ -550,10 +550,9 @@ fn a_direct_observer_reports_a_missing_probe(#[case] name: &str) {
     );
 }
 
-/// A spawn's capture files are made while the previous probe of the thread
-/// runs, and a used one is never handed on: a grandchild that outlives its
-/// probe and writes late goes into its own probe's (retired) file, never
-/// into the next probe's output.
+/// A used capture file is never handed on: a grandchild that outlives its
+/// probe and writes late goes into its own probe's (closed by the harness)
+/// file, never into the next probe's output.
 #[test]
 fn a_late_write_of_an_earlier_probe_never_reaches_a_later_one() {
     // The grandchild leaves the probe's group (setsid needs no shell job

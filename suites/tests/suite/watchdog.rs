@@ -118,7 +118,12 @@ fn the_watchdog_is_woken_only_for_a_sooner_deadline() {
 #[test]
 fn a_sooner_deadline_is_kept_while_the_watchdog_sleeps() {
     let dog = Watchdog::global();
-    let far = dog.arm(i32::MAX - 9, Duration::from_secs(600), Duration::from_secs(1), None);
+    let far = dog.arm(
+        i32::MAX - 9,
+        Duration::from_secs(600),
+        Duration::from_secs(1),
+        None,
+    );
     std::thread::sleep(Duration::from_millis(5));
     let invocation = sleeper();
     let mut case = case(&invocation);
