@@ -166,10 +166,11 @@ impl<R: Reaper> Observer for Direct<R> {
     }
 
     fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
-        let command = case.invocation.display();
         let mut probe = Probe::spawn(self.0.needs_std_child(), case.invocation, case.core)
-            .map_err(|e| format!("cannot spawn {command}: {e}"))?;
+            .map_err(|e| format!("cannot spawn {}: {e}", case.invocation.display()))?;
         let pgid = probe.child().pid();
+        // Made while the probe runs, not before it starts.
+        let command = case.invocation.display();
         let reaped = reap_watched(&self.0, probe.child(), case);
         // The probe is reaped (or reaping failed and it was killed): what
         // left its group is ended before its directory goes.

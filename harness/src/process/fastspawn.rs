@@ -16,20 +16,24 @@
 //!   which is how glibc's `posix_spawn` works too.
 //! - Few system calls in the child, none of them reads: one `rt_sigaction`
 //!   per signal (glibc's `posix_spawn` reads every disposition, then resets
-//!   the caught ones), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
+//!   the caught ones; nothing about them is remembered between spawns, so
+//!   nothing can be stale), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
 //!   `close_range`, the mask and `execve`.
 //! - No error pipe: the child shares the parent's memory, so it writes its
 //!   errno into a slot the parent reads once `clone` returns. That is sound
 //!   because `CLONE_VFORK` returns only after the child has exec'd (the slot
 //!   then stays 0) or exited (the slot holds why), never while it runs.
 //! - Output is captured in two `memfd`s (regular files in memory, as a probe
-//!   sees them), not in files of the working directory.
+//!   sees them), not in files of the working directory. Each probe gets a
+//!   fresh pair: a used one is never handed to another probe, since a
+//!   grandchild that escaped its probe's group could still write into it.
 //! - Working directories are reused: a directory the previous probe left
 //!   empty, with its mode and owner untouched, goes back to a pool and is the next
 //!   probe's working directory. A probe cannot tell it from a fresh one; a
 //!   directory with anything left in it (a core file, say) is removed. On a
 //!   disk-backed `/tmp` creating and removing a directory costs more than
-//!   the spawn itself. The pool is emptied (directories removed) when the
+//!   the spawn itself. It is listed with `getdents64` on the descriptor
+//!   already open on it. The pool is emptied (directories removed) when the
 //!   process exits through `exit`.
 //!
 //! # What the child may do
@@ -113,7 +117,7 @@ impl FastSpawned {
     pub fn finish(self) -> io::Result<Leftovers> {
         let stdout = read_capture(&self.stdout)?;
         let stderr = read_capture(&self.stderr)?;
-        let names = spawn::entries(self.workdir.dir.path())?;
+        let names = self.workdir.names()?;
         let cores = spawn::core_files(&names);
         if names.is_empty() && self.workdir.untouched()? {
             pool_put(self.workdir);
@@ -136,13 +140,22 @@ impl FastSpawned {
 /// reaped, and the error is the errno of the step that failed (`execve`'s
 /// `ENOENT`, `EACCES`, `ENOEXEC`, ..., as `raw_os_error`).
 pub fn spawn(invocation: &Invocation, core: bool) -> io::Result<FastSpawned> {
-    let words = invocation.argv();
-    let first = words
-        .first()
+    // The words of `invocation.argv()`, borrowed rather than copied.
+    let words = || {
+        let program = std::iter::once(invocation.program.as_os_str());
+        let args = invocation.args.iter().map(OsStr::new);
+        invocation
+            .runner
+            .iter()
+            .map(OsString::as_os_str)
+            .chain(program)
+            .chain(args)
+    };
+    let first = words()
+        .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command line"))?;
     let program = resolve(first)?;
-    let args = words
-        .iter()
+    let args = words()
         .map(|w| c_string(w.as_bytes()))
         .collect::<io::Result<Vec<CString>>>()?;
     let argv: Vec<*const libc::c_char> = args
@@ -403,6 +416,63 @@ impl Workdir {
     fn untouched(&self) -> io::Result<bool> {
         Ok(mode_and_owner(&self.fd)? == self.created)
     }
+
+    /// The names in the directory (but `.` and `..`), read through the
+    /// descriptor already open on it: `getdents64` from offset 0 until it
+    /// returns nothing, which costs a fraction of opening the directory by
+    /// its path again (std's `read_dir`).
+    fn names(&self) -> io::Result<Vec<OsString>> {
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: lseek on a descriptor we own; no memory effects.
+        if unsafe { libc::lseek(fd, 0, libc::SEEK_SET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut names = Vec::new();
+        let mut buf = DirentBuf([0; 2048]);
+        loop {
+            // SAFETY: getdents64 writes at most `buf.0.len()` bytes into our
+            // buffer, which is 8-byte aligned as `linux_dirent64` requires.
+            let n =
+                unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.0.as_mut_ptr(), buf.0.len()) };
+            let n = match usize::try_from(n) {
+                Ok(0) => return Ok(names),
+                Ok(n) => n.min(buf.0.len()),
+                Err(_) => return Err(io::Error::last_os_error()),
+            };
+            dirent_names(&buf.0[..n], &mut names)?;
+        }
+    }
+}
+
+/// A buffer for `getdents64`, aligned for its records.
+#[repr(C, align(8))]
+struct DirentBuf([u8; 2048]);
+
+/// Appends the names of the `linux_dirent64` records in `bytes` (what
+/// getdents64 returned) to `names`, but `.` and `..`. A record is `d_ino`
+/// (8 bytes), `d_off` (8), `d_reclen` (2), `d_type` (1), then the name and
+/// its NUL (getdents(2)).
+fn dirent_names(mut bytes: &[u8], names: &mut Vec<OsString>) -> io::Result<()> {
+    const NAME_AT: usize = 19;
+    let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "a malformed directory entry");
+    while !bytes.is_empty() {
+        let reclen = bytes
+            .get(16..18)
+            .map(|r| usize::from(u16::from_ne_bytes([r[0], r[1]])))
+            .ok_or_else(corrupt)?;
+        let record = bytes
+            .get(..reclen)
+            .filter(|_| reclen > NAME_AT)
+            .ok_or_else(corrupt)?;
+        let name = CStr::from_bytes_until_nul(&record[NAME_AT..])
+            .map_err(|_| corrupt())?
+            .to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_owned());
+        }
+        bytes = &bytes[reclen..];
+    }
+    Ok(())
 }
 
 fn mode_and_owner(fd: &OwnedFd) -> io::Result<(libc::mode_t, libc::uid_t)> {

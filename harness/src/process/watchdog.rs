@@ -14,6 +14,11 @@
 //! dropping the guard disarms, so an early return or a `?` between arming
 //! and reaping cannot leave a deadline behind. A caller that reaps on an
 //! error path disarms first ([`Armed::disarm`], or dropping the guard).
+//!
+//! The watchdog thread is woken only when a new deadline comes before the
+//! time it already means to wake at (at most 50 ms away): a case armed
+//! with the usual seconds-long timeout costs a lock and a push, not a
+//! wake-up of another thread on the core the probe needs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -55,6 +60,19 @@ impl Entry {
 struct State {
     next_id: u64,
     entries: Vec<Entry>,
+    /// When the watchdog thread, now waiting, wakes up by itself; `None`
+    /// while it is not waiting (it then looks at every entry before it
+    /// waits again).
+    wakes_at: Option<Instant>,
+}
+
+/// Whether a case whose deadline is `deadline` must wake a watchdog that
+/// will wake by itself at `wakes_at` (`None`: it is not waiting, and will
+/// see the new entry before it waits). Waking it late is never right;
+/// waking it early only costs a wake-up.
+#[doc(hidden)]
+pub fn must_wake(wakes_at: Option<Instant>, deadline: Instant) -> bool {
+    wakes_at.is_some_and(|at| deadline < at)
 }
 
 /// The process-wide watchdog.
@@ -110,9 +128,12 @@ impl Watchdog {
         if entry.interrupted() {
             entry.kill();
         }
+        let wake = must_wake(state.wakes_at, entry.deadline);
         state.entries.push(entry);
         drop(state);
-        self.wake.notify_one();
+        if wake {
+            self.wake.notify_one();
+        }
         Armed {
             dog: self,
             id,
@@ -161,11 +182,13 @@ impl Watchdog {
                 next = next.min(e.deadline);
             }
             let wait = next.saturating_duration_since(Instant::now());
+            state.wakes_at = Some(next);
             state = self
                 .wake
                 .wait_timeout(state, wait)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            state.wakes_at = None;
         }
     }
 }

@@ -549,3 +549,64 @@ fn a_direct_observer_reports_a_missing_probe(#[case] name: &str) {
         "{name}: {err}"
     );
 }
+
+/// A used capture file is never handed on: a grandchild that outlives its
+/// probe and writes late goes into its own probe's (closed by the harness)
+/// file, never into the next probe's output.
+#[test]
+fn a_late_write_of_an_earlier_probe_never_reaches_a_later_one() {
+    // The grandchild leaves the probe's group (setsid needs no shell job
+    // control) so that nothing here kills it; it writes after the next
+    // probe has started and before it ends.
+    let first = run("setsid sh -c 'sleep 0.3; echo late; echo late >&2' & echo early");
+    assert_eq!(first.stdout(), "early\n", "{first}");
+    for _ in 0..2 {
+        let next = run("sleep 0.6; echo next");
+        assert_eq!(next.stdout(), "next\n", "{next}");
+        assert_eq!(String::from_utf8_lossy(&next.left.stderr), "", "{next}");
+    }
+}
+
+/// The directory is listed in `getdents64` batches of its own buffer; a
+/// probe that leaves more names than one batch holds has every one found.
+#[test]
+fn every_core_file_is_listed_however_many() {
+    let ran = run("i=0; while [ $i -lt 300 ]; do : > core.$i; i=$((i+1)); done; : > other");
+    assert_eq!(ran.exit_code(), Some(0), "{ran}");
+    let mut want: Vec<String> = (0..300).map(|i| format!("core.{i}")).collect();
+    want.sort();
+    assert_eq!(ran.left.cores, want, "{}", ran.command);
+    assert!(!ran.dir.exists(), "{} was not removed", ran.dir.display());
+}
+
+/// A disposition the process changes to "ignore" between two spawns is
+/// at its default in the next probe (nothing about the ignored set is
+/// remembered from one spawn to the next), and the child's resets, made
+/// while it shares the parent's memory, leave the parent's own
+/// dispositions as they were (clone(2): without `CLONE_SIGHAND` the child
+/// has a copy of the table).
+#[test]
+fn a_signal_ignored_between_spawns_is_at_its_default_in_the_probe() {
+    let grep = Invocation {
+        runner: Vec::new(),
+        program: PathBuf::from("grep"),
+        args: vec!["^SigIgn".into(), "/proc/self/status".into()],
+    };
+    let before = run_inv(&grep, false);
+    assert_eq!(before.stdout(), "SigIgn:\t0000000000000000\n", "{before}");
+    // SIGRTMAX - 1: no test and neither libc nor std uses it.
+    let signal = libc::SIGRTMAX() - 1;
+    // SAFETY: SIG_IGN for a signal nothing in this binary uses.
+    let old = unsafe { libc::signal(signal, libc::SIG_IGN) };
+    let after = run_inv(&grep, false);
+    // SAFETY: reads the disposition into a valid sigaction.
+    let still = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut action);
+        action.sa_sigaction
+    };
+    // SAFETY: puts back what was there.
+    unsafe { libc::signal(signal, old) };
+    assert_eq!(after.stdout(), "SigIgn:\t0000000000000000\n", "{after}");
+    assert_eq!(still, libc::SIG_IGN, "the parent's disposition changed");
+}

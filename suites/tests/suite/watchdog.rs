@@ -96,3 +96,41 @@ fn a_reaped_probe_leaves_no_deadline() {
     assert!(!Watchdog::global().watches(pid));
     probe.finish().expect("collect the output");
 }
+
+/// Arming wakes the watchdog thread only for a deadline before the time it
+/// already wakes at by itself; a waiting watchdog must never sleep past a
+/// deadline, and one that is not waiting sees every entry before it waits.
+#[test]
+fn the_watchdog_is_woken_only_for_a_sooner_deadline() {
+    use exitmatrix::process::watchdog::must_wake;
+    use std::time::Instant;
+    let now = Instant::now();
+    let ms = Duration::from_millis;
+    assert!(must_wake(Some(now + ms(50)), now + ms(10)));
+    assert!(!must_wake(Some(now + ms(50)), now + ms(50)));
+    assert!(!must_wake(Some(now + ms(50)), now + ms(10_000)));
+    assert!(!must_wake(None, now + ms(10)));
+}
+
+/// A deadline sooner than the watchdog's own next wake-up is still kept:
+/// with a far deadline armed (the watchdog then sleeps its full poll), a
+/// probe with a 20 ms timeout is sent SIGTERM.
+#[test]
+fn a_sooner_deadline_is_kept_while_the_watchdog_sleeps() {
+    let dog = Watchdog::global();
+    let far = dog.arm(
+        i32::MAX - 9,
+        Duration::from_secs(600),
+        Duration::from_secs(1),
+        None,
+    );
+    std::thread::sleep(Duration::from_millis(5));
+    let invocation = sleeper();
+    let mut case = case(&invocation);
+    case.timeout = Duration::from_millis(20);
+    let mut probe = Probe::spawn(false, &invocation, false).unwrap();
+    let (states, sent) = reap_watched(&reap::WaitPid, probe.child(), &case).unwrap();
+    drop(far);
+    probe.finish().unwrap();
+    assert_eq!(sent, ["SIGTERM"], "{states:?}");
+}
