@@ -136,7 +136,11 @@ fn write_elsewhere(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let format: String = bytes.iter().map(|b| format!("\\{b:03o}")).collect();
     let output = std::process::Command::new("/bin/sh")
         .env_clear()
-        .args(["-c", r#"umask 022 && printf "$1" > "$2" && chmod 755 "$2""#, "sh"])
+        .args([
+            "-c",
+            r#"umask 022 && printf "$1" > "$2" && chmod 755 "$2""#,
+            "sh",
+        ])
         .arg(format)
         .arg(path)
         .stdin(std::process::Stdio::null())
