@@ -134,6 +134,10 @@ impl Fixtures {
 /// only descriptor ever open for writing on it is the child's.
 fn write_elsewhere(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let format: String = bytes.iter().map(|b| format!("\\{b:03o}")).collect();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "writes a fixture file, not a probe"
+    )]
     let output = std::process::Command::new("/bin/sh")
         .env_clear()
         .args([
