@@ -79,7 +79,10 @@ pub struct Remote {
     welcome: Welcome,
     /// Authenticated connections not in use.
     idle: Mutex<Vec<TcpStream>>,
-    /// Host path → stored name, for each probe pushed.
+    /// Host path → stored name, for each probe pushed. Held for the whole
+    /// of a push: two workers pushing the same probe at once would both
+    /// replace the stored file, and Windows refuses to replace a program
+    /// that is running ("Access denied", seen under Wine).
     pushed: Mutex<HashMap<PathBuf, String>>,
     /// The first failure of a connection, for the command's one line.
     failure: Mutex<Option<String>>,
@@ -268,12 +271,8 @@ impl Remote {
 
     /// Pushes the file at `path` once per run; returns its stored name.
     fn push(&self, stream: &mut TcpStream, path: &Path) -> Result<String, String> {
-        if let Some(name) = self
-            .pushed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-        {
+        let mut pushed = self.pushed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = pushed.get(path) {
             return Ok(name.clone());
         }
         let data =
@@ -298,10 +297,7 @@ impl Remote {
             Message::Failed { reason } => return Err(format!("cannot store {base}: {reason}")),
             other => return Err(format!("an unexpected answer: {}", kind_of(&other))),
         }
-        self.pushed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_owned(), name.clone());
+        pushed.insert(path.to_owned(), name.clone());
         Ok(name)
     }
 }
