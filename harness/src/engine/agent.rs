@@ -621,7 +621,10 @@ impl AgentContext {
             // agent's to end (it reports it); a server on this machine
             // leaves the probe's group to the harness if it cannot adopt.
             let mut leaked = report.leaked.clone();
-            if let (Some(dir), Some(group)) = (backend.local_dir(), report.group) {
+            let group = report
+                .group
+                .and_then(|g| os::pid_from_raw(i64::from(g)));
+            if let (Some(dir), Some(group)) = (backend.local_dir(), group) {
                 leaked.extend(
                     orphans::sweep_cell(group, &dir)
                         .iter()
@@ -706,7 +709,10 @@ impl AgentContext {
         leaked.extend(report.leaked.iter().cloned());
         // The agent ran on this machine: what is left of the probe's own
         // group went to the harness if the agent could not adopt it.
-        if let Some(group) = report.group {
+        if let Some(group) = report
+            .group
+            .and_then(|g| os::pid_from_raw(i64::from(g)))
+        {
             leaked.extend(
                 orphans::sweep_cell(group, spawned_dir)
                     .iter()

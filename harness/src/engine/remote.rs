@@ -509,7 +509,7 @@ impl Drop for LocalServer {
         if let Some(server) = self.server.take() {
             let pid = server.pid();
             server.kill();
-            if let Ok(pgid) = crate::os::Pid::try_from(pid) {
+            if let Some(pgid) = crate::os::pid_from_raw(i64::from(pid)) {
                 let _ = crate::process::orphans::sweep_cell(pgid, self.dir.path());
             }
         }

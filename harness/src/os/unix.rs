@@ -27,6 +27,12 @@ pub use procs::{
 /// A process id: the host's `pid_t`.
 pub type Pid = libc::pid_t;
 
+/// A process id from a number read elsewhere (an agent's report, std's
+/// `u32`), if it is one this platform can hold.
+pub fn pid_from_raw(raw: i64) -> Option<Pid> {
+    Pid::try_from(raw).ok()
+}
+
 /// The pid of `child`, a process this one started.
 pub fn child_pid(child: &Child) -> Pid {
     Pid::try_from(child.id()).expect("a pid fits in pid_t")

@@ -41,6 +41,12 @@ pub type Pidfd = ();
 /// A process id: the `DWORD` std's `Child::id` gives.
 pub type Pid = u32;
 
+/// A process id from a number read elsewhere (an agent's report, std's
+/// `u32`), if it is one this platform can hold.
+pub fn pid_from_raw(raw: i64) -> Option<Pid> {
+    Pid::try_from(raw).ok()
+}
+
 /// The exit code the watchdog ends a timed-out probe's job with:
 /// `WAIT_TIMEOUT` (winerror.h: 258, "The wait operation timed out"), so a
 /// timed-out probe cannot be mistaken for one that crashed; no probe of the

@@ -23,6 +23,7 @@ mod profile; // profile loading and errors
 mod remote; // the remote runner: its protocol, the agent as a server, --remote against the local runner
 mod report_schema; // the JSON report against docs/report-schema.md
 mod runtimes; // Node.js, Perl, Go and Ruby as parents: their mappings, checks and findings
+#[cfg(unix)]
 mod spawn; // the spawn path's guarantees and the reapers
 #[cfg(unix)]
 mod spawnfail; // the spawn failures: std's two spawn paths, the columns that run them
