@@ -621,9 +621,7 @@ impl AgentContext {
             // agent's to end (it reports it); a server on this machine
             // leaves the probe's group to the harness if it cannot adopt.
             let mut leaked = report.leaked.clone();
-            let group = report
-                .group
-                .and_then(|g| os::pid_from_raw(i64::from(g)));
+            let group = report.group.and_then(|g| os::pid_from_raw(i64::from(g)));
             if let (Some(dir), Some(group)) = (backend.local_dir(), group) {
                 leaked.extend(
                     orphans::sweep_cell(group, &dir)
@@ -709,10 +707,7 @@ impl AgentContext {
         leaked.extend(report.leaked.iter().cloned());
         // The agent ran on this machine: what is left of the probe's own
         // group went to the harness if the agent could not adopt it.
-        if let Some(group) = report
-            .group
-            .and_then(|g| os::pid_from_raw(i64::from(g)))
-        {
+        if let Some(group) = report.group.and_then(|g| os::pid_from_raw(i64::from(g))) {
             leaked.extend(
                 orphans::sweep_cell(group, spawned_dir)
                     .iter()
