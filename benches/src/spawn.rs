@@ -20,7 +20,7 @@ pub struct Program {
 }
 
 impl Program {
-    /// `path` with `args` (argv[0] is `path`), run with an empty environment.
+    /// `path` with `args` (`argv[0]` is `path`), run with an empty environment.
     pub fn new(path: &Path, args: &[&str]) -> Program {
         let c = |b: &[u8]| CString::new(b).expect("no NUL in a bench's command line");
         let c_path = c(path.as_os_str().as_bytes());

@@ -65,7 +65,7 @@ enum Command {
     /// illumos and Windows with a private Rust 1.96 that builds std from
     /// source (installed by scripts/install-rust-web.sh if missing).
     CheckPlatforms(platforms::CheckPlatformsArgs),
-    /// Compare two reports (a report-<target>.json or a compat.json each):
+    /// Compare two reports (a `report-<target>.json` or a `compat.json` each):
     /// list the cells whose value, verdict, expectation, rule or citation
     /// changed, and those only one side has. Exits 0 when nothing changed,
     /// 1 when anything did, 2 when a file cannot be read.

@@ -76,7 +76,7 @@ pub fn cores_contained(core_pattern: &str) -> bool {
 }
 
 /// Runs `work` on `jobs` threads and returns the rows in `work` order
-/// (they start in [`schedule`]'s order).
+/// (they start in `schedule`'s order).
 ///
 /// Once `interrupt` is non-zero no new cell starts, and a cell that was
 /// running is reported as not observed ("interrupted"): the caller makes
