@@ -77,6 +77,19 @@ def stopped_in_session(session):
     return False
 
 
+def execed_sleep(group):
+    """Whether the leader of process group `group` (the job's first
+    process, whose pid is the group's id) runs /bin/sleep yet. A job
+    becomes the terminal's foreground group before its process execs, and
+    until then it may still ignore SIGTSTP as the interactive shell does
+    (it resets the disposition just before exec): a ^Z typed then is
+    discarded, the job runs on, and the shell answers only when it ends."""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{group}/exe")) == "sleep"
+    except OSError:
+        return False
+
+
 def become_subreaper():
     """prctl(PR_SET_CHILD_SUBREAPER, 1) (prctl(2)): the shell's children
     that outlive it are re-parented to this script, which reaps them,
@@ -153,7 +166,7 @@ def main(argv):
         end = time.monotonic() + JOB
         while time.monotonic() < end:
             foreground = os.tcgetpgrp(master)
-            if foreground != shell:
+            if foreground != shell and execed_sleep(foreground):
                 job = foreground
                 break
             time.sleep(0.01)
