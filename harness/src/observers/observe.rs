@@ -150,8 +150,9 @@ impl<R: Reaper> Observer for Direct<R> {
 
     fn own_cases(&self) -> Vec<OwnCase> {
         // std's `Command` is the one reaper whose spawn is a runtime's own
-        // (its `io::Error`); the others start probes the harness's way.
-        if self.0.name() == crate::pure::observers::REAPERS[2] {
+        // (its `io::Error`); the others start probes the harness's way. The
+        // cases are `execve`'s errors: a Windows host has none of them.
+        if self.0.name() == crate::pure::observers::REAPERS[2] && os::spawns_by_execve() {
             crate::pure::observers::SPAWN_CASES.to_vec()
         } else {
             Vec::new()

@@ -33,6 +33,13 @@ pub fn pid_from_raw(raw: i64) -> Option<Pid> {
     Pid::try_from(raw).ok()
 }
 
+/// Whether this host starts programs with `execve`, so that the spawn
+/// failures (`spawn-*`: `ENOENT`, `EACCES`, `ENOTDIR`, `ENAMETOOLONG`,
+/// `ENOEXEC`) are what its parents meet: a Unix host starts programs with `execve`, whose errors the spawn cases are.
+pub fn spawns_by_execve() -> bool {
+    true
+}
+
 /// The pid of `child`, a process this one started.
 pub fn child_pid(child: &Child) -> Pid {
     Pid::try_from(child.id()).expect("a pid fits in pid_t")

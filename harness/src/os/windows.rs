@@ -47,6 +47,13 @@ pub fn pid_from_raw(raw: i64) -> Option<Pid> {
     Pid::try_from(raw).ok()
 }
 
+/// Whether this host starts programs with `execve`, so that the spawn
+/// failures (`spawn-*`: `ENOENT`, `EACCES`, `ENOTDIR`, `ENAMETOOLONG`,
+/// `ENOEXEC`) are what its parents meet: Windows starts programs with `CreateProcessW`: no `execve`, no file modes, no `/bin/sh`.
+pub fn spawns_by_execve() -> bool {
+    false
+}
+
 /// The exit code the watchdog ends a timed-out probe's job with:
 /// `WAIT_TIMEOUT` (winerror.h: 258, "The wait operation timed out"), so a
 /// timed-out probe cannot be mistaken for one that crashed; no probe of the
