@@ -393,21 +393,31 @@ impl Observer for Shell {
             })?;
             return end.number_or_ending(command);
         }
-        if crate::pure::observers::is_spawn_case(case.name) {
+        // The spawn failures' files live as long as `fixtures`: until the
+        // shell has run.
+        let fixtures;
+        let invocation = if crate::pure::observers::is_spawn_case(case.name) {
             // The spawn failures: the fixture's path is the probe.
-            let fixtures = crate::observers::spawnfail::Fixtures::create()?;
-            let probe = fixtures.invocation(case.name)?;
-            let invocation = self.invocation(program, SCRIPT, &probe);
-            let command = parent::display_command(&invocation);
-            let end = parent::run(&ParentRun {
-                invocation: &invocation,
-                core: false,
-                continue_stops: true,
-                result_file: STATUS_FILE,
-                setting: *setting,
-            })?;
-            return end.number_or_ending(command);
-        }
+            fixtures = crate::observers::spawnfail::Fixtures::create()?;
+            self.invocation(program, SCRIPT, &fixtures.invocation(case.name)?)
+        } else {
+            self.case_invocation(program, case)?
+        };
+        let command = parent::display_command(&invocation);
+        let end = parent::run(&ParentRun {
+            invocation: &invocation,
+            core: false,
+            continue_stops: true,
+            result_file: STATUS_FILE,
+            setting: *setting,
+        })?;
+        end.number_or_ending(command)
+    }
+}
+
+impl Shell {
+    /// The invocation of one of the shell's own cases ([`CASES`]).
+    fn case_invocation(&self, program: &Path, case: &OwnCase) -> Result<Invocation, String> {
         let shell_case = CASES
             .iter()
             .find(|c| c.case.name == case.name)
@@ -438,20 +448,11 @@ impl Observer for Shell {
                 (PathBuf::from(last), Vec::new())
             }
         };
-        let invocation = Invocation {
+        Ok(Invocation {
             runner,
             program: program_word,
             args,
-        };
-        let command = parent::display_command(&invocation);
-        let end = parent::run(&ParentRun {
-            invocation: &invocation,
-            core: false,
-            continue_stops: true,
-            result_file: STATUS_FILE,
-            setting: *setting,
-        })?;
-        end.number_or_ending(command)
+        })
     }
 }
 
