@@ -236,14 +236,16 @@ def deliver(result, report):
 #
 #     {"argv": [MODE, ...], "dir": D, "stdout": F, "stderr": G, "core": C}
 #
-# A fork of the server runs each case. The server forks it ahead (at start
-# and after each case), and that fork reads the next request from standard
-# input itself, so a case goes from the harness to the process that runs it
-# without passing through the server. The fork is a copy of the same server,
-# whose state no case changes (each runs in a fork of its own; the server
-# only reads requests and writes replies), so it is the process a fork made
-# when the case came would be; it touches nothing before its case comes (it
-# stays in /, in the server's group, writes nothing).
+# A fork of the server runs each case. The server forks it ahead (at start,
+# and for the next case while a case runs: forking a Python process costs
+# ~1-2 ms, off the cell's path that way), and that fork reads the request
+# from standard input itself, so a case goes from the harness to the
+# process that runs it without passing through the server. The fork is a
+# copy of the same server, whose state no case changes (each runs in a fork
+# of its own; the server only reads what its forks send it and writes
+# replies), so it is the process a fork made when the case came would be;
+# it touches nothing before its case comes (it stays in /, in the server's
+# group, writes nothing).
 # The fork (the case process) is what
 # `python3 -I python_observer.py MODE ...` started in D would be: it leads
 # its own process group, works in D, has RLIMIT_CORE's soft limit at the
@@ -261,25 +263,26 @@ def deliver(result, report):
 #
 # Replies, one JSON line each on standard output:
 #     {"ready": true, "next": P}   once, at start: P is the pid of the fork
-#                                  that takes the next request
-#     {"status": S, "result": R}   the case process has ended, with wait
+#                                  that takes the first request
+#     {"status": S, "result": R, "next": Q}
+#                                  the case process has ended, with wait
 #                                  status S, and is not reaped yet; R is the
 #                                  report it sent (the text RESULT would
-#                                  hold), or null if it sent none
-# then the harness, having killed what is left of group P, sends
-#     {"reap": true}
-# and the server reaps P (its status is S: checked) and forks the process
-# for the next case:
-#     {"next": P}
+#                                  hold), or null if it sent none; Q is the
+#                                  fork that takes the next request
+# The harness, once it has the status, kills what is left of the case's
+# group, and only then sends another request; so the server reaps a case
+# process once the next fork has read a request (and checks that waitpid
+# gives the status it replied).
 #
 #     {"stop": true}           instead of a case: the waiting fork passes it
-#                              to the server and exits; the server reaps it,
-#                              replies {"stopped": true} and exits
+#                              to the server and exits; the server reaps
+#                              both, replies {"stopped": true} and exits
 #
 # Anything else, or the end of standard input, ends the server (after it
-# has reaped the waiting fork). The harness sends a request only once it
-# has the reply to the one before, so whoever reads standard input (the
-# server or its waiting fork) finds exactly one line there.
+# has reaped its forks). The harness sends a request only once it has the
+# reply to the one before, so the fork that reads standard input finds
+# exactly one line there.
 
 
 def wait_status(info):
@@ -337,19 +340,21 @@ def serve():
     # runs the same handlers in the same order.
     import multiprocessing.popen_fork  # noqa: F401
 
-    def fork_waiting():
-        """Forks the process for the next case. Returns (pid, pipe) in the
-        server, the pipe on which the fork sends what it read and its
-        report; in the fork, reads the next request, sets the case up and
-        returns its argv (it exits if the request is not a case)."""
+    def fork_waiting(running=None):
+        """Forks the process for the next case (while the case process
+        whose pipe is `running` runs). Returns (pid, pipe) in the server,
+        the pipe on which the fork sends what it read and its report; in
+        the fork, reads the next request, sets the case up and returns its
+        argv (it exits if the request is not a case)."""
         global SERVED_REPORT
         back, back_w = os.pipe()
         pid = os.fork()
         if pid != 0:
             os.close(back_w)
-            os.set_blocking(back, False)
             return pid, back
         os.close(back)
+        if running is not None:
+            os.close(running)
         os.close(replies)
         line = request_line()
         os.close(requests)
@@ -391,10 +396,25 @@ def serve():
         sys.argv[1:] = [str(word) for word in case["argv"]]
         return sys.argv
 
-    def sent(back):
-        """What the ended fork wrote on its pipe (a process it left behind
-        may hold the pipe open: only what is there now counts)."""
+    def took(back):
+        """The first line the fork wrote on its pipe (b"case" once it has
+        read a case, else the request it read; b"" if it ended without
+        writing) and what came after it."""
         data = b""
+        while b"\n" not in data:
+            chunk = os.read(back, 65536)
+            if not chunk:
+                break
+            data += chunk
+        line, _, rest = data.partition(b"\n")
+        return line, rest
+
+    def report(back, rest):
+        """What the ended case process sent after b"case" (a process it
+        left behind may hold the pipe open: only what is there now
+        counts)."""
+        os.set_blocking(back, False)
+        data = rest
         while True:
             try:
                 chunk = os.read(back, 65536)
@@ -404,43 +424,53 @@ def serve():
                 break
             data += chunk
         os.close(back)
-        return data
+        return data.removesuffix(b"\n").decode() if data else None
 
-    started = False
+    def reap(pid, status):
+        _, reaped = os.waitpid(pid, 0)
+        if reaped != status:
+            raise SystemExit(f"serve: waitpid gave {reaped}, waitid {status}")
+
+    # The last case process, ended but not reaped (its status), until the
+    # harness has killed what is left of its group.
+    ended = None
+    waiting = fork_waiting()
+    if isinstance(waiting, list):
+        return waiting
+    reply({"ready": True, "next": waiting[0]})
     while True:
-        waiting = fork_waiting()
-        if isinstance(waiting, list):
-            return waiting
         pid, back = waiting
-        reply({"ready": True, "next": pid} if not started else {"next": pid})
-        started = True
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        data = sent(back)
-        took, _, report = data.partition(b"\n")
-        if took != b"case":
+        line, rest = took(back)
+        # The fork has read a request: the harness has killed what was left
+        # of the last case's group.
+        if ended is not None:
+            reap(*ended)
+            ended = None
+        if line != b"case":
             # It ended without a case: the end of standard input, a stop,
             # something else, or it was killed while it waited.
-            os.waitpid(pid, 0)
-            if took == b"" and info.si_code == os.CLD_EXITED:
+            os.close(back)
+            _, status = os.waitpid(pid, 0)
+            if line == b"" and status == 0:
                 raise SystemExit(0)
-            if took == b"":
-                raise SystemExit("serve: the waiting fork was killed")
+            if line == b"":
+                raise SystemExit(f"serve: the waiting fork ended with status {status}")
             try:
-                message = json.loads(took)
+                message = json.loads(line)
             except ValueError:
                 message = None
             if message == {"stop": True}:
                 reply({"stopped": True})
                 raise SystemExit(0)
             raise SystemExit("serve: expected a case")
+        # The fork for the next case, made while this one runs.
+        waiting = fork_waiting(back)
+        if isinstance(waiting, list):
+            return waiting
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         status = wait_status(info)
-        report = report.removesuffix(b"\n").decode() if report else None
-        reply({"status": status, "result": report})
-        if json.loads(request_line() or b"null") != {"reap": True}:
-            raise SystemExit("serve: expected a reap request")
-        _, reaped = os.waitpid(pid, 0)
-        if reaped != status:
-            raise SystemExit(f"serve: waitpid gave {reaped}, waitid {status}")
+        ended = (pid, status)
+        reply({"status": status, "result": report(back, rest), "next": waiting[0]})
 
 
 def end_case(ended):

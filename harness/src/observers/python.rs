@@ -25,10 +25,11 @@
 //! An interpreter's start-up (~30 ms) dwarfs a probe's (~1 ms), so the
 //! script is not started per cell: `python3 -I python_observer.py serve`
 //! runs once per worker (a pool of servers, [`spawn::Server`]), and each
-//! cell is one request to it. The server forks ahead of the request (so the
-//! fork's cost is off the cell's path), tells the harness that fork's pid,
-//! and the fork reads the request itself; an idle server is stopped with a
-//! request that its waiting fork passes on, so that the server reaps it.
+//! cell is one request to it. The server forks ahead of the request (while
+//! the case before runs, so the fork's cost is off the cell's path) and
+//! tells the harness that fork's pid; the fork reads the request itself.
+//! An idle server is stopped with a request that its waiting fork passes
+//! on, so that the server reaps it.
 //! The fork runs the script's own `sys.exit(main(argv))` with the words
 //! above, in the case directory, in a process group of its own, with the
 //! case's core limit and its output in the case's capture files: what
@@ -41,13 +42,12 @@
 //! killed once it has ended and before it is reaped. The report's command
 //! is that equivalent command line.
 //!
-//! A cell is one request and one reply on the cell's path: the server
-//! answers with the case process's wait status (from `waitid(WNOWAIT)`,
-//! before it reaps it) and its report; the harness kills what is left of the
-//! group and asks for the reap without waiting; the server then reaps (and
-//! checks that `waitpid` gives the same status) and forks the process for
-//! the next case, whose pid the harness reads when it uses the server next.
-//! The case directories come from a pool of empty ones (see [`case_dir`]).
+//! A cell is one request and one reply: the server answers with the case
+//! process's wait status (from `waitid(WNOWAIT)`, before it reaps it), its
+//! report and the pid of the fork for the next case. The harness kills what
+//! is left of the group before it sends anything else to that server, and
+//! the server reaps the case process once the next request has been read
+//! (and checks that `waitpid` gives the status it replied).
 //!
 //! A server that dies, says something unexpected or does not answer in
 //! [`REPLY_TIMEOUT`] makes its cell "not observed" (an error), never a
@@ -194,9 +194,9 @@ impl Python {
                     },
                     change: decode::decode_wait_status(served.status, setting.wait),
                 };
-                // The case process is reaped (or is being: the server reaps
-                // it before it reads anything else, and the group is dead):
-                // what left its group is ended before its directory goes.
+                // The case process has ended and its group is dead (the
+                // server reaps it once the next request has come): what
+                // left its group is ended before its directory goes.
                 let leaked = orphans::sweep_cell(pid, dir.path());
                 let leftovers = dir
                     .finish()
@@ -211,15 +211,20 @@ impl Python {
                 })
             }
             Err(e) => {
+                // The server's group first: the case process is in it until
+                // it has read its case, and leaves it for a group of its
+                // own (killed next) before it starts anything; killed in
+                // the other order, it could leave in between.
+                let error = failed(server.server, &e);
                 // The case process may outlive a dead server (it is then an
                 // orphan): end its group. It is the server's child, which
-                // the server reaps only on request, so the group id is its
-                // own unless the server died and the case process was
-                // reaped in between.
+                // the server reaps only after the next request, so the
+                // group id is its own unless the server died and the case
+                // process was reaped in between.
                 if os::pidfd_open(pid).is_some() {
                     os::signal_group(pid, GroupSignal::Kill);
                 }
-                Err(failed(server.server, &e))
+                Err(error)
             }
         }
     }
@@ -233,7 +238,7 @@ impl Python {
                 .position(|(p, _)| p == python)
                 .map(|i| pool.swap_remove(i).1)
         };
-        let mut served = match pooled {
+        let served = match pooled {
             Some(served) => served,
             None => {
                 let runner = self.runner(&[])?;
@@ -251,10 +256,7 @@ impl Python {
                     next: Pid,
                 }
                 match reply::<Ready>(&mut server, "readiness") {
-                    Ok(Ready { ready: true, next }) => Served {
-                        server,
-                        next: Some(next),
-                    },
+                    Ok(Ready { ready: true, next }) => Served { server, next },
                     other => {
                         let log = server.log(600);
                         server.kill();
@@ -266,27 +268,13 @@ impl Python {
                 }
             }
         };
-        let next = match served.next {
-            Some(next) => next,
-            None => {
-                #[derive(Deserialize)]
-                #[serde(deny_unknown_fields)]
-                struct Next {
-                    next: Pid,
-                }
-                match reply::<Next>(&mut served.server, "next case process's pid") {
-                    Ok(Next { next }) => next,
-                    Err(e) => return Err(failed(served.server, &e)),
-                }
-            }
-        };
+        let next = served.next;
         if next <= 1 {
             return Err(failed(
                 served.server,
                 &format!("{next} is not a case process's pid"),
             ));
         }
-        served.next = Some(next);
         Ok((served, next))
     }
 
@@ -316,16 +304,14 @@ fn case_dir() -> std::io::Result<CaseDir> {
 }
 
 /// How long the harness waits for a server's reply that does not depend on
-/// the probe (ready, the next case process's pid).
+/// the probe (ready at start).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A server and, once it has said it, the pid of its fork that takes the
-/// next case (its reply to the reap request, read when the server is used
-/// next).
+/// A server and the pid of its fork that takes the next case.
 #[derive(Debug)]
 struct Served {
     server: spawn::Server,
-    next: Option<Pid>,
+    next: Pid,
 }
 
 /// Idle servers, with the `python3` each runs on. A worker takes one for a
@@ -370,13 +356,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 fn stop(mut served: Served) {
     if served.server.send(r#"{"stop": true}"#).is_ok() {
         let deadline = std::time::Instant::now() + STOP_TIMEOUT;
-        // Its reply to the last reap may come first.
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match served.server.receive(left) {
-                Ok(Some(line)) if line != r#"{"stopped": true}"# => {}
-                _ => break,
-            }
-        }
+        let _ = served
+            .server
+            .receive(deadline.saturating_duration_since(std::time::Instant::now()));
     }
     served.server.kill();
 }
@@ -433,9 +415,9 @@ struct ServedEnd {
 /// process's group (watchdog, stopped descendants continued, the group
 /// killed once the case process has ended and before it is reaped), sends
 /// `request`, and returns the case process's wait status and report, the
-/// watchdog's signals and how many times it was continued. The reap request
-/// is sent, its reply (the next fork's pid) is read when the server is used
-/// next.
+/// watchdog's signals and how many times it was continued. The server
+/// reaps the case process once the next request has come, so the group is
+/// killed here before anything else is sent.
 fn serve_case(
     server: &mut Served,
     pid: Pid,
@@ -448,8 +430,8 @@ fn serve_case(
     struct Ended {
         status: i32,
         result: Option<String>,
+        next: Pid,
     }
-    server.next = None;
     // Armed before the case is sent: the group is the case process's as
     // soon as it has read the case (until then there is none to signal).
     let armed = Watchdog::global().arm(
@@ -488,10 +470,7 @@ fn serve_case(
     let ended = ended?;
     // Ended, not reaped: the group id is still the case process's.
     os::signal_group(pid, GroupSignal::Kill);
-    server
-        .server
-        .send(r#"{"reap": true}"#)
-        .map_err(|e| format!("cannot ask for the reap: {e}"))?;
+    server.next = ended.next;
     Ok(ServedEnd {
         status: ended.status,
         result: ended.result,
