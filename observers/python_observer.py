@@ -238,7 +238,9 @@ def deliver(result, report):
 #
 # A fork of the server runs each case. The server forks it ahead (at start,
 # and for the next case while a case runs: forking a Python process costs
-# ~1-2 ms, off the cell's path that way), and that fork reads the request
+# ~1-2 ms, off the cell's path that way, but the server replies to a case
+# only once the next fork is ready, so that this cost is the case's and
+# does not slow whatever the harness runs next), and that fork reads the request
 # from standard input itself, so a case goes from the harness to the
 # process that runs it without passing through the server. The fork is a
 # copy of the same server, whose state no case changes (each runs in a fork
@@ -367,6 +369,9 @@ def serve():
         if running is not None:
             os.close(running)
         os.close(replies)
+        # Forked and set up (Python's at-fork handlers have run): the
+        # server waits for this before it replies to the case before.
+        os.write(back_w, b"waiting\n")
         line = request_line()
         os.close(requests)
         if not line:
@@ -420,6 +425,13 @@ def serve():
         line, _, rest = data.partition(b"\n")
         return line, rest
 
+    def ready(back):
+        """Waits until the fork whose pipe is `back` is ready to read its
+        request."""
+        line, rest = took(back)
+        if line != b"waiting" or rest:
+            raise SystemExit(f"serve: the waiting fork said {line + rest!r}")
+
     def report(back, rest):
         """What the ended case process sent after b"case" (a process it
         left behind may hold the pipe open: only what is there now
@@ -448,13 +460,14 @@ def serve():
     waiting = fork_waiting()
     if isinstance(waiting, list):
         return waiting
+    ready(waiting[1])
     reply({"ready": True, "next": waiting[0]})
     while True:
         pid, back = waiting
         line, rest = took(back)
-        # The fork has read a request: the harness has killed what was left
-        # of the last case's group.
-        if ended is not None:
+        if ended is not None and line:
+            # The fork has read a request: the harness has killed what was
+            # left of the last case's group.
             reap(*ended)
             ended = None
         if line != b"case":
@@ -481,6 +494,9 @@ def serve():
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         status = wait_status(info)
         ended = (pid, status)
+        # The next fork's own cost counts in this case's time, not in
+        # whatever the harness runs next.
+        ready(waiting[1])
         reply({"status": status, "result": report(back, rest), "next": waiting[0]})
 
 

@@ -26,8 +26,10 @@
 //! script is not started per cell: `python3 -I python_observer.py serve`
 //! runs once per worker (a pool of servers, [`spawn::Server`]), and each
 //! cell is one request to it. The server forks ahead of the request (while
-//! the case before runs, so the fork's cost is off the cell's path) and
-//! tells the harness that fork's pid; the fork reads the request itself.
+//! the case before runs, so that the fork's cost overlaps that case; the
+//! server replies to it only once the fork is ready, so the cost is counted
+//! in that cell and not in whatever runs next) and tells the harness that
+//! fork's pid; the fork reads the request itself.
 //! An idle server is stopped with a request that its waiting fork passes
 //! on, so that the server reaps it.
 //! The fork runs the script's own `sys.exit(main(argv))` with the words
@@ -355,10 +357,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 /// would be an orphan of the harness's), then kills its group and reaps it.
 fn stop(mut served: Served) {
     if served.server.send(r#"{"stop": true}"#).is_ok() {
-        let deadline = std::time::Instant::now() + STOP_TIMEOUT;
-        let _ = served
-            .server
-            .receive(deadline.saturating_duration_since(std::time::Instant::now()));
+        let _ = served.server.receive(STOP_TIMEOUT);
     }
     served.server.kill();
 }
