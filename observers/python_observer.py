@@ -209,9 +209,25 @@ def main(argv):
         reported = run_process(method, CASES[case], end=ENDED_BY_PARENT.get(case))
     else:
         raise SystemExit(f"unknown mode `{mode}`")
-    with open(result, "w", encoding="utf-8") as f:
-        json.dump({"reported": reported}, f)
+    deliver(result, {"reported": reported})
     return 0
+
+
+# Where a served case process sends its report instead of RESULT (a pipe to
+# the server, see `serve`); None when the script runs on its own.
+SERVED_REPORT = None
+
+
+def deliver(result, report):
+    """Writes `report` to RESULT, or, in a served case process, to the
+    server: the same JSON, in one write, with a newline."""
+    if SERVED_REPORT is None:
+        with open(result, "w", encoding="utf-8") as f:
+            json.dump(report, f)
+        return
+    data = (json.dumps(report) + "\n").encode()
+    while data:
+        data = data[os.write(SERVED_REPORT, data):]
 
 
 # The server. Starting an interpreter costs ~30 ms, far more than a probe,
@@ -220,14 +236,18 @@ def main(argv):
 #
 #     {"argv": [MODE, ...], "dir": D, "stdout": F, "stderr": G, "core": C}
 #
-# For each, a fork of the server runs the case. The server forks it ahead,
-# while the last case runs (and once at start), and hands it the case on a
-# pipe when it comes: forking a Python process costs ~1-2 ms, off the
-# cell's path that way. The fork is a copy of the same server, whose state
-# no case changes (each runs in a fork of its own; the server only reads
-# requests and writes replies), so it is the process a fork made when the
-# case came would be; it touches nothing before its case comes (it stays
-# in /, in the server's group, writes nothing).
+# A fork of the server runs each case. The server forks it ahead (at start,
+# and for the next case while a case runs: forking a Python process costs
+# ~1-2 ms, off the cell's path that way, but the server replies to a case
+# only once the next fork is ready, so that this cost is the case's and
+# does not slow whatever the harness runs next), and that fork reads the request
+# from standard input itself, so a case goes from the harness to the
+# process that runs it without passing through the server. The fork is a
+# copy of the same server, whose state no case changes (each runs in a fork
+# of its own; the server only reads what its forks send it and writes
+# replies), so it is the process a fork made when the case came would be;
+# it touches nothing before its case comes (it stays in /, in the server's
+# group, writes nothing).
 # The fork (the case process) is what
 # `python3 -I python_observer.py MODE ...` started in D would be: it leads
 # its own process group, works in D, has RLIMIT_CORE's soft limit at the
@@ -238,21 +258,47 @@ def main(argv):
 # signal disposition, the environment or its own descriptors 0-2 once
 # started, so the case process inherits exactly what a fresh interpreter
 # has (SIGPIPE and SIGXFSZ ignored by Python's start-up, nothing else).
+# One more difference, invisible to the probe: its report goes to the
+# server on a pipe (close-on-exec, like every descriptor Python opens), not
+# to RESULT in D. The script writes RESULT only after the probe has ended,
+# so the probe never sees it either way.
 #
 # Replies, one JSON line each on standard output:
-#     {"ready": true}          once, at start
-#     {"pid": P}               the case process was started (pgid P)
-#     {"ended": true}          it has ended, and is not reaped yet
-# then the harness, having killed what is left of group P, sends
-#     {"reap": true}
-# and the server reaps P and replies {"status": WAIT_STATUS}.
+#     {"ready": true, "next": P}   once, at start: P is the pid of the fork
+#                                  that takes the first request
+#     {"status": S, "result": R, "next": Q}
+#                                  the case process has ended, with wait
+#                                  status S, and is not reaped yet; R is the
+#                                  report it sent (the text RESULT would
+#                                  hold), or null if it sent none; Q is the
+#                                  fork that takes the next request
+# The harness, once it has the status, kills what is left of the case's
+# group, and only then sends another request; so the server reaps a case
+# process once the next fork has read a request (and checks that waitpid
+# gives the status it replied).
 #
-#     {"stop": true}           instead of a case: the server ends and
-#                              reaps the fork waiting for the next case,
-#                              replies {"stopped": true} and exits
+#     {"stop": true}           instead of a case: the waiting fork passes it
+#                              to the server and exits; the server reaps
+#                              both, replies {"stopped": true} and exits
 #
 # Anything else, or the end of standard input, ends the server (after it
-# has reaped that waiting fork).
+# has reaped its forks). The harness sends a request only once it has the
+# reply to the one before, so the fork that reads standard input finds
+# exactly one line there.
+
+
+def wait_status(info):
+    """The wait status waitpid() gives for a process that ended as waitid's
+    `info` says (CLD_EXITED: the code in bits 8-15; CLD_KILLED: the signal;
+    CLD_DUMPED: the signal and the core flag 0x80; the traditional layout
+    of <sys/wait.h> that os.WEXITSTATUS and os.WTERMSIG decode)."""
+    if info.si_code == os.CLD_EXITED:
+        return (info.si_status & 0xFF) << 8
+    if info.si_code == os.CLD_KILLED:
+        return info.si_status & 0x7F
+    if info.si_code == os.CLD_DUMPED:
+        return (info.si_status & 0x7F) | 0x80
+    raise SystemExit(f"serve: waitid reported si_code {info.si_code}, not an end")
 
 
 def serve():
@@ -269,22 +315,21 @@ def serve():
     os.close(null)
     # The server's own stray output goes where its errors go.
     os.dup2(2, 1)
-    pending = b""
 
     def reply(message):
         data = (json.dumps(message) + "\n").encode()
         while data:
             data = data[os.write(replies, data):]
 
-    def request():
-        nonlocal pending
-        while b"\n" not in pending:
+    def request_line():
+        """The next request line (b"" at the end of standard input)."""
+        line = b""
+        while not line.endswith(b"\n"):
             chunk = os.read(requests, 65536)
             if not chunk:
-                raise SystemExit(0)
-            pending += chunk
-        line, pending = pending.split(b"\n", 1)
-        return json.loads(line)
+                return b""
+            line += chunk
+        return line
 
     # What every `mp-exec` and `mp-case` case process would import at its
     # first Process.start() (popen_fork, and through it multiprocessing.util
@@ -297,26 +342,53 @@ def serve():
     # runs the same handlers in the same order.
     import multiprocessing.popen_fork  # noqa: F401
 
-    def fork_waiting():
-        """Forks the process for the next case. Returns (pid, pipe) in the
-        server; in the fork, waits for the case on the pipe, sets the case
-        up and returns its argv (None if the server stopped first)."""
-        handover, handover_w = os.pipe()
+    # The JSON every case process decodes (its request) and encodes (its
+    # report), run here first. A case process is a fork: the first write to
+    # a page it shares with the server copies the page, and running code
+    # writes (reference counts, Python 3.11's in-place warm-up of bytecode,
+    # the allocator's free lists). Warmed here, a case process copies ~20-30
+    # pages fewer (measured with getrusage's ru_minflt in the fork; a copy
+    # costs ~5-10 us on the shared builders). Both calls only build and drop
+    # objects.
+    for _ in range(16):
+        json.loads(json.dumps({"argv": ["a"], "core": False, "reported": [{"code": 0}]}))
+
+    def fork_waiting(running=None):
+        """Forks the process for the next case (while the case process
+        whose pipe is `running` runs). Returns (pid, pipe) in the server,
+        the pipe on which the fork sends what it read and its report; in
+        the fork, reads the next request, sets the case up and returns its
+        argv (it exits if the request is not a case)."""
+        global SERVED_REPORT
+        back, back_w = os.pipe()
         pid = os.fork()
         if pid != 0:
-            os.close(handover)
-            return pid, handover_w
-        os.close(handover_w)
-        os.close(requests)
+            os.close(back_w)
+            return pid, back
+        os.close(back)
+        if running is not None:
+            os.close(running)
         os.close(replies)
-        data = b""
-        while chunk := os.read(handover, 65536):
-            data += chunk
-        os.close(handover)
-        if not data:
-            # The server stopped (or died) before a case came.
+        # Forked and set up (Python's at-fork handlers have run): the
+        # server waits for this before it replies to the case before.
+        os.write(back_w, b"waiting\n")
+        line = request_line()
+        os.close(requests)
+        if not line:
+            # The harness has gone: nothing to tell.
             os._exit(0)
-        case = json.loads(data)
+        try:
+            case = json.loads(line)
+        except ValueError:
+            case = None
+        if not isinstance(case, dict) or "argv" not in case:
+            # Not a case: the server reads it.
+            while line:
+                line = line[os.write(back_w, line):]
+            os._exit(0)
+        # It took the case: the server knows then that whatever it ends
+        # with is the case's ending.
+        os.write(back_w, b"case\n")
         for fd, path in ((1, case["stdout"]), (2, case["stderr"])):
             opened = os.open(path, os.O_WRONLY)
             os.dup2(opened, fd)
@@ -336,47 +408,96 @@ def serve():
         else:
             soft = min(hard, 1)
         resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+        SERVED_REPORT = back_w
         sys.argv[1:] = [str(word) for word in case["argv"]]
         return sys.argv
 
+    def took(back):
+        """The first line the fork wrote on its pipe (b"case" once it has
+        read a case, else the request it read; b"" if it ended without
+        writing) and what came after it."""
+        data = b""
+        while b"\n" not in data:
+            chunk = os.read(back, 65536)
+            if not chunk:
+                break
+            data += chunk
+        line, _, rest = data.partition(b"\n")
+        return line, rest
+
+    def ready(back):
+        """Waits until the fork whose pipe is `back` is ready to read its
+        request."""
+        line, rest = took(back)
+        if line != b"waiting" or rest:
+            raise SystemExit(f"serve: the waiting fork said {line + rest!r}")
+
+    def report(back, rest):
+        """What the ended case process sent after b"case" (a process it
+        left behind may hold the pipe open: only what is there now
+        counts)."""
+        os.set_blocking(back, False)
+        data = rest
+        while True:
+            try:
+                chunk = os.read(back, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.close(back)
+        return data.removesuffix(b"\n").decode() if data else None
+
+    def reap(pid, status):
+        _, reaped = os.waitpid(pid, 0)
+        if reaped != status:
+            raise SystemExit(f"serve: waitpid gave {reaped}, waitid {status}")
+
+    # The last case process, ended but not reaped (its status), until the
+    # harness has killed what is left of its group.
+    ended = None
     waiting = fork_waiting()
     if isinstance(waiting, list):
         return waiting
-    reply({"ready": True})
+    ready(waiting[1])
+    reply({"ready": True, "next": waiting[0]})
     while True:
-        pid, handover = waiting
-        try:
-            case = request()
-        except SystemExit:
-            case = {"stop": True}
-        if case == {"stop": True} or "argv" not in case:
-            # The waiting fork reads the end of its pipe and exits; it is
-            # reaped here, so nothing of the server outlives it.
-            os.close(handover)
-            os.waitpid(pid, 0)
-            if case == {"stop": True}:
+        pid, back = waiting
+        line, rest = took(back)
+        if ended is not None and line:
+            # The fork has read a request: the harness has killed what was
+            # left of the last case's group.
+            reap(*ended)
+            ended = None
+        if line != b"case":
+            # It ended without a case: the end of standard input, a stop,
+            # something else, or it was killed while it waited.
+            os.close(back)
+            _, status = os.waitpid(pid, 0)
+            if line == b"" and status == 0:
+                raise SystemExit(0)
+            if line == b"":
+                raise SystemExit(f"serve: the waiting fork ended with status {status}")
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = None
+            if message == {"stop": True}:
                 reply({"stopped": True})
                 raise SystemExit(0)
             raise SystemExit("serve: expected a case")
-        data = json.dumps(case).encode()
-        while data:
-            data = data[os.write(handover, data):]
-        os.close(handover)
-        try:
-            os.setpgid(pid, pid)
-        except OSError:
-            pass  # the child has done it (EACCES once it runs the script)
-        reply({"pid": pid})
         # The fork for the next case, made while this one runs.
-        waiting = fork_waiting()
+        waiting = fork_waiting(back)
         if isinstance(waiting, list):
             return waiting
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-        reply({"ended": True})
-        if request() != {"reap": True}:
-            raise SystemExit("serve: expected a reap request")
-        _, status = os.waitpid(pid, 0)
-        reply({"status": status})
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        status = wait_status(info)
+        ended = (pid, status)
+        # The next fork's own cost counts in this case's time, not in
+        # whatever the harness runs next.
+        ready(waiting[1])
+        reply({"status": status, "result": report(back, rest), "next": waiting[0]})
 
 
 def end_case(ended):

@@ -25,23 +25,37 @@
 //! An interpreter's start-up (~30 ms) dwarfs a probe's (~1 ms), so the
 //! script is not started per cell: `python3 -I python_observer.py serve`
 //! runs once per worker (a pool of servers, [`spawn::Server`]), and each
-//! cell is one request to it. The server forks (ahead of the request: the
-//! fork waits for its case, so the fork's cost is off the cell's path; an
-//! idle server is stopped with a request that makes it reap that fork),
-//! and the fork runs the
-//! script's own `sys.exit(main(argv))` with the words above, in the case
-//! directory, in a process group of its own, with the case's core limit
-//! and its output in the case's capture files: what `python3 -I
-//! python_observer.py MODE ...` started there would be (the script's
-//! `serve` says what it keeps equal). The harness guards that case process
-//! as [`parent::run`] guards a parent: the watchdog on its group, stopped
-//! descendants continued, the group killed once it has ended and before it
-//! is reaped. The report's command is that equivalent command line.
+//! cell is one request to it. The server forks ahead of the request (while
+//! the case before runs, so that the fork's cost overlaps that case; the
+//! server replies to it only once the fork is ready, so the cost is counted
+//! in that cell and not in whatever runs next) and tells the harness that
+//! fork's pid; the fork reads the request itself.
+//! An idle server is stopped with a request that its waiting fork passes
+//! on, so that the server reaps it.
+//! The fork runs the script's own `sys.exit(main(argv))` with the words
+//! above, in the case directory, in a process group of its own, with the
+//! case's core limit and its output in the case's capture files: what
+//! `python3 -I python_observer.py MODE ...` started there would be (the
+//! script's `serve` says what it keeps equal), except that its report goes
+//! to the server on a pipe rather than to the file [`RESULT_FILE`] (the
+//! script writes it after the probe has ended, so the probe sees neither).
+//! The harness guards that case process as [`parent::run`] guards a parent:
+//! the watchdog on its group, stopped descendants continued, the group
+//! killed once it has ended and before it is reaped. The report's command
+//! is that equivalent command line.
+//!
+//! A cell is one request and one reply: the server answers with the case
+//! process's wait status (from `waitid(WNOWAIT)`, before it reaps it), its
+//! report and the pid of the fork for the next case. The harness kills what
+//! is left of the group before it sends anything else to that server, and
+//! the server reaps the case process once the next request has been read
+//! (and checks that `waitpid` gives the status it replied).
 //!
 //! A server that dies, says something unexpected or does not answer in
 //! [`REPLY_TIMEOUT`] makes its cell "not observed" (an error), never a
 //! pass; it is killed, with what is left of the case's group, and the next
-//! cell starts a fresh one.
+//! cell starts a fresh one. That holds for a server that failed while it
+//! was idle too: the next cell that takes it is not observed.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -62,7 +76,9 @@ use crate::pure::decode;
 use crate::pure::observers::OwnCase;
 use crate::pure::view::Reported;
 
-/// The file the script writes its report to, in the case directory.
+/// The file the script writes its report to, in the case directory, when it
+/// runs on its own (its argument RESULT; a served case process sends the
+/// same text to the server instead).
 pub const RESULT_FILE: &str = ".exitmatrix-reported.json";
 
 /// The Python observers' names, in column order.
@@ -170,90 +186,98 @@ impl Python {
         })
         .to_string();
         let python = self.python()?.clone();
-        let mut server = self.server(&python)?;
-        let mut case_pid = None;
-        match serve_case(
-            &mut server,
-            &request,
-            continue_stops,
-            setting,
-            &mut case_pid,
-        ) {
-            Ok((status, watchdog, continued)) => {
+        let (mut server, pid) = self.server(&python)?;
+        match serve_case(&mut server, pid, &request, continue_stops, setting) {
+            Ok(served) => {
                 pool_put(python, server);
                 let ending = Observed {
-                    raw: decode::RawStatus::WaitStatus { status },
-                    change: decode::decode_wait_status(status, setting.wait),
+                    raw: decode::RawStatus::WaitStatus {
+                        status: served.status,
+                    },
+                    change: decode::decode_wait_status(served.status, setting.wait),
                 };
-                let result = parent::read_result(dir.path(), RESULT_FILE)?;
-                // The case process is reaped: what left its group is ended
-                // before its directory goes.
-                let leaked = case_pid
-                    .map(|pgid| orphans::sweep_cell(pgid, dir.path()))
-                    .unwrap_or_default();
+                // The case process has ended and its group is dead (the
+                // server reaps it once the next request has come): what
+                // left its group is ended before its directory goes.
+                let leaked = orphans::sweep_cell(pid, dir.path());
                 let leftovers = dir
                     .finish()
                     .map_err(|e| format!("cannot collect the output: {e}"))?;
                 Ok(ParentEnd {
                     ending,
-                    result,
+                    result: served.result,
                     leftovers,
-                    watchdog,
-                    continued,
+                    watchdog: served.watchdog,
+                    continued: served.continued,
                     leaked,
                 })
             }
             Err(e) => {
+                // The server's group first: the case process is in it until
+                // it has read its case, and leaves it for a group of its
+                // own (killed next) before it starts anything; killed in
+                // the other order, it could leave in between.
+                let error = failed(server.server, &e);
                 // The case process may outlive a dead server (it is then an
-                // orphan): end its group. It was alive when its pid came,
-                // and the server reaps it only on request, so the group id
-                // is its own unless the server died and init reaped the case
-                // process in between.
-                if let Some(pid) = case_pid {
-                    if os::pidfd_open(pid).is_some() {
-                        os::signal_group(pid, GroupSignal::Kill);
-                    }
+                // orphan): end its group. It is the server's child, which
+                // the server reaps only after the next request, so the
+                // group id is its own unless the server died and the case
+                // process was reaped in between.
+                if os::pidfd_open(pid).is_some() {
+                    os::signal_group(pid, GroupSignal::Kill);
                 }
-                let log = server.log(600);
-                server.kill();
-                let log = if log.is_empty() {
-                    String::new()
-                } else {
-                    format!("; its last words: {log}")
-                };
-                Err(format!(
-                    "the Python server failed ({e}); the cell is not observed and the next one starts a new server{log}"
-                ))
+                Err(error)
             }
         }
     }
 
-    /// A ready server for `python`: one from the pool, else a new one.
-    fn server(&self, python: &std::path::Path) -> Result<spawn::Server, String> {
-        {
+    /// A ready server for `python` and the pid of the process that takes
+    /// its next case: one from the pool, else a new one.
+    fn server(&self, python: &std::path::Path) -> Result<(Served, Pid), String> {
+        let pooled = {
             let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(i) = pool.iter().position(|(p, _)| p == python) {
-                return Ok(pool.swap_remove(i).1);
-            }
-        }
-        let runner = self.runner(&[])?;
-        let invocation = Invocation {
-            runner: runner[..2].to_vec(),
-            program: self.script.clone(),
-            args: vec!["serve".to_owned()],
+            pool.iter()
+                .position(|(p, _)| p == python)
+                .map(|i| pool.swap_remove(i).1)
         };
-        let mut server = spawn::spawn_server(&invocation)
-            .map_err(|e| format!("cannot start the Python server: {e}"))?;
-        match server.receive(REPLY_TIMEOUT) {
-            Ok(Some(line)) if line == r#"{"ready": true}"# => Ok(server),
-            other => {
-                let log = server.log(600);
-                server.kill();
-                Err(format!(
-                    "the Python server did not start ({other:?}); its last words: {log}"
-                ))
+        let served = match pooled {
+            Some(served) => served,
+            None => {
+                let runner = self.runner(&[])?;
+                let invocation = Invocation {
+                    runner: runner[..2].to_vec(),
+                    program: self.script.clone(),
+                    args: vec!["serve".to_owned()],
+                };
+                let mut server = spawn::spawn_server(&invocation)
+                    .map_err(|e| format!("cannot start the Python server: {e}"))?;
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Ready {
+                    ready: bool,
+                    next: Pid,
+                }
+                match reply::<Ready>(&mut server, "readiness") {
+                    Ok(Ready { ready: true, next }) => Served { server, next },
+                    other => {
+                        let log = server.log(600);
+                        server.kill();
+                        return Err(format!(
+                            "the Python server did not start ({}); its last words: {log}",
+                            other.err().unwrap_or_else(|| "not ready".to_owned())
+                        ));
+                    }
+                }
             }
+        };
+        let next = served.next;
+        if next <= 1 {
+            return Err(failed(
+                served.server,
+                &format!("{next} is not a case process's pid"),
+            ));
         }
+        Ok((served, next))
     }
 
     fn finish(end: ParentEnd, command: String) -> Result<Observation, String> {
@@ -282,17 +306,24 @@ fn case_dir() -> std::io::Result<CaseDir> {
 }
 
 /// How long the harness waits for a server's reply that does not depend on
-/// the probe (ready, the case's pid, its status once reaped).
+/// the probe (ready at start).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server and the pid of its fork that takes the next case.
+#[derive(Debug)]
+struct Served {
+    server: spawn::Server,
+    next: Pid,
+}
 
 /// Idle servers, with the `python3` each runs on. A worker takes one for a
 /// cell and puts it back, so there are as many as cells ran at once.
-static SERVERS: Mutex<Vec<(PathBuf, spawn::Server)>> = Mutex::new(Vec::new());
+static SERVERS: Mutex<Vec<(PathBuf, Served)>> = Mutex::new(Vec::new());
 
 /// More idle servers than any run keeps busy; a server beyond it is ended.
 const POOL_MAX: usize = 16;
 
-fn pool_put(python: PathBuf, server: spawn::Server) {
+fn pool_put(python: PathBuf, server: Served) {
     let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
     if pool.len() < POOL_MAX {
         pool.push((python, server));
@@ -302,6 +333,21 @@ fn pool_put(python: PathBuf, server: spawn::Server) {
     }
 }
 
+/// Kills a server that failed (with what is left of the fork waiting for
+/// its next case, in its group) and returns the cell's error.
+fn failed(server: spawn::Server, error: &str) -> String {
+    let log = server.log(600);
+    server.kill();
+    let log = if log.is_empty() {
+        String::new()
+    } else {
+        format!("; its last words: {log}")
+    };
+    format!(
+        "the Python server failed ({error}); the cell is not observed and the next one starts a new server{log}"
+    )
+}
+
 /// How long an idle server may take to end the fork it made for its next
 /// case.
 const STOP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -309,11 +355,11 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 /// Ends an idle server: asks it to stop, so that it reaps the fork waiting
 /// for its next case (killed with the server's group instead, that fork
 /// would be an orphan of the harness's), then kills its group and reaps it.
-fn stop(mut server: spawn::Server) {
-    if server.send(r#"{"stop": true}"#).is_ok() {
-        let _ = server.receive(STOP_TIMEOUT);
+fn stop(mut served: Served) {
+    if served.server.send(r#"{"stop": true}"#).is_ok() {
+        let _ = served.server.receive(STOP_TIMEOUT);
     }
-    server.kill();
+    served.server.kill();
 }
 
 /// Ends every idle server. The engine calls it when a run's cells are done,
@@ -338,67 +384,78 @@ pub fn idle_server_pids(python: &std::path::Path) -> Vec<u32> {
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
         .filter(|(p, _)| p == python)
-        .map(|(_, s)| s.pid())
+        .map(|(_, s)| s.server.pid())
         .collect()
 }
 
-/// One case on `server`: sends `request`, guards the case process's group
-/// (watchdog, stopped descendants continued, the group killed once the case
-/// process has ended and before it is reaped) and returns its wait status,
-/// the watchdog's signals and how many times it was continued. `case_pid`
-/// gets the case process's pid as soon as it is known.
-fn serve_case(
+/// The next reply of `server`, as a `T`.
+fn reply<T: for<'de> Deserialize<'de>>(
     server: &mut spawn::Server,
+    what: &str,
+) -> Result<T, String> {
+    let line = server
+        .receive(REPLY_TIMEOUT)
+        .map_err(|e| format!("no {what}: {e}"))?
+        .ok_or_else(|| format!("no {what} within {REPLY_TIMEOUT:?}"))?;
+    serde_json::from_str(&line).map_err(|_| format!("{line:?} is not the {what}"))
+}
+
+/// How a served case ended.
+struct ServedEnd {
+    /// The case process's wait status.
+    status: i32,
+    /// The report it sent, if it sent one.
+    result: Option<String>,
+    watchdog: crate::process::watchdog::Sent,
+    continued: usize,
+}
+
+/// One case on `server`, whose fork `pid` takes it: guards the case
+/// process's group (watchdog, stopped descendants continued, the group
+/// killed once the case process has ended and before it is reaped), sends
+/// `request`, and returns the case process's wait status and report, the
+/// watchdog's signals and how many times it was continued. The server
+/// reaps the case process once the next request has come, so the group is
+/// killed here before anything else is sent.
+fn serve_case(
+    server: &mut Served,
+    pid: Pid,
     request: &str,
     continue_stops: bool,
     setting: &Setting<'_>,
-    case_pid: &mut Option<Pid>,
-) -> Result<(i32, crate::process::watchdog::Sent, usize), String> {
+) -> Result<ServedEnd, String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct Started {
-        pid: Pid,
-    }
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Reaped {
+    struct Ended {
         status: i32,
+        result: Option<String>,
+        next: Pid,
     }
-    fn reply<T: for<'de> Deserialize<'de>>(
-        server: &mut spawn::Server,
-        what: &str,
-    ) -> Result<T, String> {
-        let line = server
-            .receive(REPLY_TIMEOUT)
-            .map_err(|e| format!("no {what}: {e}"))?
-            .ok_or_else(|| format!("no {what} within {REPLY_TIMEOUT:?}"))?;
-        serde_json::from_str(&line).map_err(|_| format!("{line:?} is not the {what}"))
-    }
-    server
-        .send(request)
-        .map_err(|e| format!("cannot send the case: {e}"))?;
-    let pid = reply::<Started>(server, "case process's pid")?.pid;
-    if pid <= 1 {
-        return Err(format!("{pid} is not a case process's pid"));
-    }
-    *case_pid = Some(pid);
+    // Armed before the case is sent: the group is the case process's as
+    // soon as it has read the case (until then there is none to signal).
     let armed = Watchdog::global().arm(
         pid,
         setting.timeout,
         setting.grace,
         setting.interrupt.cloned(),
     );
+    let sent = server
+        .server
+        .send(request)
+        .map_err(|e| format!("cannot send the case: {e}"));
     let mut continued = 0;
     // The watchdog ends the case process by then; a server that still says
     // nothing is stuck.
     let deadline = std::time::Instant::now() + setting.timeout + setting.grace + REPLY_TIMEOUT;
-    let ended = loop {
+    let ended = sent.and_then(|()| loop {
         if std::time::Instant::now() > deadline {
             break Err("no end of the case although the watchdog has ended it".to_owned());
         }
-        match server.receive(parent::TICK) {
-            Ok(Some(line)) if line == r#"{"ended": true}"# => break Ok(()),
-            Ok(Some(line)) => break Err(format!("{line:?} is not the case's end")),
+        match server.server.receive(parent::TICK) {
+            Ok(Some(line)) => {
+                break serde_json::from_str::<Ended>(&line)
+                    .map_err(|_| format!("{line:?} is not the case's end"))
+            }
             Ok(None) => {
                 if continue_stops && parent::any_descendant_stopped(pid) {
                     os::signal_group(pid, GroupSignal::Continue);
@@ -407,16 +464,18 @@ fn serve_case(
             }
             Err(e) => break Err(format!("no end of the case: {e}")),
         }
-    };
+    });
     let watchdog = armed.disarm();
-    ended?;
+    let ended = ended?;
     // Ended, not reaped: the group id is still the case process's.
     os::signal_group(pid, GroupSignal::Kill);
-    server
-        .send(r#"{"reap": true}"#)
-        .map_err(|e| format!("cannot ask for the reap: {e}"))?;
-    let status = reply::<Reaped>(server, "case process's status")?.status;
-    Ok((status, watchdog, continued))
+    server.next = ended.next;
+    Ok(ServedEnd {
+        status: ended.status,
+        result: ended.result,
+        watchdog,
+        continued,
+    })
 }
 
 /// `observers/python_observer.py` in the workspace.

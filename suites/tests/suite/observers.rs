@@ -985,29 +985,136 @@ fn a_python_server_killed_mid_case_is_not_observed_and_restarted() {
 }
 
 /// A "python3" that answers garbage: every cell is an error, never a value.
+/// The server's protocol (observers/python_observer.py, `serve`): a ready
+/// line with the pid of the fork that takes the next case, then, per case,
+/// the case process's wait status and report. Each fake breaks one of them;
+/// the pid it names is its own background child, which is no group leader,
+/// so the harness's kill of that "group" hits nothing.
 #[test]
 #[cfg(unix)]
 fn a_python_server_that_answers_garbage_is_not_observed() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new().unwrap();
-    let fake = dir.path().join("python3");
-    // Ready, then a pid line that is not JSON.
-    fs::write(
-        &fake,
-        "#!/bin/sh\necho '{\"ready\": true}'\nread request\necho 'pid: 12'\nsleep 5\n",
-    )
-    .unwrap();
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let fakes = [
+        // Ready, then an end that is not JSON.
+        (
+            "sleep 5 &\necho \"{\\\"ready\\\": true, \\\"next\\\": $!}\"\nread request\necho 'status: 12'\nwait\n",
+            "is not the case's end",
+        ),
+        // Ready, but without the next case process's pid.
+        (
+            "echo '{\"ready\": true}'\nsleep 5\n",
+            "did not start",
+        ),
+        // A pid that no case process can have.
+        (
+            "echo '{\"ready\": true, \"next\": 1}'\nsleep 5\n",
+            "1 is not a case process's pid",
+        ),
+    ];
+    for (script, expected) in fakes {
+        let dir = TempDir::new().unwrap();
+        let fake = dir.path().join("python3");
+        fs::write(&fake, format!("#!/bin/sh\n{script}")).unwrap();
+        fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+        for name in ["py-subprocess", "py-waitstatus", "py-mp-fork"] {
+            let observer =
+                exitmatrix::observers::registry::by_name_in(name, &dir.path().to_string_lossy())
+                    .unwrap();
+            let started = std::time::Instant::now();
+            let error = python_case_run(observer.as_ref(), "/bin/true", &[])
+                .expect_err("garbage is not an observation");
+            assert!(error.contains(expected), "{name}: {error}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(4),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// A server that died while it was idle in the pool: the cell that takes
+/// it is not observed (the server failed, whatever the cell), the fork it
+/// had waiting for that cell does not outlive it, and the cell after that
+/// gets a new server that works.
+#[test]
+#[cfg(unix)]
+#[cfg_attr(
+    not(have_observer_py_subprocess),
+    ignore = "python3 is not installed: cargo xtask install observers"
+)]
+fn a_python_server_killed_while_idle_is_not_observed_and_restarted() {
+    use exitmatrix::observers::python::idle_server_pids;
+    let (dir, python) = private_python();
+    let observer =
+        exitmatrix::observers::registry::by_name_in("py-mp-fork", &dir.path().to_string_lossy())
+            .unwrap();
+    let first = python_case_run(observer.as_ref(), "/bin/sh", &["-c", "exit 3"]).unwrap();
+    assert_eq!(first.reported, Some(vec![code(3)]));
+    let servers = idle_server_pids(&python);
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let server = libc::pid_t::try_from(servers[0]).unwrap();
+    // The server's children: the fork waiting for the next case.
+    let waiting: Vec<String> = fs::read_to_string(format!("/proc/{server}/task/{server}/children"))
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    // SAFETY: kill(2) on the server, which is this process's unreaped child
+    // (the pool holds it), so the pid is its own.
+    assert_eq!(unsafe { libc::kill(server, libc::SIGKILL) }, 0);
+    let error = python_case_run(observer.as_ref(), "/bin/sh", &["-c", "exit 4"])
+        .expect_err("a dead server's cell has no value");
+    assert!(error.contains("Python server failed"), "{error}");
+    for pid in &waiting {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, a)| !a.trim_start().starts_with('Z'))
+        }) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the waiting fork {pid} outlived its server"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    let again = python_case_run(observer.as_ref(), "/bin/sh", &["-c", "exit 5"]).unwrap();
+    assert_eq!(again.reported, Some(vec![code(5)]));
+    let now = idle_server_pids(&python);
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0], servers[0]);
+}
+
+/// Under every Python observer the probe holds descriptors 0, 1 and 2 and
+/// no other: `subprocess` closes the rest (`close_fds` defaults to true,
+/// Python docs, subprocess.Popen), and every descriptor Python itself opens
+/// is non-inheritable (PEP 446), so `os.execv` in a multiprocessing child
+/// closes them; the server's pipes (to the harness, and the one a served
+/// case process reports on) are Python's too.
+#[test]
+#[cfg(target_os = "linux")]
+#[cfg_attr(
+    not(have_observer_py_subprocess),
+    ignore = "python3 is not installed: cargo xtask install observers"
+)]
+fn a_probe_under_python_holds_only_its_standard_descriptors() {
+    let (dir, _python) = private_python();
     for name in ["py-subprocess", "py-waitstatus", "py-mp-fork"] {
         let observer =
             exitmatrix::observers::registry::by_name_in(name, &dir.path().to_string_lossy())
                 .unwrap();
-        let started = std::time::Instant::now();
-        let error = python_case_run(observer.as_ref(), "/bin/true", &[])
-            .expect_err("garbage is not an observation");
-        assert!(error.contains("is not the case process's pid"), "{error}");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(4),
+        // The shell's own descriptors, listed by a child of it (`:` keeps
+        // the shell from exec'ing `ls` in its place).
+        let seen = python_case_run(
+            observer.as_ref(),
+            "/bin/sh",
+            &["-c", "/bin/ls /proc/$$/fd; :"],
+        )
+        .unwrap();
+        assert_eq!(seen.reported, Some(vec![code(0)]), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&seen.leftovers.stdout),
+            "0\n1\n2\n",
             "{name}"
         );
     }
