@@ -72,10 +72,9 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self};
+use crate::observers::observe::{Case, Observation};
+use crate::observers::parent::{self, ParentColumn};
 use crate::observers::shell::STATUS_FILE;
-use crate::pure::catalogue::Behaviour;
 use crate::pure::observers::{ObserverKind, JAVA};
 
 /// The class the JVM runs.
@@ -305,32 +304,29 @@ fn compile(javac: &Path, source: &Path) -> Result<TempDir, String> {
     Ok(dir)
 }
 
-impl Observer for Java {
-    fn name(&self) -> &str {
+impl ParentColumn for Java {
+    fn column(&self) -> &str {
         JAVA
     }
 
-    fn available(&self) -> Result<(), String> {
+    fn kind(&self) -> ObserverKind {
+        ObserverKind::Jvm
+    }
+
+    fn shown_program(&self) -> Option<String> {
+        self.java.as_ref().map(|p| p.display().to_string())
+    }
+
+    fn found(&self) -> Result<(), String> {
         self.programs().map(drop)
     }
 
-    fn runs(&self, behaviour: &Behaviour) -> bool {
-        // The hostile probes stay with the reapers, as for every parent.
-        behaviour.timeout.is_none()
+    fn how(&self) -> String {
+        "new ProcessBuilder(PROBE, ARGS...).inheritIO().start().waitFor() (observers/JavaObserver.java)"
+            .to_owned()
     }
 
-    fn info(&self) -> ObserverInfo {
-        ObserverInfo {
-            name: JAVA.to_owned(),
-            kind: ObserverKind::Jvm,
-            program: self.java.as_ref().map(|p| p.display().to_string()),
-            installed: self.available().is_ok(),
-            how: "new ProcessBuilder(PROBE, ARGS...).inheritIO().start().waitFor() (observers/JavaObserver.java)"
-                .to_owned(),
-        }
-    }
-
-    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+    fn observe_under(&self, case: &Case<'_>) -> Result<Observation, String> {
         let mut runner = self.words()?;
         runner.push(STATUS_FILE.into());
         let (end, command) = parent::run_probe(runner, case, STATUS_FILE, case.continue_stops)?;
