@@ -457,7 +457,7 @@ pub fn can_fork_serve() -> bool {
 
 /// Runs `run` as [`run`] does, but as one request to a forking server
 /// started by `start` (a parent program that forks a case process per
-/// request, `observers/ruby_observer.rb --serve`): the parent program starts
+/// request: `observers/ruby_observer.rb --serve`): the parent program starts
 /// once per worker instead of once per cell. `skip` is how many words of
 /// `run.invocation` start the parent program (the rest are the words the
 /// case process gets as its arguments).

@@ -47,24 +47,30 @@
 //! with no flags), so none sees a stop: the harness continues a stopped
 //! probe ([`crate::observers::parent`]).
 //!
-//! # Started once: Perl and Ruby
-//! Perl's and Ruby's start-up is most of their cells (Ruby ~8×, Perl ~5×
-//! a `waitpid` cell), and both can fork, so their parents do not start per
-//! cell: `perl perl_observer.pl --serve` and `ruby --disable-gems
-//! ruby_observer.rb --serve` run once per worker (a pool of servers), and
-//! each cell is one request, for which the server forks a case process
-//! that runs the script's own `observe` with the words above, in the case
-//! directory, in a process group of its own, with the case's core limit
-//! and its output in the case's capture files ([`parent::run_forked`]):
-//! what the same command line started fresh there would be (each script's
-//! `serve` says what it keeps equal, and a suite test compares what a
-//! probe sees under both). The report's command is that equivalent
-//! command line. A server that dies or says something unexpected makes its
-//! cell "not observed", never a pass, and the next cell starts a new one.
-//! Node.js and Go cannot fork once they run (their runtimes are
-//! multithreaded), and a probe started by a long-lived Node.js or Go
-//! process would be in that process's group, not in a group of its
-//! parent's own, so they start per cell.
+//! # Started once: Ruby
+//! Ruby's start-up is most of its cells (about 9× a `waitpid` cell), and
+//! Ruby can fork, so its parent does not start per cell: `ruby
+//! --disable-gems ruby_observer.rb --serve` runs once per worker (a pool
+//! of servers), and each cell is one request, for which the server forks a
+//! case process that runs the script's own `observe` with the words above,
+//! in the case directory, in a process group of its own, with the case's
+//! core limit and its output in the case's capture files
+//! ([`parent::run_forked`]): what the same command line started fresh
+//! there would be (the script's `serve` says what it keeps equal, and a
+//! suite test compares what a probe sees under both). The report's command
+//! is that equivalent command line. A server that dies or says something
+//! unexpected makes its cell "not observed", never a pass, and the next
+//! cell starts a new one.
+//!
+//! The others start per cell. Perl could fork too, but a Perl server was
+//! measured no faster than a fresh `perl` (p50 10.7 against 8.9 ms a
+//! cell side by side on this project's machine): Perl starts in about
+//! 4 ms once its script loads no module on a probe's way, which is what a
+//! served cell's own costs (a case directory on disk, a fork, two round
+//! trips) come to. Node.js and Go cannot fork once they run (their
+//! runtimes are multithreaded), and a probe started by a long-lived
+//! Node.js or Go process would be in that process's group, not in a group
+//! of its parent's own.
 //!
 //! The Go program is built once per observer (once per run), with the
 //! system `go` and a build cache of its own, into a temporary directory the
@@ -159,10 +165,10 @@ impl Language {
         }
     }
 
-    /// Whether its parent runs as a forking server (the runtimes that can
-    /// fork: Node.js and Go cannot, safely, once they run).
+    /// Whether its parent runs as a forking server (see the module
+    /// documentation for why only Ruby's).
     pub fn serves(self) -> bool {
-        matches!(self, Language::Perl | Language::Ruby)
+        self == Language::Ruby
     }
 
     fn how(self) -> &'static str {
@@ -262,8 +268,8 @@ impl Runtime {
 }
 
 impl Runtime {
-    /// Runs the parent: Perl's and Ruby's as a request to a forking
-    /// server started once per worker ([`parent::run_forked`]; see the
+    /// Runs the parent: Ruby's as a request to a forking server started
+    /// once per worker ([`parent::run_forked`]; see the
     /// module documentation), the others fresh ([`parent::run`]).
     fn run_parent(&self, run: &ParentRun<'_>) -> Result<ParentEnd, String> {
         if !self.language.serves() || !parent::can_fork_serve() {

@@ -435,8 +435,8 @@ echo "core: $(ulimit -c) umask: $(umask)"
 pwd | sed 's/exitmatrix-[A-Za-z0-9]*$/exitmatrix-X/'
 exit 5"#;
 
-/// The case process a Perl or Ruby server forks gives the probe what a
-/// fresh `perl perl_observer.pl` or `ruby ruby_observer.rb` gives it
+/// The case process a forking server (Ruby's) forks gives the probe what
+/// a fresh parent (`ruby ruby_observer.rb`) gives it
 /// (`issues show 15`: "what the observer sees must not change"): the same
 /// group (the parent's own), session, descriptors, signal state,
 /// environment, limits and directory, and the same report, with and
@@ -517,22 +517,6 @@ fn a_served_ruby_case_gives_the_probe_what_a_fresh_ruby_does() {
         &["--disable-gems"],
         "ruby_observer.rb",
         "5 nil false\n",
-    );
-}
-
-#[test]
-#[cfg(unix)]
-#[cfg_attr(
-    not(have_observer_perl),
-    ignore = "perl is not installed: cargo xtask install observers"
-)]
-fn a_served_perl_case_gives_the_probe_what_a_fresh_perl_does() {
-    // perlvar: $? of an exit 5 is 5 << 8, $? >> 8 is 5, no signal or core.
-    a_served_case_gives_the_probe_what_a_fresh_parent_does(
-        "perl",
-        &[],
-        "perl_observer.pl",
-        "1280 5 0 0\n",
     );
 }
 
