@@ -397,21 +397,28 @@ fn java_reports_128_plus_n_and_cannot_tell_it_from_an_exit() {
             "tr '\\0' ' ' < /proc/$$/environ; grep '^SigIgn' /proc/$$/status",
         ],
     );
-    let case = Case {
-        invocation: &sh,
-        core: false,
-        wait: &WaitConventions::LINUX,
-        timeout: Duration::from_secs(30),
-        grace: Duration::from_secs(1),
-        continue_stops: true,
-        interrupt: None,
-    };
+    let case = linux_case(&sh);
     let seen = java.observe(&case).unwrap();
     assert_eq!(seen.reported, Some(vec![code(0)]));
     assert_eq!(
         String::from_utf8_lossy(&seen.leftovers.stdout),
         "SigIgn:\t0000000180000000\n"
     );
+}
+
+/// A case of `invocation` with Linux's wait layout, no core dump and
+/// stops continued.
+#[cfg(unix)]
+fn linux_case(invocation: &Invocation) -> Case<'_> {
+    Case {
+        invocation,
+        core: false,
+        wait: &WaitConventions::LINUX,
+        timeout: Duration::from_secs(30),
+        grace: Duration::from_secs(1),
+        continue_stops: true,
+        interrupt: None,
+    }
 }
 
 /// The cells' JVMs run on a class-data archive made for the run (`jar`
@@ -430,15 +437,7 @@ fn java_runs_on_its_archive_and_the_probe_sees_none_of_it() {
     let java = exitmatrix::observers::java::Java::new(&observer_path());
     assert_eq!(java.uses_archive(), Ok(true));
     let sh = invocation(Path::new("/bin/sh"), &["-c", "ls /proc/self/fd; exit 3"]);
-    let case = Case {
-        invocation: &sh,
-        core: false,
-        wait: &WaitConventions::LINUX,
-        timeout: Duration::from_secs(30),
-        grace: Duration::from_secs(1),
-        continue_stops: true,
-        interrupt: None,
-    };
+    let case = linux_case(&sh);
     let seen = java.observe(&case).unwrap();
     assert!(
         seen.command.contains("-XX:SharedArchiveFile="),
