@@ -472,7 +472,11 @@ pub fn can_fork_serve() -> bool {
 /// continued, the group killed once it has ended, seen through a pidfd, and
 /// before it is reaped), then sends `reap`, and the server reaps it and
 /// replies `status N`, the raw wait status; `stop` ends an idle server. The
-/// report's command is the equivalent fresh command line.
+/// report's command is the equivalent fresh command line. One difference
+/// a probe could see: its directory (a new one in the temporary directory,
+/// as the fast path's) holds the two capture files, `.exitmatrix-stdout`
+/// and `.exitmatrix-stderr`, as `process::spawn`'s std path places them,
+/// where the fast path's are memfds; no catalogue probe looks.
 ///
 /// A server that dies, says something unexpected or does not answer in
 /// [`SERVER_REPLY_TIMEOUT`] makes the cell "not observed" (an error),
