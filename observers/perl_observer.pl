@@ -11,7 +11,7 @@
 # cannot start the probe (`$?` is -1) it writes `error NAME` (the name %!
 # gives $!, `ENOENT`) and exits with 3.
 use strict;
-use warnings;
+BEGIN { $^W = 1 }    # `use warnings` without loading it: see the end
 
 my ($result, @command) = @ARGV;
 if (!@command) {
@@ -23,7 +23,13 @@ my $status = $?;
 if ($status == -1) {
     # perlfunc system: -1 is "a failure to start the program" ($! says
     # why); %! names it (perlvar: $!{ENOENT} is true if $! is ENOENT).
-    my ($name) = grep { $!{$_} } sort keys %!;
+    my $errno = $! + 0;
+    my $name = eval q{
+        local $! = $errno;
+        my ($name) = grep { $!{$_} } sort keys %!;
+        $name;
+    };
+    $! = $errno;
     print STDERR "perl_observer.pl: cannot run $command[0]: $!\n";
     open(my $err, '>', $result) or die "cannot write $result: $!\n";
     printf $err "error %s\n", $name // 'unknown';
@@ -33,3 +39,14 @@ if ($status == -1) {
 open(my $out, '>', $result) or die "cannot write $result: $!\n";
 printf $out "%d %d %d %d\n", $status, $status >> 8, $status & 127, $status & 128;
 close($out) or die "cannot write $result: $!\n";
+
+# The script is kept cheap to start, since one perl starts per cell: no
+# module but strict is loaded on the way of a probe that runs. Warnings
+# are on through `$^W` (perlvar: "The current value of the warning switch,
+# initially true if -w was used"), which turns on the same warnings as
+# `use warnings` for this file without loading warnings.pm; the one this
+# script can meet, `system`'s "Can't exec" (perldiag, category exec), is
+# printed the same either way. `%!` loads Errno where it is compiled
+# (perlvar), so it is compiled, in a string eval, only when a probe could
+# not be started. `system` stays on line 21: its "Can't exec" warning
+# names the line, and a spawn-failure cell's standard error holds it.

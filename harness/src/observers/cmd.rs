@@ -31,11 +31,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentRun, Setting};
+use crate::observers::observe::{Case, Observation};
+use crate::observers::parent::{self, ParentColumn, ParentRun, Setting};
 use crate::observers::shell::STATUS_FILE;
 use crate::process::spawn::Invocation;
-use crate::pure::catalogue::Behaviour;
 use crate::pure::decode::{decode_windows_exit_code, RawStatus};
 use crate::pure::observers::{ObserverKind, CMD};
 
@@ -85,35 +84,32 @@ fn locate() -> Result<PathBuf, String> {
         .ok_or_else(|| "not installed: no cmd.exe in ComSpec or %SystemRoot%\\System32".to_owned())
 }
 
-impl Observer for Cmd {
-    fn name(&self) -> &str {
+impl ParentColumn for Cmd {
+    fn column(&self) -> &str {
         CMD
     }
 
-    fn available(&self) -> Result<(), String> {
+    fn kind(&self) -> ObserverKind {
+        ObserverKind::Shell
+    }
+
+    fn shown_program(&self) -> Option<String> {
+        self.found.as_ref().ok().map(|p| p.display().to_string())
+    }
+
+    fn found(&self) -> Result<(), String> {
         self.program().map(drop)
     }
 
-    fn runs(&self, behaviour: &Behaviour) -> bool {
-        // The hostile probes check the watchdog; they stay with the reapers.
-        behaviour.timeout.is_none()
+    fn how(&self) -> String {
+        format!(
+            "cmd.exe {} PROBE ARGS... {}",
+            BEFORE.join(" "),
+            AFTER.join(" ")
+        )
     }
 
-    fn info(&self) -> ObserverInfo {
-        ObserverInfo {
-            name: CMD.to_owned(),
-            kind: ObserverKind::Shell,
-            program: self.found.as_ref().ok().map(|p| p.display().to_string()),
-            installed: self.found.is_ok(),
-            how: format!(
-                "cmd.exe {} PROBE ARGS... {}",
-                BEFORE.join(" "),
-                AFTER.join(" ")
-            ),
-        }
-    }
-
-    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+    fn observe_under(&self, case: &Case<'_>) -> Result<Observation, String> {
         let program = self.program()?;
         let mut runner: Vec<OsString> = vec![program.clone().into_os_string()];
         runner.extend(BEFORE.iter().map(OsString::from));
@@ -131,12 +127,7 @@ impl Observer for Cmd {
             core: case.core,
             continue_stops: case.continue_stops,
             result_file: STATUS_FILE,
-            setting: Setting {
-                wait: case.wait,
-                timeout: case.timeout,
-                grace: case.grace,
-                interrupt: case.interrupt,
-            },
+            setting: Setting::of(case),
         })?;
         // cmd's own ending is an exit code, not a wait status.
         if let RawStatus::WaitStatus { status } = end.ending.raw {

@@ -27,17 +27,19 @@ use std::fs;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::observers::observe::{Case, Observation};
+use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
 use crate::os::{self, GroupSignal, Pid};
 use crate::process::orphans::{self, Leak};
 use crate::process::probe::Probe;
 use crate::process::reap::{Control, Observed, Reapable, Reaper, WaitPid};
-use crate::process::spawn::{self, Invocation};
+use crate::process::spawn::{self, CaseDir, Invocation, Server};
 use crate::process::watchdog::{Sent, Watchdog};
+use crate::pure::catalogue::Behaviour;
 use crate::pure::decode::{self, RawStatus, StateChange, WaitConventions};
+use crate::pure::observers::{ObserverKind, OwnCase};
 use crate::pure::view::Reported;
 
 /// How often the harness looks for a stopped descendant of a running
@@ -56,6 +58,100 @@ pub struct Setting<'a> {
     pub grace: Duration,
     /// The run's interrupt flag (see [`crate::process::watchdog::Watchdog::arm`]).
     pub interrupt: Option<&'a Arc<AtomicUsize>>,
+}
+
+impl<'a> Setting<'a> {
+    /// The setting of `case`: its wait layout, limits and interrupt flag.
+    pub fn of(case: &Case<'a>) -> Setting<'a> {
+        Setting {
+            wait: case.wait,
+            timeout: case.timeout,
+            grace: case.grace,
+            interrupt: case.interrupt,
+        }
+    }
+}
+
+/// A column whose parent is one program (a shell, rc, cmd, the JVM, a
+/// language runtime): what each such observer says of itself, and the
+/// rest of its [`Observer`] written once, in the impl below:
+///
+/// - it is available when its program was found ([`ParentColumn::found`]),
+///   and its cells are "not installed" otherwise;
+/// - it runs every behaviour but the hostile probes (those with a timeout
+///   of their own): they check the harness's watchdog, which signals the
+///   parent's whole process group, parent included, so they stay with the
+///   reapers;
+/// - its report entry is its name, kind, program and how it runs a probe.
+pub trait ParentColumn: std::fmt::Debug + Send + Sync {
+    /// The column name.
+    fn column(&self) -> &str;
+
+    /// The kind of parent, for the report.
+    fn kind(&self) -> ObserverKind;
+
+    /// The program the report names (`None` if it was not found).
+    fn shown_program(&self) -> Option<String>;
+
+    /// `Ok` if the parent can run here; `Err` says what is missing (`not
+    /// installed: no executable ...`).
+    fn found(&self) -> Result<(), String>;
+
+    /// How the parent runs a probe, for the report.
+    fn how(&self) -> String;
+
+    /// Runs `case`'s probe under the parent ([`Observer::observe`]).
+    fn observe_under(&self, case: &Case<'_>) -> Result<Observation, String>;
+
+    /// The parent's own rows ([`Observer::own_cases`]); none by default.
+    fn parent_cases(&self) -> Vec<OwnCase> {
+        Vec::new()
+    }
+
+    /// Runs one of [`ParentColumn::parent_cases`] ([`Observer::observe_own`]).
+    fn observe_parent_case(
+        &self,
+        case: &OwnCase,
+        _setting: &Setting<'_>,
+    ) -> Result<Observation, String> {
+        Err(format!("{} has no case `{}`", self.column(), case.name))
+    }
+}
+
+impl<T: ParentColumn> Observer for T {
+    fn name(&self) -> &str {
+        self.column()
+    }
+
+    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+        self.observe_under(case)
+    }
+
+    fn available(&self) -> Result<(), String> {
+        self.found()
+    }
+
+    fn runs(&self, behaviour: &Behaviour) -> bool {
+        behaviour.timeout.is_none()
+    }
+
+    fn info(&self) -> ObserverInfo {
+        ObserverInfo {
+            name: self.column().to_owned(),
+            kind: self.kind(),
+            program: self.shown_program(),
+            installed: self.found().is_ok(),
+            how: self.how(),
+        }
+    }
+
+    fn own_cases(&self) -> Vec<OwnCase> {
+        self.parent_cases()
+    }
+
+    fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+        self.observe_parent_case(case, setting)
+    }
 }
 
 /// One run of a parent program.
@@ -184,6 +280,18 @@ pub fn run_probe(
     result_file: &str,
     continue_stops: bool,
 ) -> Result<(ParentEnd, String), String> {
+    run_probe_by(parent_words, case, result_file, continue_stops, &run)
+}
+
+/// [`run_probe`], with `run_parent` in the place of [`run`] (a forking
+/// server's [`run_forked`], say).
+pub fn run_probe_by(
+    parent_words: Vec<OsString>,
+    case: &Case<'_>,
+    result_file: &str,
+    continue_stops: bool,
+    run_parent: &dyn Fn(&ParentRun<'_>) -> Result<ParentEnd, String>,
+) -> Result<(ParentEnd, String), String> {
     let mut runner = parent_words;
     runner.extend(case.invocation.runner.iter().cloned());
     let invocation = Invocation {
@@ -192,17 +300,12 @@ pub fn run_probe(
         args: case.invocation.args.clone(),
     };
     let command = display_command(&invocation);
-    let end = run(&ParentRun {
+    let end = run_parent(&ParentRun {
         invocation: &invocation,
         core: case.core,
         continue_stops,
         result_file,
-        setting: Setting {
-            wait: case.wait,
-            timeout: case.timeout,
-            grace: case.grace,
-            interrupt: case.interrupt,
-        },
+        setting: Setting::of(case),
     })?;
     Ok((end, command))
 }
@@ -332,4 +435,287 @@ pub fn find_program(program: &str, search_path: &str) -> Option<std::path::PathB
         .filter(|d| !d.is_empty())
         .map(|d| Path::new(d).join(program))
         .find(|p| is_executable(p))
+}
+
+/// How long the harness waits for a forking server's reply that does not
+/// depend on the probe (ready, the case's pid, its status once reaped).
+pub const SERVER_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Idle forking servers, each with the command line that started it. A
+/// worker takes one for a cell and puts it back, so there are as many as
+/// cells ran at once.
+static FORK_SERVERS: Mutex<Vec<(Vec<OsString>, Server)>> = Mutex::new(Vec::new());
+
+/// More idle servers than any run keeps busy; a server beyond it is ended.
+const FORK_POOL_MAX: usize = 16;
+
+/// Whether [`run_forked`] can run here: it needs pidfds, to see the end of
+/// a case process that is the server's child, not the harness's.
+pub fn can_fork_serve() -> bool {
+    os::pidfd_open(Pid::try_from(std::process::id()).unwrap_or(0)).is_some()
+}
+
+/// Runs `run` as [`run`] does, but as one request to a forking server
+/// started by `start` (a parent program that forks a case process per
+/// request: `observers/ruby_observer.rb --serve`): the parent program starts
+/// once per worker instead of once per cell. `skip` is how many words of
+/// `run.invocation` start the parent program (the rest are the words the
+/// case process gets as its arguments).
+///
+/// The protocol, one line each way, every word but the first two of a case
+/// in hex: the server says `ready`; a request `case CORE DIR STDOUT STDERR
+/// WORD...` makes it fork the case process, which moves into a process
+/// group of its own, the case directory and the case's capture files and
+/// core limit, and runs the parent program's own code with the words, and
+/// the server replies `pid N`; the harness guards that case process as
+/// [`run`] guards a parent (the watchdog on its group, stopped descendants
+/// continued, the group killed once it has ended, seen through a pidfd, and
+/// before it is reaped), then sends `reap`, and the server reaps it and
+/// replies `status N`, the raw wait status; `stop` ends an idle server. The
+/// report's command is the equivalent fresh command line. One difference
+/// a probe could see: its directory (a new one in the temporary directory,
+/// as the fast path's) holds the two capture files, `.exitmatrix-stdout`
+/// and `.exitmatrix-stderr`, as `process::spawn`'s std path places them,
+/// where the fast path's are memfds; no catalogue probe looks.
+///
+/// A server that dies, says something unexpected or does not answer in
+/// [`SERVER_REPLY_TIMEOUT`] makes the cell "not observed" (an error),
+/// never a pass; it is killed, with what is left of the case's group, and
+/// the next cell starts a fresh one.
+pub fn run_forked(
+    start: &Invocation,
+    run: &ParentRun<'_>,
+    skip: usize,
+) -> Result<ParentEnd, String> {
+    let argv = run.invocation.argv();
+    let hex = |word: &std::ffi::OsStr| -> Result<String, String> {
+        let text = word
+            .to_str()
+            .ok_or_else(|| format!("{word:?} is not UTF-8, which the forking server needs"))?;
+        Ok(text.bytes().map(|b| format!("{b:02x}")).collect())
+    };
+    // Where a fresh parent's case directory is (the temporary directory):
+    // the probe sees its working directory's path.
+    let dir = CaseDir::new().map_err(|e| format!("cannot make the case directory: {e}"))?;
+    let mut request = format!(
+        "case {} {} {} {}",
+        u8::from(run.core),
+        hex(dir.path().as_os_str())?,
+        hex(dir.stdout_path().as_os_str())?,
+        hex(dir.stderr_path().as_os_str())?
+    );
+    for word in argv.iter().skip(skip) {
+        request.push(' ');
+        request.push_str(&hex(word)?);
+    }
+    let start_argv = start.argv();
+    let mut server = fork_server(start, &start_argv)?;
+    let mut case_pid = None;
+    match serve_case(&mut server, &request, run, &mut case_pid) {
+        Ok((status, watchdog, continued)) => {
+            fork_pool_put(start_argv, server);
+            let ending = Observed {
+                raw: RawStatus::WaitStatus { status },
+                change: decode::decode_wait_status(status, run.setting.wait),
+            };
+            let result = read_result(dir.path(), run.result_file)?;
+            // The case process is reaped: what left its group is ended
+            // before its directory goes.
+            let leaked = case_pid
+                .map(|pgid| orphans::sweep_cell(pgid, dir.path()))
+                .unwrap_or_default();
+            let leftovers = dir
+                .finish()
+                .map_err(|e| format!("cannot collect the output: {e}"))?;
+            Ok(ParentEnd {
+                ending,
+                result,
+                leftovers,
+                watchdog,
+                continued,
+                leaked,
+            })
+        }
+        Err(e) => {
+            // The case process may outlive a dead server (it is then an
+            // orphan): end its group. The server reaps it only on request,
+            // so the group id is its own unless the server died and the
+            // case process was reaped by another in between.
+            if let Some(pid) = case_pid {
+                if os::pidfd_open(pid).is_some() {
+                    os::signal_group(pid, GroupSignal::Kill);
+                }
+            }
+            let log = server.log(600);
+            server.kill();
+            let log = if log.is_empty() {
+                String::new()
+            } else {
+                format!("; its last words: {log}")
+            };
+            Err(format!(
+                "the forking server failed ({e}); the cell is not observed and the next one starts a new server{log}"
+            ))
+        }
+    }
+}
+
+/// A ready server started by `start`: an idle one from the pool, else a
+/// new one. An idle server whose output has ended (it died, or the
+/// harness's after-run sweep ended it) is dropped: it is not killed, as it
+/// may have been reaped already and its pid be another process's now.
+fn fork_server(start: &Invocation, start_argv: &[OsString]) -> Result<Server, String> {
+    loop {
+        let idle = {
+            let mut pool = FORK_SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
+            pool.iter()
+                .position(|(argv, _)| argv == start_argv)
+                .map(|i| pool.swap_remove(i).1)
+        };
+        let Some(mut server) = idle else { break };
+        if let Ok(None) = server.receive(Duration::ZERO) {
+            return Ok(server);
+        }
+    }
+    let mut server =
+        spawn::spawn_server(start).map_err(|e| format!("cannot start the forking server: {e}"))?;
+    // The server lives on after this cell; its group is not a cell's
+    // leftover when the run ends (see `stop_fork_servers`). The directory
+    // is a new, empty one, so that no process has it as its working
+    // directory, and the group is new: this ends nothing.
+    let pid = Pid::try_from(server.pid()).unwrap_or(0);
+    if let Ok(nowhere) = tempfile::Builder::new().prefix("exitmatrix-").tempdir() {
+        let _ = orphans::sweep_cell(pid, nowhere.path());
+    }
+    match server.receive(SERVER_REPLY_TIMEOUT) {
+        Ok(Some(line)) if line == "ready" => Ok(server),
+        other => {
+            let log = server.log(600);
+            server.kill();
+            Err(format!(
+                "the forking server did not start ({other:?}); its last words: {log}"
+            ))
+        }
+    }
+}
+
+fn fork_pool_put(start_argv: Vec<OsString>, server: Server) {
+    let mut pool = FORK_SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if pool.len() < FORK_POOL_MAX {
+        pool.push((start_argv, server));
+    } else {
+        drop(pool);
+        stop_fork_server(server);
+    }
+}
+
+/// Ends an idle server: asks it to stop, then kills its group and reaps it.
+fn stop_fork_server(mut server: Server) {
+    if server.send("stop").is_ok() {
+        let _ = server.receive(Duration::from_secs(2));
+    }
+    server.kill();
+}
+
+/// Ends every idle forking server. Until the engine calls it when a run's
+/// cells are done (as it calls `python::stop_servers`), the after-run
+/// sweep ends them: [`fork_server`] records each server's group as a
+/// cell's that has ended ([`orphans::sweep_cell`]), so the sweep does not
+/// report it as left behind, and the pool drops what the sweep ended.
+pub fn stop_fork_servers() {
+    let idle: Vec<_> = FORK_SERVERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .drain(..)
+        .collect();
+    for (_, server) in idle {
+        stop_fork_server(server);
+    }
+}
+
+/// The pids of the idle forking servers whose program is `program` (for
+/// tests that kill one).
+pub fn idle_fork_server_pids(program: &Path) -> Vec<u32> {
+    FORK_SERVERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|(argv, _)| argv.first().is_some_and(|p| Path::new(p) == program))
+        .map(|(_, s)| s.pid())
+        .collect()
+}
+
+/// One case on `server`: sends `request`, guards the case process's group
+/// and returns its raw wait status, the watchdog's signals and how many
+/// times it was continued. `case_pid` gets the case process's pid as soon
+/// as it is known.
+fn serve_case(
+    server: &mut Server,
+    request: &str,
+    run: &ParentRun<'_>,
+    case_pid: &mut Option<Pid>,
+) -> Result<(i32, Sent, usize), String> {
+    fn reply(server: &mut Server, word: &str) -> Result<i64, String> {
+        let line = server
+            .receive(SERVER_REPLY_TIMEOUT)
+            .map_err(|e| format!("no `{word}`: {e}"))?
+            .ok_or_else(|| format!("no `{word}` within {SERVER_REPLY_TIMEOUT:?}"))?;
+        line.strip_prefix(word)
+            .and_then(|n| n.strip_prefix(' '))
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("{line:?} is not `{word} N`"))
+    }
+    server
+        .send(request)
+        .map_err(|e| format!("cannot send the case: {e}"))?;
+    let pid = Pid::try_from(reply(server, "pid")?).unwrap_or(0);
+    if pid <= 1 {
+        return Err(format!("{pid} is not a case process's pid"));
+    }
+    *case_pid = Some(pid);
+    // The server reaps the case process only when asked: until then this
+    // pidfd is the case process's, and readable once it has ended.
+    let pidfd =
+        os::pidfd_open(pid).ok_or_else(|| format!("no pidfd for the case process {pid}"))?;
+    let setting = &run.setting;
+    let armed = Watchdog::global().arm(
+        pid,
+        setting.timeout,
+        setting.grace,
+        setting.interrupt.cloned(),
+    );
+    let mut continued = 0;
+    // The watchdog ends the case process by then; one that still runs is
+    // stuck.
+    let deadline = Instant::now() + setting.timeout + setting.grace + SERVER_REPLY_TIMEOUT;
+    let ended = loop {
+        if matches!(os::process_state(pid), Some('Z' | 'X') | None) {
+            break Ok(());
+        }
+        if Instant::now() > deadline {
+            break Err("no end of the case although the watchdog has ended it".to_owned());
+        }
+        os::wait_readable(&pidfd, TICK);
+        // The server says nothing while its case runs: a line now is
+        // wrong, and the end of its output is its death.
+        match server.receive(Duration::ZERO) {
+            Ok(None) => {}
+            Ok(Some(line)) => break Err(format!("{line:?} while the case ran")),
+            Err(e) => break Err(format!("the server ended while the case ran: {e}")),
+        }
+        if run.continue_stops && any_descendant_stopped(pid) {
+            os::signal_group(pid, GroupSignal::Continue);
+            continued += 1;
+        }
+    };
+    let watchdog = armed.disarm();
+    ended?;
+    // Ended, not reaped: the group id is still the case process's.
+    os::signal_group(pid, GroupSignal::Kill);
+    server
+        .send("reap")
+        .map_err(|e| format!("cannot ask for the reap: {e}"))?;
+    let status = i32::try_from(reply(server, "status")?)
+        .map_err(|_| "the status is not a wait status".to_owned())?;
+    Ok((status, watchdog, continued))
 }

@@ -36,10 +36,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentEnd};
+use crate::observers::observe::{Case, Observation};
+use crate::observers::parent::{self, ParentColumn, ParentEnd};
 use crate::observers::shell::STATUS_FILE;
-use crate::pure::catalogue::Behaviour;
 use crate::pure::observers::{ObserverKind, RC};
 use crate::pure::view::{self, Reported};
 
@@ -128,32 +127,28 @@ pub fn parse_status(text: &str) -> Result<String, String> {
     }
 }
 
-impl Observer for Rc {
-    fn name(&self) -> &str {
+impl ParentColumn for Rc {
+    fn column(&self) -> &str {
         RC
     }
 
-    fn available(&self) -> Result<(), String> {
+    fn kind(&self) -> ObserverKind {
+        ObserverKind::Shell
+    }
+
+    fn shown_program(&self) -> Option<String> {
+        self.found.as_ref().ok().map(|p| p.display().to_string())
+    }
+
+    fn found(&self) -> Result<(), String> {
         self.program().map(drop)
     }
 
-    fn runs(&self, behaviour: &Behaviour) -> bool {
-        // As for the POSIX shells: the hostile probes check the watchdog,
-        // which signals the whole group, rc included.
-        behaviour.timeout.is_none()
+    fn how(&self) -> String {
+        format!("rc -c {} PROBE ARGS...", parent::shell_quote(SCRIPT))
     }
 
-    fn info(&self) -> ObserverInfo {
-        ObserverInfo {
-            name: RC.to_owned(),
-            kind: ObserverKind::Shell,
-            program: self.found.as_ref().ok().map(|p| p.display().to_string()),
-            installed: self.found.is_ok(),
-            how: format!("rc -c {} PROBE ARGS...", parent::shell_quote(SCRIPT)),
-        }
-    }
-
-    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+    fn observe_under(&self, case: &Case<'_>) -> Result<Observation, String> {
         let program = self.program()?;
         let runner = vec![program.as_os_str().to_owned(), "-c".into(), SCRIPT.into()];
         let (end, command) = parent::run_probe(runner, case, STATUS_FILE, case.continue_stops)?;

@@ -35,11 +35,10 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
-use crate::observers::parent::{self, ParentRun, Setting};
+use crate::observers::observe::{Case, Observation};
+use crate::observers::parent::{self, ParentColumn, ParentRun, Setting};
 use crate::process::spawn::Invocation;
-use crate::pure::catalogue::Behaviour;
-use crate::pure::observers::{OwnCase, SHELL_CASES};
+use crate::pure::observers::{ObserverKind, OwnCase, SHELL_CASES};
 
 /// Where observers' programs are looked up unless `--observer-path` says
 /// otherwise: the distribution's own directories, so that the columns are
@@ -301,41 +300,37 @@ impl Shell {
     }
 }
 
-impl Observer for Shell {
-    fn name(&self) -> &str {
+impl ParentColumn for Shell {
+    fn column(&self) -> &str {
         self.kind.name
     }
 
-    fn available(&self) -> Result<(), String> {
+    fn kind(&self) -> ObserverKind {
+        ObserverKind::Shell
+    }
+
+    fn shown_program(&self) -> Option<String> {
+        self.path.as_ref().map(|p| p.display().to_string())
+    }
+
+    fn found(&self) -> Result<(), String> {
         self.program().map(drop)
     }
 
-    fn runs(&self, behaviour: &Behaviour) -> bool {
-        // The hostile probes check the harness's watchdog, which signals the
-        // whole process group, shell included; they stay with the reapers.
-        behaviour.timeout.is_none()
+    fn how(&self) -> String {
+        format!(
+            "{} -c {} sh PROBE ARGS...",
+            [self.kind.program]
+                .iter()
+                .chain(self.kind.before)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" "),
+            parent::shell_quote(SCRIPT)
+        )
     }
 
-    fn info(&self) -> ObserverInfo {
-        ObserverInfo {
-            name: self.kind.name.to_owned(),
-            kind: crate::pure::observers::ObserverKind::Shell,
-            program: self.path.as_ref().map(|p| p.display().to_string()),
-            installed: self.path.is_some(),
-            how: format!(
-                "{} -c {} sh PROBE ARGS...",
-                [self.kind.program]
-                    .iter()
-                    .chain(self.kind.before)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                parent::shell_quote(SCRIPT)
-            ),
-        }
-    }
-
-    fn observe(&self, case: &Case<'_>) -> Result<Observation, String> {
+    fn observe_under(&self, case: &Case<'_>) -> Result<Observation, String> {
         let program = self.program()?;
         let invocation = self.invocation(program, SCRIPT, case.invocation);
         let command = parent::display_command(&invocation);
@@ -344,17 +339,12 @@ impl Observer for Shell {
             core: case.core,
             continue_stops: case.continue_stops,
             result_file: STATUS_FILE,
-            setting: Setting {
-                wait: case.wait,
-                timeout: case.timeout,
-                grace: case.grace,
-                interrupt: case.interrupt,
-            },
+            setting: Setting::of(case),
         })?;
         end.number_or_ending(command)
     }
 
-    fn own_cases(&self) -> Vec<OwnCase> {
+    fn parent_cases(&self) -> Vec<OwnCase> {
         // The engine asks before its workers start: the fixtures are made
         // now, while no other thread of the harness forks. A file this
         // process still has open for writing while another thread forks is
@@ -372,7 +362,11 @@ impl Observer for Shell {
         cases
     }
 
-    fn observe_own(&self, case: &OwnCase, setting: &Setting<'_>) -> Result<Observation, String> {
+    fn observe_parent_case(
+        &self,
+        case: &OwnCase,
+        setting: &Setting<'_>,
+    ) -> Result<Observation, String> {
         let program = self.program()?;
         if crate::pure::observers::JOB_CONTROL_CASES.contains(case) {
             let mut shell = self.start(program);

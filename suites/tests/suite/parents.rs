@@ -397,21 +397,60 @@ fn java_reports_128_plus_n_and_cannot_tell_it_from_an_exit() {
             "tr '\\0' ' ' < /proc/$$/environ; grep '^SigIgn' /proc/$$/status",
         ],
     );
-    let case = Case {
-        invocation: &sh,
-        core: false,
-        wait: &WaitConventions::LINUX,
-        timeout: Duration::from_secs(30),
-        grace: Duration::from_secs(1),
-        continue_stops: true,
-        interrupt: None,
-    };
+    let case = linux_case(&sh);
     let seen = java.observe(&case).unwrap();
     assert_eq!(seen.reported, Some(vec![code(0)]));
     assert_eq!(
         String::from_utf8_lossy(&seen.leftovers.stdout),
         "SigIgn:\t0000000180000000\n"
     );
+}
+
+/// A case of `invocation` with Linux's wait layout, no core dump and
+/// stops continued.
+#[cfg(unix)]
+fn linux_case(invocation: &Invocation) -> Case<'_> {
+    Case {
+        invocation,
+        core: false,
+        wait: &WaitConventions::LINUX,
+        timeout: Duration::from_secs(30),
+        grace: Duration::from_secs(1),
+        continue_stops: true,
+        interrupt: None,
+    }
+}
+
+/// The cells' JVMs run on a class-data archive made for the run (`jar`
+/// comes with `javac` in Debian's openjdk-17-jdk-headless), and the probe
+/// under it sees nothing of it: only descriptors 0, 1 and 2, since
+/// OpenJDK's child set-up closes every other one before the `exec`
+/// (`childproc.c`, `closeDescriptors`), and no line of the JVM's in its
+/// output.
+#[test]
+#[cfg(unix)]
+#[cfg_attr(
+    not(have_observer_java),
+    ignore = "java is not installed: cargo xtask install observers"
+)]
+fn java_runs_on_its_archive_and_the_probe_sees_none_of_it() {
+    let java = exitmatrix::observers::java::Java::new(&observer_path());
+    assert_eq!(java.uses_archive(), Ok(true));
+    let sh = invocation(Path::new("/bin/sh"), &["-c", "ls /proc/self/fd; exit 3"]);
+    let case = linux_case(&sh);
+    let seen = java.observe(&case).unwrap();
+    assert!(
+        seen.command.contains("-XX:SharedArchiveFile="),
+        "{}",
+        seen.command
+    );
+    assert_eq!(seen.reported, Some(vec![code(3)]));
+    // `ls` itself opens /proc/self/fd as descriptor 3.
+    assert_eq!(
+        String::from_utf8_lossy(&seen.leftovers.stdout),
+        "0\n1\n2\n3\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&seen.leftovers.stderr), "");
 }
 
 /// A few cells of the matrix under both columns, against the profile.

@@ -399,3 +399,177 @@ fn a_runtime_off_the_search_path_is_not_installed() {
         assert!(!o.info().installed);
     }
 }
+
+// ------------------------------------------------------ Ruby's forking server
+
+/// `program` under a private path (a symbolic link in a new directory),
+/// so that this test's servers are its own in the shared pool.
+#[cfg(unix)]
+fn private_program(program: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let found = exitmatrix::observers::parent::find_program(program, &observer_path())
+        .unwrap_or_else(|| panic!("{program} on the observer path"));
+    let link = dir.path().join(program);
+    std::os::unix::fs::symlink(found, &link).unwrap();
+    (dir, link)
+}
+
+/// What a probe can see of the process state it was given: its process
+/// group and session against its parent's, its descriptors (and where
+/// standard input goes), ignored and blocked signals, environment, core
+/// limit, umask and working directory's name pattern. The signal masks
+/// are read by the shell itself: a command it forks would read them while
+/// the shell blocks every signal around that fork (dash's `forkshell`).
+#[cfg(unix)]
+const STATE_SCRIPT: &str = r#"set -- $(cat /proc/$$/stat)
+ppid=$4; pgrp=$5; sid=$6
+set -- $(cat /proc/$ppid/stat)
+echo "group is the parent's: $([ "$pgrp" = "$ppid" ] && echo yes || echo no)"
+echo "session is the parent's: $([ "$sid" = "$6" ] && echo yes || echo no)"
+echo "session: $sid"
+echo "fds: $(ls /proc/$$/fd | tr '\n' ' ')"
+echo "stdin: $(readlink /proc/$$/fd/0)"
+while read -r key value; do case $key in SigIgn:|SigBlk:) echo "$key $value";; esac; done < /proc/$$/status
+echo "env: $(env | grep -v -e '^PWD=' -e '^SHLVL=' -e '^_=' | tr '\n' ' ')"
+echo "core: $(ulimit -c) umask: $(umask)"
+pwd | sed 's/exitmatrix-[A-Za-z0-9]*$/exitmatrix-X/'
+exit 5"#;
+
+/// The case process a forking server (Ruby's) forks gives the probe what
+/// a fresh parent (`ruby ruby_observer.rb`) gives it
+/// (`issues show 15`: "what the observer sees must not change"): the same
+/// group (the parent's own), session, descriptors, signal state,
+/// environment, limits and directory, and the same report, with and
+/// without a core dump allowed.
+#[cfg(unix)]
+fn a_served_case_gives_the_probe_what_a_fresh_parent_does(
+    program: &str,
+    flags: &[&str],
+    script: &str,
+    reported: &str,
+) {
+    use exitmatrix::observers::parent::{self, ParentRun, Setting};
+    assert!(parent::can_fork_serve(), "pidfds are needed here");
+    let (dir, found) = private_program(program);
+    let script = root().join("observers").join(script);
+    let mut runner = vec![found.clone().into_os_string()];
+    runner.extend(flags.iter().map(Into::into));
+    let start = Invocation {
+        runner: runner.clone(),
+        program: script.clone(),
+        args: vec!["--serve".to_owned()],
+    };
+    runner.push(script.into());
+    runner.push(".exitmatrix-status".into());
+    let invocation = Invocation {
+        runner,
+        program: "/bin/sh".into(),
+        args: vec!["-c".to_owned(), STATE_SCRIPT.to_owned()],
+    };
+    let skip = 2 + flags.len();
+    for core in [false, true] {
+        let run = ParentRun {
+            invocation: &invocation,
+            core,
+            continue_stops: true,
+            result_file: ".exitmatrix-status",
+            setting: Setting {
+                wait: WAIT,
+                timeout: Duration::from_secs(60),
+                grace: Duration::from_secs(1),
+                interrupt: None,
+            },
+        };
+        let fresh = parent::run(&run).unwrap();
+        let served = parent::run_forked(&start, &run, skip).unwrap();
+        let text =
+            |end: &parent::ParentEnd| String::from_utf8_lossy(&end.leftovers.stdout).into_owned();
+        // The parent leads its own group and gives the probe the empty
+        // mask and default dispositions the harness gave it
+        // (crate::process::spawn's guarantees).
+        for line in [
+            "group is the parent's: yes\n",
+            "SigBlk: 0000000000000000\n",
+            "SigIgn: 0000000000000000\n",
+        ] {
+            assert!(text(&fresh).contains(line), "{}", text(&fresh));
+        }
+        assert_eq!(text(&served), text(&fresh), "core {core}");
+        assert_eq!(served.leftovers.stderr, fresh.leftovers.stderr);
+        assert_eq!(fresh.result.as_deref(), Some(reported));
+        assert_eq!(served.result, fresh.result);
+        assert_eq!(served.ending.change, fresh.ending.change);
+    }
+    assert_eq!(parent::idle_fork_server_pids(&found).len(), 1);
+    drop(dir);
+}
+
+#[test]
+#[cfg(unix)]
+#[cfg_attr(
+    not(have_observer_ruby),
+    ignore = "ruby is not installed: cargo xtask install observers"
+)]
+fn a_served_ruby_case_gives_the_probe_what_a_fresh_ruby_does() {
+    // Ruby's Process::Status of an exit 5: exitstatus 5, termsig nil.
+    a_served_case_gives_the_probe_what_a_fresh_parent_does(
+        "ruby",
+        &["--disable-gems"],
+        "ruby_observer.rb",
+        "5 nil false\n",
+    );
+}
+
+/// The server killed in the middle of a case: that cell is an error (not
+/// observed), never a value, the case's probe does not outlive it, and the
+/// next cell gets a new server that works.
+#[test]
+#[cfg(unix)]
+#[cfg_attr(
+    not(have_observer_ruby),
+    ignore = "ruby is not installed: cargo xtask install observers"
+)]
+fn a_ruby_server_killed_mid_case_is_not_observed_and_restarted() {
+    use exitmatrix::observers::parent::idle_fork_server_pids;
+    let (dir, ruby) = private_program("ruby");
+    let observer = registry::by_name_in("ruby", &dir.path().to_string_lossy()).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let invocation = Invocation {
+            runner: Vec::new(),
+            program: program.into(),
+            args: args.iter().map(|&a| a.to_owned()).collect(),
+        };
+        observer.observe(&Case {
+            invocation: &invocation,
+            core: false,
+            wait: WAIT,
+            timeout: Duration::from_secs(60),
+            grace: Duration::from_secs(1),
+            continue_stops: true,
+            interrupt: None,
+        })
+    };
+    let first = run("/bin/sh", &["-c", "exit 7"]).unwrap();
+    assert_eq!(first.reported, Some(vec![text("exitstatus: 7")]));
+    let servers = idle_fork_server_pids(&ruby);
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    let server = libc::pid_t::try_from(servers[0]).unwrap();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        // SAFETY: kill(2) on the server, which is this process's unreaped
+        // child (the pool lent it to the cell that runs), so the pid is its own.
+        unsafe { libc::kill(server, libc::SIGKILL) }
+    });
+    let started = std::time::Instant::now();
+    let killed = run("/bin/sleep", &["6.75"]);
+    assert_eq!(killer.join().unwrap(), 0);
+    let error = killed.expect_err("a dead server's cell has no value");
+    assert!(error.contains("forking server failed"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // A new server serves the next cell.
+    let again = run("/bin/sh", &["-c", "kill -TERM $$"]).unwrap();
+    assert_eq!(again.reported, Some(vec![text("termsig: 15")]));
+    let now = idle_fork_server_pids(&ruby);
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0], servers[0]);
+}
