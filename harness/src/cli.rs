@@ -271,14 +271,62 @@ fn run(
     // Every described target, the standard ones first; a missing extra one
     // (`standard = false`) is listed but never fails the run.
     let known = target::known().map_err(|e| RunError::Config(e.to_string()))?;
-    let targets = std::iter::once(Target::Native)
+    let checked: Vec<Checked> = std::iter::once(Target::Native)
         .chain(known.iter().map(Target::Foreign))
         .map(Checked::Target)
-        .chain(systems::names().map(Checked::System));
-    for (i, t) in targets.enumerate() {
-        if interrupt.load(Ordering::SeqCst) != 0 {
+        .chain(systems::names().map(Checked::System))
+        .collect();
+    // The targets run at once, sharing one budget of `-j` workers; each
+    // one's output waits, and is printed in the order above once all have
+    // run and the run-wide sweep has ended what they left.
+    let mut shared = request.clone();
+    shared.shared = Some(matrix::Budget::new(request.jobs));
+    let bars = indicatif::MultiProgress::new();
+    let started: Vec<Option<Started>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = checked
+            .iter()
+            .map(|&t| {
+                let (shared, bars) = (&shared, &bars);
+                scope.spawn(move || {
+                    if interrupt.load(Ordering::SeqCst) != 0 {
+                        return None;
+                    }
+                    Some(match t {
+                        Checked::Target(t) => {
+                            Started::Target(start_one(args, shared, t, interrupt, Some(bars)))
+                        }
+                        Checked::System(system) => match systems::skipped_by(system, shared) {
+                            Some(why) => Started::Skipped(why),
+                            None => {
+                                // An emulator's run is one job of the budget.
+                                let _job =
+                                    shared.shared.as_ref().and_then(|b| b.hold_job(interrupt));
+                                Started::System(start_system(args, shared, system, interrupt))
+                            }
+                        },
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    // No target runs now: what the harness still has as children was left
+    // behind by one of them, which cannot be told; every report of the run
+    // lists it (see `Report::leaked_after_run`).
+    let leaked: Vec<String> = crate::process::orphans::sweep_run()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for (i, (&t, started)) in checked.iter().zip(started).enumerate() {
+        let Some(started) = started else {
             break;
-        }
+        };
         let name = match t {
             Checked::Target(t) => t.triple(),
             Checked::System(system) => system,
@@ -289,16 +337,20 @@ fn run(
             ""
         };
         writeln!(out, "{}==> {name}{native}", if i == 0 { "" } else { "\n" })?;
-        let ran = match t {
-            Checked::Target(t) => run_one(args, &request, t, out, interrupt),
-            Checked::System(system) => match systems::skipped_by(system, &request) {
-                Some(why) => {
-                    writeln!(out, "{system}: skipped: {why}")?;
-                    lines.push(format!("{system}: skipped ({why})"));
-                    continue;
-                }
-                None => run_system(args, &request, system, out, interrupt),
-            },
+        let ran = match started {
+            Started::Target(ran) => ran.and_then(|(mut run, path)| {
+                run.report.leaked_after_run.extend(leaked.iter().cloned());
+                finish_one(args, run, &path, out, interrupt)
+            }),
+            Started::Skipped(why) => {
+                writeln!(out, "{name}: skipped: {why}")?;
+                lines.push(format!("{name}: skipped ({why})"));
+                continue;
+            }
+            Started::System(ran) => ran.and_then(|(mut report, path)| {
+                report.leaked_after_run.extend(leaked.iter().cloned());
+                finish(args, report, &path, None, out, interrupt)
+            }),
         };
         match ran {
             Ok((c, report)) => {
@@ -359,6 +411,16 @@ enum Checked {
     System(&'static str),
 }
 
+/// What one target of `--all-targets` gave before its output is printed.
+enum Started {
+    /// A target's run, and where its report goes.
+    Target(Result<(run::TargetRun, PathBuf), RunError>),
+    /// An older system's report, and where it goes.
+    System(Result<(Report, PathBuf), RunError>),
+    /// An older system skipped, and why.
+    Skipped(String),
+}
+
 /// Runs one target, writes its report files, prints what `--format` asks
 /// for, and returns the exit code with the counts.
 fn run_one(
@@ -368,6 +430,19 @@ fn run_one(
     out: &mut dyn Write,
     interrupt: &Arc<AtomicUsize>,
 ) -> Result<(u8, Report), RunError> {
+    let (run, path) = start_one(args, request, target, interrupt, None)?;
+    finish_one(args, run, &path, out, interrupt)
+}
+
+/// Runs one target (with its progress bar in `bars`, when several run at
+/// once) and returns its run and the path of its report, not yet written.
+fn start_one(
+    args: &MatrixArgs,
+    request: &Request,
+    target: Target,
+    interrupt: &Arc<AtomicUsize>,
+    bars: Option<&indicatif::MultiProgress>,
+) -> Result<(run::TargetRun, PathBuf), RunError> {
     let out_dir = out_dir(args, request);
     let path = out_dir.join(format!("report-{}.json", target.triple()));
     run::check_writable(&out_dir, &path)?;
@@ -376,24 +451,34 @@ fn run_one(
         request,
         target,
         interrupt,
-        &mut |n| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress_bar(args, n),
+        &mut |n| {
+            let mut new = progress_bar(args, n);
+            if let Some(bars) = bars {
+                new = bars.add(new.with_prefix(target.triple()));
+            }
+            *bar.lock().unwrap_or_else(|e| e.into_inner()) = new;
+        },
         &|| bar.lock().unwrap_or_else(|e| e.into_inner()).inc(1),
     )?;
     bar.lock()
         .unwrap_or_else(|e| e.into_inner())
         .finish_and_clear();
+    Ok((run, path))
+}
+
+/// Writes and prints a target's run, as [`run_one`] does.
+fn finish_one(
+    args: &MatrixArgs,
+    run: run::TargetRun,
+    path: &std::path::Path,
+    out: &mut dyn Write,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<(u8, Report), RunError> {
     if let Some(failure) = &run.remote_failure {
         let lost = run.report.summary.errors;
         writeln!(out, "error: {failure} ({lost} cells not observed)")?;
     }
-    finish(
-        args,
-        run.report,
-        &path,
-        run.blessed.as_ref(),
-        out,
-        interrupt,
-    )
+    finish(args, run.report, path, run.blessed.as_ref(), out, interrupt)
 }
 
 /// Runs an older system (`dos`, `amigaos`) in its emulator, then writes and
@@ -405,6 +490,18 @@ fn run_system(
     out: &mut dyn Write,
     interrupt: &Arc<AtomicUsize>,
 ) -> Result<(u8, Report), RunError> {
+    let (report, path) = start_system(args, request, system, interrupt)?;
+    finish(args, report, &path, None, out, interrupt)
+}
+
+/// Runs an older system and returns its report, not yet written, and its
+/// path.
+fn start_system(
+    args: &MatrixArgs,
+    request: &Request,
+    system: &str,
+    interrupt: &Arc<AtomicUsize>,
+) -> Result<(Report, PathBuf), RunError> {
     let out_dir = out_dir(args, request);
     let path = out_dir.join(format!("report-{system}.json"));
     run::check_writable(&out_dir, &path)?;
@@ -418,7 +515,7 @@ fn run_system(
                 .to_string(),
         );
     }
-    finish(args, report, &path, None, out, interrupt)
+    Ok((report, path))
 }
 
 /// Writes a finished run's report files, prints what `--format` asks for,
@@ -551,6 +648,7 @@ fn request(args: &MatrixArgs) -> Result<Request, RunError> {
         }),
         bless: args.bless,
         shard: args.shard,
+        shared: None,
     })
 }
 
@@ -562,7 +660,7 @@ fn progress_bar(args: &MatrixArgs, cells: usize) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(cells as u64);
     if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cells {elapsed}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cells {elapsed} {prefix}")
     {
         bar.set_style(style);
     }
