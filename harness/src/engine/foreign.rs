@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::agent::{AgentContext, HostViaRunner};
 use crate::engine::error::RunError;
 use crate::engine::matrix::{self, Limits};
-use crate::engine::remote::{LocalServer, Remote};
+use crate::engine::remote::Remote;
 use crate::engine::run::Request;
 use crate::observers::observe::{Case, Observer};
 use crate::process::spawn::Invocation;
@@ -46,9 +46,9 @@ pub struct Foreign {
     own_profile: PathBuf,
     /// What the report says about the foreign run.
     pub info: ForeignInfo,
-    /// The agent server of this run, if the cases go to one
-    /// ([`crate::engine::remote::LocalServer`]).
-    server: std::sync::Mutex<Option<LocalServer>>,
+    /// The connection to this run's agent server, if the cases go to one
+    /// ([`crate::engine::remote::LocalServer`], restarted if it crashes).
+    server: std::sync::Mutex<Option<std::sync::Arc<Remote>>>,
     /// Under Wine: the run's persistent `wineserver`, if this run started it.
     wine: std::sync::Mutex<Option<WineServer>>,
 }
@@ -253,20 +253,14 @@ pub fn prepare(
     };
     let (context, server) = match built.agent.as_deref() {
         Some(agent) if served(spec.family) => {
-            let server = LocalServer::start(spec.family, &runner, agent)?;
-            let remote = match Remote::connect_local(&server) {
-                Ok(r) => r,
-                Err(e) => {
-                    server.stop();
-                    return Err(e);
-                }
-            };
+            let remote = std::sync::Arc::new(Remote::serve_local(spec.family, &runner, agent)?);
             let context = AgentContext::with_backend(
                 spec.family,
-                std::sync::Arc::new(remote),
+                std::sync::Arc::clone(&remote)
+                    as std::sync::Arc<dyn crate::engine::agent::CaseRunner>,
                 profile.signals,
             );
-            (std::sync::Arc::new(context), Some(server))
+            (std::sync::Arc::new(context), Some(remote))
         }
         _ => (
             std::sync::Arc::new(AgentContext::new(
@@ -462,12 +456,22 @@ impl Foreign {
             .find_map(|w| Some((w.as_str(), Path::new(w.strip_prefix("WINEPREFIX=")?))))
     }
 
+    /// The first failure of a connection to this run's agent server (a
+    /// crash of it, which restarted it), for the command's one line.
+    pub fn server_failure(&self) -> Option<String> {
+        self.server
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|r| r.failure())
+    }
+
     /// Stops this run's agent server, if it has one; call when no cell is
     /// running (before the run's final sweep).
     pub fn stop_server(&self) {
         let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(server) = server {
-            server.stop();
+            server.stop_local();
         }
         drop(self.wine.lock().unwrap_or_else(|e| e.into_inner()).take());
     }

@@ -146,7 +146,9 @@ pub struct TargetRun {
     pub report: Report,
     /// For `--bless`: the profile written and its number of rules.
     pub blessed: Option<(PathBuf, usize)>,
-    /// For `--remote`: the first lost connection, timeout or garbage.
+    /// For `--remote`: the first lost connection, timeout or garbage; for
+    /// a target served by the harness's own agent server: the first crash
+    /// of it (it was restarted, `engine::remote::MAX_RESTARTS`).
     pub remote_failure: Option<String>,
 }
 
@@ -294,6 +296,9 @@ pub fn run_target(
     if let Target::Native = target {
         crate::observers::python::stop_servers();
     }
+    // A crash of the local agent server (restarted) is said once, as a
+    // lost connection to a remote one is.
+    let server_failure = prepared.foreign.as_ref().and_then(Foreign::server_failure);
     if let Some(f) = &prepared.foreign {
         f.stop_server();
     }
@@ -400,7 +405,11 @@ pub fn run_target(
     Ok(TargetRun {
         report,
         blessed,
-        remote_failure: prepared.remote.as_ref().and_then(|r| r.failure()),
+        remote_failure: prepared
+            .remote
+            .as_ref()
+            .and_then(|r| r.failure())
+            .or(server_failure),
     })
 }
 
