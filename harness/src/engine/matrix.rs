@@ -115,9 +115,25 @@ pub fn run_with_progress(
 /// target run alone. See [`Budget::share`] for a row's share.
 #[derive(Debug)]
 pub struct Budget {
+    /// Jobs held by [`Budget::hold_job`].
+    preparing: AtomicUsize,
     free: Mutex<usize>,
     freed: Condvar,
     jobs: usize,
+}
+
+/// A job of a [`Budget`] held to prepare a target, given back when
+/// dropped; meanwhile the budget is not [`Budget::quiet`].
+#[derive(Debug)]
+pub struct Preparing<'a> {
+    _job: Permit<'a>,
+    budget: &'a Budget,
+}
+
+impl Drop for Preparing<'_> {
+    fn drop(&mut self) {
+        self.budget.preparing.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A share of a [`Budget`], given back when dropped.
@@ -143,6 +159,7 @@ impl Budget {
     pub fn new(jobs: usize) -> Arc<Budget> {
         let jobs = jobs.max(1);
         Arc::new(Budget {
+            preparing: AtomicUsize::new(0),
             free: Mutex::new(jobs * Self::UNITS_PER_JOB),
             freed: Condvar::new(),
             jobs,
@@ -166,8 +183,18 @@ impl Budget {
     /// Takes one job, waiting until it is free, for work that is not a row
     /// (preparing a target: its build, its runner's canary; an older
     /// system's emulator run); `None` once `interrupt` is set.
-    pub fn hold_job(&self, interrupt: &AtomicUsize) -> Option<Permit<'_>> {
-        self.take(Self::UNITS_PER_JOB, interrupt)
+    pub fn hold_job(&self, interrupt: &AtomicUsize) -> Option<Preparing<'_>> {
+        let job = self.take(Self::UNITS_PER_JOB, interrupt)?;
+        self.preparing.fetch_add(1, Ordering::SeqCst);
+        Some(Preparing {
+            _job: job,
+            budget: self,
+        })
+    }
+
+    /// Whether no job is held to prepare a target (see [`run_shared`]).
+    pub fn quiet(&self) -> bool {
+        self.preparing.load(Ordering::SeqCst) == 0
     }
 
     /// Takes `units` (at most the whole budget), waiting until they are
@@ -214,7 +241,39 @@ pub fn run_shared(
     budget: Option<(&Budget, usize)>,
 ) -> Vec<Row> {
     let order = schedule(work);
-    let next = AtomicUsize::new(0);
+    // The rows with their own timeout (the hostile probes, first in the
+    // schedule) are timed from their start: with a shared budget they do
+    // not start while another target prepares (builds, proves its runner),
+    // which would slow their start past that timeout; the rest go first
+    // meanwhile. Alone, the order is the schedule's.
+    let timed = order
+        .iter()
+        .take_while(|&&i| matches!(&work[i], Work::Cell(c) if c.behaviour.timeout.is_some()))
+        .count();
+    let (long, short) = order.split_at(timed);
+    let (next_long, next_short) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let pick = |quiet: bool| -> Option<Option<usize>> {
+        let take = |rows: &[usize], next: &AtomicUsize| {
+            // Claim one without running past the end.
+            next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < rows.len()).then_some(n + 1)
+            })
+            .ok()
+            .map(|n| rows[n])
+        };
+        if quiet {
+            take(long, &next_long)
+                .or_else(|| take(short, &next_short))
+                .map(Some)
+        } else if let Some(i) = take(short, &next_short) {
+            Some(Some(i))
+        } else if next_long.load(Ordering::SeqCst) < long.len() {
+            // Only timed rows are left: wait for the others to prepare.
+            Some(None)
+        } else {
+            None
+        }
+    };
     let results: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; work.len()]);
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
@@ -229,8 +288,15 @@ pub fn run_shared(
                     },
                     None => None,
                 };
-                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
+                let quiet = budget.is_none_or(|(b, _)| b.quiet());
+                let i = match pick(quiet) {
+                    Some(Some(i)) => i,
+                    Some(None) => {
+                        drop(permit);
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                    None => break,
                 };
                 let item = &work[i];
                 let mut report = match item {
@@ -670,6 +736,13 @@ mod tests {
         assert!(most <= total, "{most} units held at once, of {total}");
         // And they did run side by side.
         assert!(most > Budget::UNITS_PER_JOB, "{most}");
+        // A target preparing holds a job, and the budget is not quiet (the
+        // timed rows wait) until it is done.
+        assert!(budget.quiet());
+        let preparing = budget.hold_job(&interrupt).expect("a free job");
+        assert!(!budget.quiet());
+        drop(preparing);
+        assert!(budget.quiet());
         // An interrupted run takes nothing more.
         interrupt.store(2, Ordering::SeqCst);
         assert!(budget.take(3, &interrupt).is_none());
