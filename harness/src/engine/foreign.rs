@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::engine::agent::{AgentContext, HostViaRunner};
 use crate::engine::error::RunError;
 use crate::engine::matrix::{self, Limits};
-use crate::engine::remote::{LocalServer, Remote};
+use crate::engine::remote::Remote;
 use crate::engine::run::Request;
 use crate::observers::observe::{Case, Observer};
 use crate::process::spawn::Invocation;
@@ -46,9 +46,82 @@ pub struct Foreign {
     own_profile: PathBuf,
     /// What the report says about the foreign run.
     pub info: ForeignInfo,
-    /// The agent server of this run, if the cases go to one
-    /// ([`crate::engine::remote::LocalServer`]).
-    server: std::sync::Mutex<Option<LocalServer>>,
+    /// The connection to this run's agent server, if the cases go to one
+    /// ([`crate::engine::remote::LocalServer`], restarted if it crashes).
+    server: std::sync::Mutex<Option<std::sync::Arc<Remote>>>,
+    /// Under Wine: the run's persistent `wineserver`, if this run started it.
+    wine: std::sync::Mutex<Option<WineServer>>,
+}
+
+/// A `wineserver -p -f` this run started for its Wine prefix, so that every
+/// Windows cell (and the canary) finds a warm server: Wine's own server
+/// ends a few seconds after its last client (wineserver(1), `-p`), and a
+/// cold start (the server, then `services.exe`, `explorer.exe` and the
+/// others, started by the first client) took 1.9 s here against 0.12 s
+/// for a client of a running server (observed with Wine 8.0 on Debian 12).
+/// It is ended (SIGTERM, as its own `-k` does, and reaped by pid) when
+/// the target's cells are done, or when dropped.
+#[derive(Debug)]
+struct WineServer(std::process::Child);
+
+/// Where Debian's `wine64` package puts the server.
+const WINESERVER: &str = "/usr/lib/wine/wineserver";
+
+impl WineServer {
+    /// Starts the server with the runner's environment words
+    /// (`WINEPREFIX=...`); `None` if it cannot start or ends at once (a
+    /// server of the prefix already runs, started by another run: the
+    /// cells use that one, as they would without this).
+    fn start(runner: &Runner) -> Option<WineServer> {
+        let env: Vec<(&str, &str)> = runner
+            .words
+            .iter()
+            .filter_map(|w| w.split_once('='))
+            .collect();
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the runner's server, not a probe"
+        )]
+        let child = std::process::Command::new(WINESERVER)
+            .args(["-p", "-f"])
+            .env_clear()
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut server = WineServer(child);
+        // The server either stays (it took the prefix's lock) or says at
+        // once that another holds it.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        match server.0.try_wait() {
+            Ok(None) => Some(server),
+            _ => {
+                let _ = server.0.wait();
+                std::mem::forget(server);
+                None
+            }
+        }
+    }
+}
+
+impl Drop for WineServer {
+    fn drop(&mut self) {
+        let Some(pid) = crate::os::pid_from_raw(i64::from(self.0.id())) else {
+            return;
+        };
+        crate::os::terminate_process(pid);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// How the local agent runs its cases: `EXITMATRIX_AGENT=one-shot` starts
@@ -166,9 +239,12 @@ pub fn prepare(
             for_target: format!(" for {}", spec.triple),
             source,
         })?;
-    if runner.kind == RunnerKind::Wine {
+    let wine = if runner.kind == RunnerKind::Wine {
         prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
-    }
+        WineServer::start(&runner)
+    } else {
+        None
+    };
     let canary = canary(spec, &runner, &built.probes, profile.signals)?;
     // WASI's agent is the runner script itself, told to --report.
     let agent_words = match spec.family {
@@ -177,20 +253,14 @@ pub fn prepare(
     };
     let (context, server) = match built.agent.as_deref() {
         Some(agent) if served(spec.family) => {
-            let server = LocalServer::start(spec.family, &runner, agent)?;
-            let remote = match Remote::connect_local(&server) {
-                Ok(r) => r,
-                Err(e) => {
-                    server.stop();
-                    return Err(e);
-                }
-            };
+            let remote = std::sync::Arc::new(Remote::serve_local(spec.family, &runner, agent)?);
             let context = AgentContext::with_backend(
                 spec.family,
-                std::sync::Arc::new(remote),
+                std::sync::Arc::clone(&remote)
+                    as std::sync::Arc<dyn crate::engine::agent::CaseRunner>,
                 profile.signals,
             );
-            (std::sync::Arc::new(context), Some(server))
+            (std::sync::Arc::new(context), Some(remote))
         }
         _ => (
             std::sync::Arc::new(AgentContext::new(
@@ -223,6 +293,7 @@ pub fn prepare(
             own_profile: own,
             info,
             server: std::sync::Mutex::new(server),
+            wine: std::sync::Mutex::new(wine),
         },
         profile,
         built.probes,
@@ -355,6 +426,7 @@ impl Foreign {
             own_profile,
             info,
             server: std::sync::Mutex::new(None),
+            wine: std::sync::Mutex::new(None),
         }
     }
 
@@ -370,13 +442,38 @@ impl Foreign {
         (jobs * columns.max(2)).max(1)
     }
 
+    /// What marks the processes this target's runner leaves behind on
+    /// purpose, for [`crate::process::orphans::sweep_scope`]: under Wine,
+    /// its `WINEPREFIX=...` word (which `wineserver` carries in its
+    /// environment) and the prefix (where Wine's own programs run).
+    pub fn runner_marker(&self) -> Option<(&str, &Path)> {
+        if self.runner.kind != RunnerKind::Wine {
+            return None;
+        }
+        self.runner
+            .words
+            .iter()
+            .find_map(|w| Some((w.as_str(), Path::new(w.strip_prefix("WINEPREFIX=")?))))
+    }
+
+    /// The first failure of a connection to this run's agent server (a
+    /// crash of it, which restarted it), for the command's one line.
+    pub fn server_failure(&self) -> Option<String> {
+        self.server
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|r| r.failure())
+    }
+
     /// Stops this run's agent server, if it has one; call when no cell is
     /// running (before the run's final sweep).
     pub fn stop_server(&self) {
         let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(server) = server {
-            server.stop();
+            server.stop_local();
         }
+        drop(self.wine.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 
     /// Derives the host's view and marks known emulator divergences (see

@@ -7,7 +7,7 @@
 //! itself. Both are observed, compared and counted the same way.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::observers::observe::{Case, Observer};
@@ -103,17 +103,200 @@ pub fn run_with_progress(
     interrupt: &Arc<AtomicUsize>,
     done: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
+    run_shared(work, profile, probes, jobs, limits, interrupt, done, None)
+}
+
+/// A budget of workers that the targets of one run share (`--all-targets`
+/// runs its targets at once): `-j` jobs, each worth [`Budget::UNITS_PER_JOB`]
+/// units. A worker takes a share before each row and gives it back after;
+/// a target that is not running rows (building, starting its emulator,
+/// proving its runner) holds none, so another target's rows use the
+/// processors meanwhile, and no more rows run at once than `-j` lets one
+/// target run alone. See [`Budget::share`] for a row's share.
+#[derive(Debug)]
+pub struct Budget {
+    /// Jobs held by [`Budget::hold_job`].
+    preparing: AtomicUsize,
+    free: Mutex<usize>,
+    freed: Condvar,
+    jobs: usize,
+}
+
+/// A job of a [`Budget`] held to prepare a target, given back when
+/// dropped; meanwhile the budget is not [`Budget::quiet`].
+#[derive(Debug)]
+pub struct Preparing<'a> {
+    _job: Permit<'a>,
+    budget: &'a Budget,
+}
+
+impl Drop for Preparing<'_> {
+    fn drop(&mut self) {
+        self.budget.preparing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A share of a [`Budget`], given back when dropped.
+#[derive(Debug)]
+pub struct Permit<'a> {
+    budget: &'a Budget,
+    units: usize,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.budget.free.lock().unwrap_or_else(|e| e.into_inner()) += self.units;
+        self.budget.freed.notify_all();
+    }
+}
+
+impl Budget {
+    /// Units per job: a multiple of 2, 3 and 4, the numbers of columns
+    /// whose workers share one process (see [`Budget::share`]).
+    pub const UNITS_PER_JOB: usize = 12;
+
+    /// A budget of `jobs` jobs.
+    pub fn new(jobs: usize) -> Arc<Budget> {
+        let jobs = jobs.max(1);
+        Arc::new(Budget {
+            preparing: AtomicUsize::new(0),
+            free: Mutex::new(jobs * Self::UNITS_PER_JOB),
+            freed: Condvar::new(),
+            jobs,
+        })
+    }
+
+    /// The jobs of the budget.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// The units one row takes when a target runs `workers` workers to keep
+    /// `jobs` processes going (a foreign target's columns wait for the one
+    /// agent run they share: `engine::foreign::Foreign::workers`): `jobs`
+    /// jobs over `workers` workers, at least one unit. A target alone thus
+    /// never waits for its own workers: they take at most the whole budget.
+    pub fn share(jobs: usize, workers: usize) -> usize {
+        (jobs.max(1) * Self::UNITS_PER_JOB / workers.max(1)).clamp(1, Self::UNITS_PER_JOB)
+    }
+
+    /// Takes one job, waiting until it is free, for work that is not a row
+    /// (preparing a target: its build, its runner's canary; an older
+    /// system's emulator run); `None` once `interrupt` is set.
+    pub fn hold_job(&self, interrupt: &AtomicUsize) -> Option<Preparing<'_>> {
+        let job = self.take(Self::UNITS_PER_JOB, interrupt)?;
+        self.preparing.fetch_add(1, Ordering::SeqCst);
+        Some(Preparing {
+            _job: job,
+            budget: self,
+        })
+    }
+
+    /// Whether no job is held to prepare a target (see [`run_shared`]).
+    pub fn quiet(&self) -> bool {
+        self.preparing.load(Ordering::SeqCst) == 0
+    }
+
+    /// Takes `units` (at most the whole budget), waiting until they are
+    /// free; `None` once `interrupt` is set.
+    fn take(&self, units: usize, interrupt: &AtomicUsize) -> Option<Permit<'_>> {
+        let units = units.min(self.jobs * Self::UNITS_PER_JOB);
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if interrupt.load(Ordering::SeqCst) != 0 {
+                return None;
+            }
+            if *free >= units {
+                *free -= units;
+                return Some(Permit {
+                    budget: self,
+                    units,
+                });
+            }
+            // A timeout only to look at `interrupt` again.
+            free = self
+                .freed
+                .wait_timeout(free, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// [`run_with_progress`] on `workers` threads that take their share of
+/// `budget` (`Some((budget, units))`) for each row: the targets of one
+/// `--all-targets` run share the processors this way.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "run_with_progress's, and the budget"
+)]
+pub fn run_shared(
+    work: &[Work<'_>],
+    profile: &Profile,
+    probes: &ProbeSet,
+    workers: usize,
+    limits: Limits,
+    interrupt: &Arc<AtomicUsize>,
+    done: &(dyn Fn() + Sync),
+    budget: Option<(&Budget, usize)>,
+) -> Vec<Row> {
     let order = schedule(work);
-    let next = AtomicUsize::new(0);
+    // The rows with their own timeout (the hostile probes, first in the
+    // schedule) are timed from their start: with a shared budget they do
+    // not start while another target prepares (builds, proves its runner),
+    // which would slow their start past that timeout; the rest go first
+    // meanwhile. Alone, the order is the schedule's.
+    let timed = order
+        .iter()
+        .take_while(|&&i| matches!(&work[i], Work::Cell(c) if c.behaviour.timeout.is_some()))
+        .count();
+    let (long, short) = order.split_at(timed);
+    let (next_long, next_short) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let pick = |quiet: bool| -> Option<Option<usize>> {
+        let take = |rows: &[usize], next: &AtomicUsize| {
+            // Claim one without running past the end.
+            next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < rows.len()).then_some(n + 1)
+            })
+            .ok()
+            .map(|n| rows[n])
+        };
+        if quiet {
+            take(long, &next_long)
+                .or_else(|| take(short, &next_short))
+                .map(Some)
+        } else if let Some(i) = take(short, &next_short) {
+            Some(Some(i))
+        } else if next_long.load(Ordering::SeqCst) < long.len() {
+            // Only timed rows are left: wait for the others to prepare.
+            Some(None)
+        } else {
+            None
+        }
+    };
     let results: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; work.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
+        for _ in 0..workers.max(1) {
             scope.spawn(|| loop {
                 if interrupt.load(Ordering::SeqCst) != 0 {
                     break;
                 }
-                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
+                let permit = match budget {
+                    Some((budget, units)) => match budget.take(units, interrupt) {
+                        Some(p) => Some(p),
+                        None => break,
+                    },
+                    None => None,
+                };
+                let quiet = budget.is_none_or(|(b, _)| b.quiet());
+                let i = match pick(quiet) {
+                    Some(Some(i)) => i,
+                    Some(None) => {
+                        drop(permit);
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                    None => break,
                 };
                 let item = &work[i];
                 let mut report = match item {
@@ -129,6 +312,7 @@ pub fn run_with_progress(
                         Work::OwnCase(..) => "interrupted while this case ran".into(),
                     });
                 }
+                drop(permit);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
                 done();
             });
@@ -504,5 +688,63 @@ mod tests {
         let rest = &order[hostile..];
         assert!(rest.windows(2).all(|w| w[0] < w[1]), "{rest:?}");
         assert_eq!(rest.last(), Some(&(work.len() - 1)));
+    }
+
+    /// A target alone never waits for its own workers: `workers` rows of
+    /// its share take at most the whole budget (a foreign Unix target runs
+    /// `jobs * 4` workers: `engine::foreign::Foreign::workers`).
+    #[test]
+    fn a_targets_workers_fit_the_budget_it_would_have_alone() {
+        for jobs in 1..=8 {
+            for workers in [jobs, jobs * 2, jobs * 3, jobs * 4] {
+                let share = Budget::share(jobs, workers);
+                assert!(share >= 1);
+                assert!(
+                    share * workers <= jobs * Budget::UNITS_PER_JOB,
+                    "jobs {jobs}, workers {workers}, share {share}"
+                );
+            }
+        }
+    }
+
+    /// Rows of several targets sharing a budget never take more than it
+    /// holds at once, whatever their shares.
+    #[test]
+    fn rows_sharing_a_budget_never_exceed_it() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let budget = Budget::new(2);
+        let total = 2 * Budget::UNITS_PER_JOB;
+        let held = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let interrupt = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for (i, units) in [3, 3, 3, 12, 12, 6, 6, 3, 12, 3].into_iter().enumerate() {
+                let (budget, held, most, interrupt) = (&budget, &held, &most, &interrupt);
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        let permit = budget.take(units, interrupt).expect("not interrupted");
+                        let now = held.fetch_add(units, Ordering::SeqCst) + units;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_micros(200 + 50 * i as u64));
+                        held.fetch_sub(units, Ordering::SeqCst);
+                        drop(permit);
+                    }
+                });
+            }
+        });
+        let most = most.into_inner();
+        assert!(most <= total, "{most} units held at once, of {total}");
+        // And they did run side by side.
+        assert!(most > Budget::UNITS_PER_JOB, "{most}");
+        // A target preparing holds a job, and the budget is not quiet (the
+        // timed rows wait) until it is done.
+        assert!(budget.quiet());
+        let preparing = budget.hold_job(&interrupt).expect("a free job");
+        assert!(!budget.quiet());
+        drop(preparing);
+        assert!(budget.quiet());
+        // An interrupted run takes nothing more.
+        interrupt.store(2, Ordering::SeqCst);
+        assert!(budget.take(3, &interrupt).is_none());
     }
 }

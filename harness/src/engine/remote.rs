@@ -21,6 +21,11 @@
 //! answers garbage makes the affected cells "not observed" (the observer
 //! returns an error), never a pass; [`Remote::failure`] keeps the first
 //! such error so the command prints it once.
+//!
+//! The harness's own server on this machine ([`LocalServer`]) is restarted
+//! when it crashes, at most [`MAX_RESTARTS`] times a run: the cases that
+//! were in flight on it are "not observed" (their rows say that the server
+//! ended and was restarted), the ones after run on the new server.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -77,8 +82,9 @@ pub struct Welcome {
 pub struct Remote {
     addr: RemoteAddr,
     welcome: Welcome,
-    /// Authenticated connections not in use.
-    idle: Mutex<Vec<TcpStream>>,
+    /// Authenticated connections not in use, with the generation of the
+    /// server they are to.
+    idle: Mutex<Vec<(TcpStream, u32)>>,
     /// Host path → stored name, for each probe pushed. Held for the whole
     /// of a push: two workers pushing the same probe at once would both
     /// replace the stored file, and Windows refuses to replace a program
@@ -87,11 +93,31 @@ pub struct Remote {
     /// The first failure of a connection, for the command's one line.
     failure: Mutex<Option<String>>,
     next_id: AtomicU32,
-    /// For the harness's own server on this machine
-    /// ([`LocalServer`]): its command line, for the rows, and the
-    /// directory its cases run in. Its probes run where they were built
-    /// (`serve --in-place`), so nothing is pushed.
-    local: Option<(String, PathBuf)>,
+    /// For the harness's own server on this machine ([`LocalServer`]):
+    /// the server, and what restarts it. Its probes run where they were
+    /// built (`serve --in-place`), so nothing is pushed.
+    local: Option<Mutex<Local>>,
+    /// Which server the connections are to: 0 for the first, one more at
+    /// each restart. A connection to an older one is not reused.
+    generation: AtomicU32,
+}
+
+/// How many times a run restarts its crashed local server.
+pub const MAX_RESTARTS: u32 = 3;
+
+/// The harness's own agent server behind a [`Remote`], and how to start
+/// it again.
+#[derive(Debug)]
+struct Local {
+    /// `None` once stopped.
+    server: Option<LocalServer>,
+    family: Family,
+    runner: Runner,
+    agent: PathBuf,
+    /// Its command line, for the rows (the same at every restart but for
+    /// its temporary directory, which is not shown).
+    command: String,
+    restarts: u32,
 }
 
 fn write_message(stream: &mut TcpStream, message: &Message) -> std::io::Result<()> {
@@ -123,19 +149,99 @@ impl Remote {
         Ok(Remote {
             addr: addr.clone(),
             welcome,
-            idle: Mutex::new(vec![stream]),
+            idle: Mutex::new(vec![(stream, 0)]),
             pushed: Mutex::new(HashMap::new()),
             failure: Mutex::new(None),
             next_id: AtomicU32::new(1),
             local: None,
+            generation: AtomicU32::new(0),
         })
     }
 
-    /// Connects to the harness's own agent server on this machine.
-    pub fn connect_local(server: &LocalServer) -> Result<Remote, RunError> {
+    /// Starts the harness's own agent server on this machine (see
+    /// [`LocalServer::start`]) and connects to it; it is restarted if it
+    /// crashes, and ended by [`Remote::stop_local`] (or when dropped).
+    pub fn serve_local(family: Family, runner: &Runner, agent: &Path) -> Result<Remote, RunError> {
+        let server = LocalServer::start(family, runner, agent)?;
+        // On failure, `server` is dropped: ended and swept.
         let mut remote = Remote::connect(&server.addr)?;
-        remote.local = Some((server.command.clone(), server.dir.path().to_owned()));
+        remote.local = Some(Mutex::new(Local {
+            command: server.command.clone(),
+            server: Some(server),
+            family,
+            runner: runner.clone(),
+            agent: agent.to_owned(),
+            restarts: 0,
+        }));
         Ok(remote)
+    }
+
+    /// Ends the local server, if this is one; call when no case runs.
+    pub fn stop_local(&self) {
+        if let Some(local) = &self.local {
+            let server = local
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .server
+                .take();
+            if let Some(server) = server {
+                server.stop();
+            }
+        }
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The address to connect to: the local server's current one, or the
+    /// remote's.
+    fn address(&self) -> RemoteAddr {
+        self.local
+            .as_ref()
+            .and_then(|l| {
+                let local = l.lock().unwrap_or_else(|e| e.into_inner());
+                local.server.as_ref().map(|s| s.addr.clone())
+            })
+            .unwrap_or_else(|| self.addr.clone())
+    }
+
+    /// After a failure on a connection to server `generation`: if that is
+    /// the local server and it has ended (it crashed), starts it again,
+    /// once per crash and at most [`MAX_RESTARTS`] times, and says what
+    /// happened, for the row.
+    fn restart_if_crashed(&self, generation: u32) -> Option<String> {
+        let local = self.local.as_ref()?;
+        let mut local = local.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::SeqCst) != generation {
+            // Another case saw the same crash first.
+            return Some("the server it ran on had ended and was restarted".into());
+        }
+        let pid = local.server.as_ref()?.server.as_ref()?.pid();
+        if !crate::os::pid_from_raw(i64::from(pid))
+            .is_some_and(|p| crate::process::reap::has_ended(p).unwrap_or(false))
+        {
+            return None;
+        }
+        if local.restarts >= MAX_RESTARTS {
+            return Some(format!(
+                "the server (pid {pid}) had ended; not restarted again (it was restarted {MAX_RESTARTS} times)"
+            ));
+        }
+        // Ends (reaps and sweeps) the dead server before its successor.
+        drop(local.server.take());
+        local.restarts += 1;
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let n = local.restarts;
+        match LocalServer::start(local.family, &local.runner, &local.agent) {
+            Ok(server) => {
+                local.server = Some(server);
+                Some(format!(
+                    "the server (pid {pid}) had ended and was restarted (restart {n} of at most {MAX_RESTARTS})"
+                ))
+            }
+            Err(e) => Some(format!(
+                "the server (pid {pid}) had ended and could not be restarted: {e}"
+            )),
+        }
     }
 
     /// What the server said it is.
@@ -153,7 +259,7 @@ impl Remote {
 
     fn failed(&self, message: String) -> String {
         let message = match &self.local {
-            Some(_) => format!("the agent server at {}: {message}", self.addr.addr),
+            Some(_) => format!("the agent server at {}: {message}", self.address().addr),
             None => format!("remote agent {}: {message}", self.addr.addr),
         };
         self.failure
@@ -171,12 +277,21 @@ impl Remote {
         case: &Case<'_>,
         signals: (i32, i32, i32),
     ) -> Result<(String, AgentReport, Leftovers), String> {
-        let popped = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut stream = match popped {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let popped = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.retain(|(_, g)| *g == generation);
+            idle.pop()
+        };
+        let (mut stream, generation) = match popped {
             Some(s) => s,
-            None => open(&self.addr)
-                .map(|(s, _)| s)
-                .map_err(|e| self.failed(e))?,
+            None => match open(&self.address()) {
+                Ok((s, _)) => (s, generation),
+                Err(e) => {
+                    let restarted = self.restart_if_crashed(generation);
+                    return Err(self.failed(with_restart(e, restarted)));
+                }
+            },
         };
         let answer = self.run_on(&mut stream, case, signals);
         match answer {
@@ -184,11 +299,14 @@ impl Remote {
                 self.idle
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(stream);
+                    .push((stream, generation));
                 Ok(done)
             }
             // The connection is in an unknown state: it is dropped.
-            Err(e) => Err(self.failed(e)),
+            Err(e) => {
+                let restarted = self.restart_if_crashed(generation);
+                Err(self.failed(with_restart(e, restarted)))
+            }
         }
     }
 
@@ -228,7 +346,10 @@ impl Remote {
             }
         })?;
         let via = match &self.local {
-            Some((server, _)) => format!("served by `{server}`"),
+            Some(local) => format!(
+                "served by `{}`",
+                local.lock().unwrap_or_else(|e| e.into_inner()).command
+            ),
             None => format!("remote {}", self.addr.addr),
         };
         let command = format!(
@@ -299,6 +420,15 @@ impl Remote {
         }
         pushed.insert(path.to_owned(), name.clone());
         Ok(name)
+    }
+}
+
+/// A connection's failure, with what the restart of a crashed local server
+/// did about it.
+fn with_restart(failure: String, restarted: Option<String>) -> String {
+    match restarted {
+        Some(restart) => format!("{failure}; {restart}"),
+        None => failure,
     }
 }
 
@@ -396,7 +526,12 @@ impl CaseRunner for Remote {
     }
 
     fn local_dir(&self) -> Option<PathBuf> {
-        self.local.as_ref().map(|(_, dir)| dir.clone())
+        let local = self
+            .local
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        local.server.as_ref().map(|s| s.dir.path().to_owned())
     }
 }
 

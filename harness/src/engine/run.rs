@@ -60,6 +60,12 @@ pub struct Request {
     pub bless: bool,
     /// Run only this shard of the rows (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// For targets that run at once (`--all-targets`): the budget of
+    /// workers they share. Such a target leaves the run-wide sweep of
+    /// orphans ([`crate::process::orphans::sweep_run`]) to its caller,
+    /// after the last target (it would end the other targets' processes),
+    /// and its report's `leaked_after_run` to be filled in then.
+    pub shared: Option<Arc<matrix::Budget>>,
 }
 
 /// One of N shards of a run: a stable share of the rows, so that a CI
@@ -140,7 +146,9 @@ pub struct TargetRun {
     pub report: Report,
     /// For `--bless`: the profile written and its number of rules.
     pub blessed: Option<(PathBuf, usize)>,
-    /// For `--remote`: the first lost connection, timeout or garbage.
+    /// For `--remote`: the first lost connection, timeout or garbage; for
+    /// a target served by the harness's own agent server: the first crash
+    /// of it (it was restarted, `engine::remote::MAX_RESTARTS`).
     pub remote_failure: Option<String>,
 }
 
@@ -194,10 +202,19 @@ pub fn run_target(
     } else {
         request.builds.clone()
     };
+    // Preparing (building, proving the runner, starting the agent server)
+    // takes a job of a shared budget too: ten targets starting at once
+    // must not crowd the cells of one already running.
+    // (Interrupted meanwhile, it prepares without a job, and no cell runs.)
+    let preparing = request
+        .shared
+        .as_ref()
+        .and_then(|budget| budget.hold_job(interrupt));
     let prepared = match target {
         Target::Native => prepare_native(request, &selected, &builds)?,
         Target::Foreign(spec) => prepare_foreign(request, spec, &selected, builds.clone())?,
     };
+    drop(preparing);
     let behaviours: Vec<&Behaviour> = match &prepared.foreign {
         Some(f) => selected
             .into_iter()
@@ -257,7 +274,11 @@ pub fn run_target(
     let jobs = prepared.foreign.as_ref().map_or(request.jobs, |f| {
         f.workers(request.jobs, prepared.observers.len())
     });
-    let mut rows = matrix::run_with_progress(
+    let budget = request
+        .shared
+        .as_deref()
+        .map(|b| (b, matrix::Budget::share(request.jobs, jobs)));
+    let mut rows = matrix::run_shared(
         &work,
         &prepared.profile,
         &prepared.probes,
@@ -265,18 +286,35 @@ pub fn run_target(
         request.limits,
         interrupt,
         progress,
+        budget,
     );
-    // No cell is running now. The observers' servers (Python's) end with
-    // the run; whatever else the harness (a child subreaper, when the
-    // command line made it one) still has as children was left behind.
-    crate::observers::python::stop_servers();
+    // No cell of this target is running now. The observers' servers
+    // (Python's, native only) end with the run; whatever else the harness
+    // (a child subreaper, when the command line made it one) still has as
+    // children was left behind, unless other targets still run: then
+    // their caller sweeps after the last (`Request::shared`).
+    if let Target::Native = target {
+        crate::observers::python::stop_servers();
+    }
+    // A crash of the local agent server (restarted) is said once, as a
+    // lost connection to a remote one is.
+    let server_failure = prepared.foreign.as_ref().and_then(Foreign::server_failure);
     if let Some(f) = &prepared.foreign {
         f.stop_server();
     }
-    let leaked_after_run: Vec<String> = crate::process::orphans::sweep_run()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let leaked_after_run: Vec<String> = match (&request.shared, &prepared.foreign) {
+        (None, _) => crate::process::orphans::sweep_run(),
+        // Other targets still run: only what this target's runner left
+        // (Wine's servers) is swept now, the rest after the last target.
+        (Some(_), Some(f)) => f
+            .runner_marker()
+            .map(|(entry, dir)| crate::process::orphans::sweep_scope(entry, dir))
+            .unwrap_or_default(),
+        (Some(_), None) => Vec::new(),
+    }
+    .iter()
+    .map(ToString::to_string)
+    .collect();
     // Rows come back in work order, cells first; an interrupted run may
     // have fewer of either.
     let cases = rows.split_off(
@@ -367,7 +405,11 @@ pub fn run_target(
     Ok(TargetRun {
         report,
         blessed,
-        remote_failure: prepared.remote.as_ref().and_then(|r| r.failure()),
+        remote_failure: prepared
+            .remote
+            .as_ref()
+            .and_then(|r| r.failure())
+            .or(server_failure),
     })
 }
 

@@ -85,6 +85,23 @@ pub fn process_cwd(pid: Pid) -> Option<std::path::PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
 }
 
+/// The session of `pid`: field 6 of `/proc/<pid>/stat` (proc(5)), which a
+/// zombie still has.
+pub fn process_session(pid: Pid) -> Option<Pid> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after) = stat.rsplit_once(')')?;
+    // state ppid pgrp session ...
+    after.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Whether the environment `pid` started with (`/proc/<pid>/environ`,
+/// proc(5)) holds the entry `entry` (`NAME=value`); `false` for a zombie
+/// or a process gone.
+pub fn process_environ_has(pid: Pid, entry: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == entry.as_bytes()))
+}
+
 /// The command name of `pid` (`/proc/<pid>/comm`).
 pub fn process_name(pid: Pid) -> Option<String> {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;

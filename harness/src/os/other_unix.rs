@@ -49,6 +49,16 @@ pub fn process_cwd(_pid: Pid) -> Option<std::path::PathBuf> {
 }
 
 /// Unknown without `/proc`.
+pub fn process_session(_pid: Pid) -> Option<Pid> {
+    None
+}
+
+/// Unknown without `/proc`.
+pub fn process_environ_has(_pid: Pid, _entry: &str) -> bool {
+    false
+}
+
+/// Unknown without `/proc`.
 pub fn process_name(_pid: Pid) -> Option<String> {
     None
 }

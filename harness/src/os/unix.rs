@@ -21,7 +21,8 @@ mod procs;
 
 pub use procs::{
     adopted_children, become_subreaper, children, own_children, pidfd_open, process_cwd,
-    process_group, process_name, process_state, wait_readable, Pidfd,
+    process_environ_has, process_group, process_name, process_session, process_state,
+    wait_readable, Pidfd,
 };
 
 /// A process id: the host's `pid_t`.

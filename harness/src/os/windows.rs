@@ -248,6 +248,16 @@ pub fn process_cwd(_pid: Pid) -> Option<std::path::PathBuf> {
 }
 
 /// Unknown here.
+pub fn process_session(_pid: Pid) -> Option<Pid> {
+    None
+}
+
+/// Unknown here.
+pub fn process_environ_has(_pid: Pid, _entry: &str) -> bool {
+    false
+}
+
+/// Unknown here.
 pub fn process_name(_pid: Pid) -> Option<String> {
     None
 }

@@ -17,7 +17,13 @@
 //!   still holds it (a pid stays allocated while it names a live group);
 //! - at the end of a run, when no cell is running, [`sweep_run`] ends and
 //!   reaps every child left (a leak that moved out of its cell's directory,
-//!   or a straggler) and reports the leaks.
+//!   or a straggler) and reports the leaks;
+//! - when several targets run at once (`--all-targets`), a target that
+//!   ends cannot do that: it would end the other targets' processes. It
+//!   sweeps only what is recognisably its own, [`sweep_scope`] (what its
+//!   runner leaves on purpose: Wine's servers, which carry the target's
+//!   `WINEPREFIX`), and the run-wide [`sweep_run`] comes once after the
+//!   last target.
 //!
 //! Nothing here waits for "any child": every reap names its pid. The
 //! subreaper is switched on by the command line only (a process-wide
@@ -106,6 +112,70 @@ pub fn sweep_cell(pgid: Pid, dir: &Path) -> Vec<Leak> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(pgid);
+    leaks
+}
+
+/// Ends and reaps the children of this process that a target's runner
+/// left (call when none of the target's cells runs), and returns them as
+/// leaks, as [`sweep_run`] would at the end of that target's own run: a
+/// child whose environment holds `entry` (`NAME=value`, such as the
+/// target's `WINEPREFIX=...`: `wineserver`) or whose working directory is
+/// inside `dir` (Wine's own programs, `services.exe` and the others, run in
+/// the prefix's `drive_c` and overwrite their environment), and a child (a
+/// zombie has neither left to read) in the session of one of those. SIGTERM first, SIGKILL after 2 s (`RUN_GRACE`). Does
+/// nothing unless [`adopt`] succeeded.
+pub fn sweep_scope(entry: &str, dir: &Path) -> Vec<Leak> {
+    if !adopting() {
+        return Vec::new();
+    }
+    let children = os::own_children();
+    let marked: Vec<Pid> = children
+        .iter()
+        .copied()
+        .filter(|&p| {
+            os::process_environ_has(p, entry)
+                || os::process_cwd(p).is_some_and(|cwd| cwd.starts_with(dir))
+        })
+        .collect();
+    let sessions: BTreeSet<Pid> = marked
+        .iter()
+        .filter_map(|&p| os::process_session(p))
+        .collect();
+    let scoped: Vec<Pid> = children
+        .into_iter()
+        .filter(|p| {
+            marked.contains(p) || os::process_session(*p).is_some_and(|s| sessions.contains(&s))
+        })
+        .collect();
+    end_gracefully(scoped)
+}
+
+/// SIGTERM to each of `pids`, SIGKILL after `RUN_GRACE` to what is left,
+/// each reaped by pid; returns the leaks (those not in the process group
+/// of a cell that has ended).
+fn end_gracefully(pids: Vec<Pid>) -> Vec<Leak> {
+    let ended = ENDED_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let mut leaks = Vec::new();
+    for &pid in &pids {
+        let group = os::process_group(pid);
+        let name = os::process_name(pid).unwrap_or_else(|| "?".to_owned());
+        os::terminate_process(pid);
+        if !group.is_some_and(|g| ended.contains(&g)) {
+            leaks.push(Leak { pid, name });
+        }
+    }
+    let deadline = Instant::now() + RUN_GRACE;
+    let mut waiting = pids.clone();
+    while !waiting.is_empty() && Instant::now() < deadline {
+        waiting.retain(|&pid| !reap::has_ended(pid).unwrap_or(true));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for pid in pids {
+        end(pid);
+    }
     leaks
 }
 

@@ -375,6 +375,10 @@ pub struct Report {
     pub foreign: Option<ForeignInfo>,
     /// Processes the harness (a child subreaper) still had as children when
     /// the run ended, outside every cell's process group: ended and listed.
+    /// In `--all-targets --overlap-targets`, where the targets run at once, a target lists
+    /// what its runner left (Wine's servers, by the target's `WINEPREFIX`)
+    /// when it ends; what is left after the last target cannot be told
+    /// apart and is listed in every report of that run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub leaked_after_run: Vec<String>,
 }

@@ -57,6 +57,7 @@ fn native() -> &'static Report {
             remote: None,
             bless: false,
             shard: None,
+            shared: None,
         };
         let run = run_target(
             &request,

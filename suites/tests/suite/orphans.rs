@@ -110,3 +110,132 @@ fn a_process_that_leaves_the_group_is_ended_and_reported() {
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     assert!(!alive, "the leaked sleep (pid {pid}) is still running");
 }
+
+const SCOPE_CHILD: &str = "EXITMATRIX_TEST_ORPHANS_SCOPE_CHILD";
+
+/// Starts `sleep 300` in a new session through a shell that exits at once,
+/// so that the sleep is an orphan of this process (a subreaper), with
+/// `env` added to its environment; returns its pid once it runs `sleep`.
+fn orphan_sleep(env: &[(&str, &str)]) -> i32 {
+    #[expect(clippy::disallowed_methods, reason = "makes an orphan, not a probe")]
+    let out = std::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            "setsid sleep 300 </dev/null >/dev/null 2>&1 & \
+             while [ \"$(cut -d' ' -f2,6 /proc/$!/stat)\" != \"(sleep) $!\" ]; do :; done; echo $!",
+        ])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// Whether `pid` exists and is not a zombie (proc(5), field 3 of stat).
+fn running(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
+    })
+}
+
+/// The child's part: two orphans, one carrying the marker; a run of one
+/// target that shares a budget (as in `--all-targets`) ends neither, the
+/// scoped sweep ends only the marked one, and the run-wide sweep the other.
+/// Prints what it found and exits 0 only if all of that held.
+fn child_checks_scoped_sweeps() -> ! {
+    use exitmatrix::engine::matrix::{Budget, Limits};
+    use exitmatrix::engine::run::{self, Request, Target};
+    orphans::adopt().expect("PR_SET_CHILD_SUBREAPER");
+    let marked = orphan_sleep(&[("EXITMATRIX_TEST_MARK", "scope")]);
+    let other = orphan_sleep(&[]);
+    let mut problems = Vec::new();
+    crate::common::probes();
+    let request = Request {
+        behaviours: vec!["exit-2".into()],
+        builds: vec![exitmatrix::pure::catalogue::Build::Unwind],
+        observers: vec!["waitpid".into()],
+        observer_path: crate::common::observer_path(),
+        profile: None,
+        profiles_dir: crate::common::root().join("profiles"),
+        target_dir: crate::common::target_dir(),
+        jobs: 2,
+        limits: Limits::default(),
+        core_pattern: None,
+        no_build: true,
+        runner: None,
+        remote: None,
+        bless: false,
+        shard: None,
+        shared: Some(Budget::new(2)),
+    };
+    let interrupt = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ran = run::run_target(&request, Target::Native, &interrupt, &mut |_| {}, &|| {});
+    match ran {
+        Ok(run) if run.report.leaked_after_run.is_empty() => {}
+        Ok(run) => problems.push(format!(
+            "a shared target listed {:?} as its own leaks",
+            run.report.leaked_after_run
+        )),
+        Err(e) => problems.push(format!("the run failed: {e}")),
+    }
+    for pid in [marked, other] {
+        if !running(pid) {
+            problems.push(format!("a shared target's end ended process {pid}"));
+        }
+    }
+    let scoped: Vec<i32> = orphans::sweep_scope(
+        "EXITMATRIX_TEST_MARK=scope",
+        std::path::Path::new("/nonexistent"),
+    )
+    .iter()
+    .map(|l| l.pid)
+    .collect();
+    if scoped != [marked] {
+        problems.push(format!("sweep_scope ended {scoped:?}, not [{marked}]"));
+    }
+    if !running(other) {
+        problems.push(format!("sweep_scope ended the unmarked process {other}"));
+    }
+    let left: Vec<i32> = orphans::sweep_run().iter().map(|l| l.pid).collect();
+    if left != [other] {
+        problems.push(format!("sweep_run ended {left:?}, not [{other}]"));
+    }
+    for pid in [marked, other] {
+        // Reaped by the sweeps: the pid is gone.
+        if fs::metadata(format!("/proc/{pid}")).is_ok() {
+            problems.push(format!("process {pid} is still there"));
+        }
+    }
+    println!("problems: {problems:?}");
+    std::process::exit(i32::from(!problems.is_empty()));
+}
+
+/// Targets that run at once (`--all-targets`) must not end each other's
+/// processes: a target that ends sweeps only what is recognisably its own
+/// (`orphans::sweep_scope`: an environment entry such as Wine's
+/// `WINEPREFIX`), and the run-wide sweep comes once, after the last target
+/// (`engine::run::Request::shared`). Runs in a child process that adopts.
+#[test]
+fn a_target_sharing_the_run_sweeps_only_its_own() {
+    if std::env::var_os(SCOPE_CHILD).is_some() {
+        child_checks_scoped_sweeps();
+    }
+    let me = std::env::current_exe().unwrap();
+    let child = Command::new(me)
+        .args([
+            "--exact",
+            "orphans::a_target_sharing_the_run_sweeps_only_its_own",
+            "--nocapture",
+        ])
+        .env(SCOPE_CHILD, "1")
+        .output()
+        .unwrap();
+    let story = format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        child.status.code(),
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    assert_eq!(child.status.code(), Some(0), "{story}");
+    assert!(story.contains("problems: []"), "{story}");
+}

@@ -801,3 +801,125 @@ fn a_device_that_answers_garbage_leaves_the_case_not_observed() {
         assert_eq!(remote.failure().as_deref(), Some(error.as_str()));
     }
 }
+
+// ---------------------------------------------------------------------------
+// The harness's own agent server, restarted when it crashes.
+// ---------------------------------------------------------------------------
+
+/// The local agent servers this test process runs for `triple` (children
+/// of this process whose command line is `exitmatrix-agent serve ...
+/// --in-place` with the target's agent).
+fn local_servers(triple: &str) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(pid) = name.parse::<i32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .unwrap_or("");
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .split(|&b| b == 0)
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect::<Vec<_>>();
+        if ppid == me
+            && cmdline.iter().any(|w| w == "serve")
+            && cmdline.iter().any(|w| w == "--in-place")
+            && cmdline.iter().any(|w| w.contains(triple))
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The harness's own agent server (`engine::remote::LocalServer`) that
+/// crashes mid-run is restarted: the cases that were running on it are
+/// "not observed" and say so, never a pass; the run says it once; and the
+/// cases after it run on the new server and conform. The hostile probes
+/// run first (`engine::matrix`'s schedule) and last about a second each
+/// (their watchdog), so the kill lands among them, and the `exit-` cells
+/// all run after it.
+#[test]
+#[cfg_attr(
+    not(have_target_i686_unknown_linux_gnu),
+    ignore = "target i686-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
+fn a_local_server_that_crashes_is_restarted() {
+    let triple = "i686-unknown-linux-gnu";
+    let before = local_servers(triple);
+    let out = TempDir::new().unwrap();
+    let run = std::thread::scope(|scope| {
+        let running = scope.spawn(|| {
+            command(
+                out.path(),
+                &[
+                    "--target", triple, "-j", "1", "-b", "hostile", "-b", "exit-",
+                ],
+            )
+        });
+        let started = Instant::now();
+        let server = loop {
+            let new: Vec<i32> = local_servers(triple)
+                .into_iter()
+                .filter(|p| !before.contains(p))
+                .collect();
+            if let [pid] = new[..] {
+                break pid;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "no server: {new:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_millis(1500));
+        // SAFETY: kill(2) of the server this test's run started (its parent
+        // is this process, which has not reaped it: the pid is still its).
+        assert_eq!(unsafe { libc::kill(server, libc::SIGKILL) }, 0);
+        running.join().unwrap()
+    });
+    assert_eq!(run.0, ExitCode::NotObserved.code(), "{run:?}");
+    let r = report(out.path(), triple);
+    let s = &r["summary"];
+    assert!(s["errors"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["deviates"], 0, "{s}");
+    let cells = r["cells"].as_array().unwrap();
+    let served = |c: &&Value| c["observer"] != "host-via-runner";
+    for c in cells.iter().filter(served) {
+        if c["verdict"] == "error" {
+            let problems = c["problems"].to_string();
+            assert!(problems.contains("the agent server at"), "{c}");
+        } else {
+            assert_eq!(c["verdict"], "conforms", "{c}");
+        }
+    }
+    assert!(
+        cells.iter().filter(served).any(|c| c["problems"]
+            .to_string()
+            .contains("was restarted (restart 1 of at most 3)")),
+        "no row says the server was restarted"
+    );
+    // After the restart: every exit- cell ran on the new server.
+    let exits: Vec<&Value> = cells
+        .iter()
+        .filter(served)
+        .filter(|c| c["behaviour"].as_str().unwrap().starts_with("exit-"))
+        .collect();
+    assert!(!exits.is_empty());
+    for c in exits {
+        assert_eq!(c["verdict"], "conforms", "{c}");
+    }
+    let lines: Vec<&str> = run
+        .1
+        .lines()
+        .filter(|l| l.starts_with("error: the agent server at"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", run.1);
+    assert!(lines[0].ends_with("cells not observed)"), "{}", lines[0]);
+}
