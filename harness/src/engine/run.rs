@@ -289,12 +289,13 @@ pub fn run_target(
         budget,
     );
     // No cell of this target is running now. The observers' servers
-    // (Python's, native only) end with the run; whatever else the harness
+    // (Python's and Ruby's, native only) end with the run; whatever else the harness
     // (a child subreaper, when the command line made it one) still has as
     // children was left behind, unless other targets still run: then
     // their caller sweeps after the last (`Request::shared`).
     if let Target::Native = target {
         crate::observers::python::stop_servers();
+        crate::observers::parent::stop_fork_servers();
     }
     // A crash of the local agent server (restarted) is said once, as a
     // lost connection to a remote one is.

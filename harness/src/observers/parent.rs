@@ -579,14 +579,6 @@ fn fork_server(start: &Invocation, start_argv: &[OsString]) -> Result<Server, St
     }
     let mut server =
         spawn::spawn_server(start).map_err(|e| format!("cannot start the forking server: {e}"))?;
-    // The server lives on after this cell; its group is not a cell's
-    // leftover when the run ends (see `stop_fork_servers`). The directory
-    // is a new, empty one, so that no process has it as its working
-    // directory, and the group is new: this ends nothing.
-    let pid = Pid::try_from(server.pid()).unwrap_or(0);
-    if let Ok(nowhere) = tempfile::Builder::new().prefix("exitmatrix-").tempdir() {
-        let _ = orphans::sweep_cell(pid, nowhere.path());
-    }
     match server.receive(SERVER_REPLY_TIMEOUT) {
         Ok(Some(line)) if line == "ready" => Ok(server),
         other => {
@@ -617,11 +609,9 @@ fn stop_fork_server(mut server: Server) {
     server.kill();
 }
 
-/// Ends every idle forking server. Until the engine calls it when a run's
-/// cells are done (as it calls `python::stop_servers`), the after-run
-/// sweep ends them: [`fork_server`] records each server's group as a
-/// cell's that has ended ([`orphans::sweep_cell`]), so the sweep does not
-/// report it as left behind, and the pool drops what the sweep ended.
+/// Ends every idle forking server. The engine calls it when a run's cells
+/// are done, with `python::stop_servers`, before it sweeps what is left:
+/// a server still running then would be reported as left behind.
 pub fn stop_fork_servers() {
     let idle: Vec<_> = FORK_SERVERS
         .lock()
