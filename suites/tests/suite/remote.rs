@@ -809,6 +809,7 @@ fn a_device_that_answers_garbage_leaves_the_case_not_observed() {
 /// The local agent servers this test process runs for `triple` (children
 /// of this process whose command line is `exitmatrix-agent serve ...
 /// --in-place` with the target's agent).
+#[cfg(target_os = "linux")]
 fn local_servers(triple: &str) -> Vec<i32> {
     let me = std::process::id().to_string();
     let mut found = Vec::new();
@@ -846,6 +847,7 @@ fn local_servers(triple: &str) -> Vec<i32> {
 /// (their watchdog), so the kill lands among them, and the `exit-` cells
 /// all run after it.
 #[test]
+#[cfg(target_os = "linux")]
 #[cfg_attr(
     not(have_target_i686_unknown_linux_gnu),
     ignore = "target i686-unknown-linux-gnu is not installed: cargo xtask install-targets"
@@ -879,9 +881,9 @@ fn a_local_server_that_crashes_is_restarted() {
             std::thread::sleep(Duration::from_millis(20));
         };
         std::thread::sleep(Duration::from_millis(1500));
-        // SAFETY: kill(2) of the server this test's run started (its parent
-        // is this process, which has not reaped it: the pid is still its).
-        assert_eq!(unsafe { libc::kill(server, libc::SIGKILL) }, 0);
+        // The server this test's run started: its parent is this process,
+        // which has not reaped it, so the pid is still its.
+        exitmatrix::os::kill_process(server);
         running.join().unwrap()
     });
     assert_eq!(run.0, ExitCode::NotObserved.code(), "{run:?}");
