@@ -191,26 +191,14 @@ pub fn sweep_run() -> Vec<Leak> {
     if !adopting() {
         return Vec::new();
     }
-    let mut ended = ENDED_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut leaks = Vec::new();
-    let left = os::own_children();
-    for &pid in &left {
-        let group = os::process_group(pid);
-        let name = os::process_name(pid).unwrap_or_else(|| "?".to_owned());
-        os::terminate_process(pid);
-        if !group.is_some_and(|g| ended.contains(&g)) {
-            leaks.push(Leak { pid, name });
-        }
-    }
-    let deadline = Instant::now() + RUN_GRACE;
-    let mut waiting = left;
-    while !waiting.is_empty() && Instant::now() < deadline {
-        waiting.retain(|&pid| !reap::has_ended(pid).unwrap_or(true));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let leaks = end_gracefully(os::own_children());
+    // What those left to this process while they ended.
     for pid in os::own_children() {
         end(pid);
     }
-    ended.clear();
+    ENDED_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     leaks
 }
