@@ -294,8 +294,7 @@ pub fn run_target(
     // children was left behind, unless other targets still run: then
     // their caller sweeps after the last (`Request::shared`).
     if let Target::Native = target {
-        crate::observers::python::stop_servers();
-        crate::observers::parent::stop_fork_servers();
+        crate::observers::stop_servers();
     }
     // A crash of the local agent server (restarted) is said once, as a
     // lost connection to a remote one is.

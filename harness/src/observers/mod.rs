@@ -6,7 +6,8 @@
 //! the other language runtimes in `runtime`; `jobcontrol` starts an
 //! interactive shell on a pseudo-terminal; `spawnfail` makes the files
 //! of the spawn-failure cases and is std's view of them; `registry` is the
-//! one place that builds the concrete observers.
+//! one place that builds the concrete observers; `served` is what the
+//! long-lived servers (Python's, the forking parents') share.
 
 pub mod cmd;
 pub mod java;
@@ -17,5 +18,14 @@ pub mod python;
 pub mod rc;
 pub mod registry;
 pub mod runtime;
+pub mod served;
 pub mod shell;
 pub mod spawnfail;
+
+/// Ends every idle observer server (Python's and the forking parents'). The
+/// engine calls it when a run's cells are done, before it sweeps what is
+/// left: a server still running then would be reported as left behind.
+pub fn stop_servers() {
+    python::stop_servers();
+    parent::stop_fork_servers();
+}

@@ -27,10 +27,11 @@ use std::fs;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
+use crate::observers::served::{self, Pool};
 use crate::os::{self, GroupSignal, Pid};
 use crate::process::orphans::{self, Leak};
 use crate::process::probe::Probe;
@@ -441,13 +442,8 @@ pub fn find_program(program: &str, search_path: &str) -> Option<std::path::PathB
 /// depend on the probe (ready, the case's pid, its status once reaped).
 pub const SERVER_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Idle forking servers, each with the command line that started it. A
-/// worker takes one for a cell and puts it back, so there are as many as
-/// cells ran at once.
-static FORK_SERVERS: Mutex<Vec<(Vec<OsString>, Server)>> = Mutex::new(Vec::new());
-
-/// More idle servers than any run keeps busy; a server beyond it is ended.
-const FORK_POOL_MAX: usize = 16;
+/// Idle forking servers, each with the command line that started it.
+static FORK_SERVERS: Pool<Vec<OsString>, Server> = Pool::new(stop_fork_server);
 
 /// Whether [`run_forked`] can run here: it needs pidfds, to see the end of
 /// a case process that is the server's child, not the harness's.
@@ -513,7 +509,7 @@ pub fn run_forked(
     let mut case_pid = None;
     match serve_case(&mut server, &request, run, &mut case_pid) {
         Ok((status, watchdog, continued)) => {
-            fork_pool_put(start_argv, server);
+            FORK_SERVERS.put(start_argv, server);
             let ending = Observed {
                 raw: RawStatus::WaitStatus { status },
                 change: decode::decode_wait_status(status, run.setting.wait),
@@ -546,16 +542,7 @@ pub fn run_forked(
                     os::signal_group(pid, GroupSignal::Kill);
                 }
             }
-            let log = server.log(600);
-            server.kill();
-            let log = if log.is_empty() {
-                String::new()
-            } else {
-                format!("; its last words: {log}")
-            };
-            Err(format!(
-                "the forking server failed ({e}); the cell is not observed and the next one starts a new server{log}"
-            ))
+            Err(served::failed(server, "the forking server", &e))
         }
     }
 }
@@ -566,13 +553,9 @@ pub fn run_forked(
 /// may have been reaped already and its pid be another process's now.
 fn fork_server(start: &Invocation, start_argv: &[OsString]) -> Result<Server, String> {
     loop {
-        let idle = {
-            let mut pool = FORK_SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
-            pool.iter()
-                .position(|(argv, _)| argv == start_argv)
-                .map(|i| pool.swap_remove(i).1)
+        let Some(mut server) = FORK_SERVERS.take(start_argv) else {
+            break;
         };
-        let Some(mut server) = idle else { break };
         if let Ok(None) = server.receive(Duration::ZERO) {
             return Ok(server);
         }
@@ -591,16 +574,6 @@ fn fork_server(start: &Invocation, start_argv: &[OsString]) -> Result<Server, St
     }
 }
 
-fn fork_pool_put(start_argv: Vec<OsString>, server: Server) {
-    let mut pool = FORK_SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
-    if pool.len() < FORK_POOL_MAX {
-        pool.push((start_argv, server));
-    } else {
-        drop(pool);
-        stop_fork_server(server);
-    }
-}
-
 /// Ends an idle server: asks it to stop, then kills its group and reaps it.
 fn stop_fork_server(mut server: Server) {
     if server.send("stop").is_ok() {
@@ -609,30 +582,18 @@ fn stop_fork_server(mut server: Server) {
     server.kill();
 }
 
-/// Ends every idle forking server. The engine calls it when a run's cells
-/// are done, with `python::stop_servers`, before it sweeps what is left:
-/// a server still running then would be reported as left behind.
+/// Ends every idle forking server (see [`crate::observers::stop_servers`]).
 pub fn stop_fork_servers() {
-    let idle: Vec<_> = FORK_SERVERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .drain(..)
-        .collect();
-    for (_, server) in idle {
-        stop_fork_server(server);
-    }
+    FORK_SERVERS.stop_all();
 }
 
 /// The pids of the idle forking servers whose program is `program` (for
 /// tests that kill one).
 pub fn idle_fork_server_pids(program: &Path) -> Vec<u32> {
-    FORK_SERVERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .filter(|(argv, _)| argv.first().is_some_and(|p| Path::new(p) == program))
-        .map(|(_, s)| s.pid())
-        .collect()
+    FORK_SERVERS.pids(
+        |argv| argv.first().is_some_and(|p| Path::new(p) == program),
+        Server::pid,
+    )
 }
 
 /// One case on `server`: sends `request`, guards the case process's group

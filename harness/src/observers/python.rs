@@ -59,13 +59,13 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::observers::observe::{Case, Observation, Observer, ObserverInfo};
 use crate::observers::parent::{self, ParentEnd, Setting};
+use crate::observers::served::{self, Pool};
 use crate::os::{self, GroupSignal, Pid};
 use crate::process::orphans;
 use crate::process::reap::Observed;
@@ -189,7 +189,7 @@ impl Python {
         let (mut server, pid) = self.server(&python)?;
         match serve_case(&mut server, pid, &request, continue_stops, setting) {
             Ok(served) => {
-                pool_put(python, server);
+                SERVERS.put(python, server);
                 let ending = Observed {
                     raw: decode::RawStatus::WaitStatus {
                         status: served.status,
@@ -234,13 +234,7 @@ impl Python {
     /// A ready server for `python` and the pid of the process that takes
     /// its next case: one from the pool, else a new one.
     fn server(&self, python: &std::path::Path) -> Result<(Served, Pid), String> {
-        let pooled = {
-            let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
-            pool.iter()
-                .position(|(p, _)| p == python)
-                .map(|i| pool.swap_remove(i).1)
-        };
-        let served = match pooled {
+        let served = match SERVERS.take(python) {
             Some(served) => served,
             None => {
                 let runner = self.runner(&[])?;
@@ -316,36 +310,13 @@ struct Served {
     next: Pid,
 }
 
-/// Idle servers, with the `python3` each runs on. A worker takes one for a
-/// cell and puts it back, so there are as many as cells ran at once.
-static SERVERS: Mutex<Vec<(PathBuf, Served)>> = Mutex::new(Vec::new());
-
-/// More idle servers than any run keeps busy; a server beyond it is ended.
-const POOL_MAX: usize = 16;
-
-fn pool_put(python: PathBuf, server: Served) {
-    let mut pool = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);
-    if pool.len() < POOL_MAX {
-        pool.push((python, server));
-    } else {
-        drop(pool);
-        stop(server);
-    }
-}
+/// Idle servers, with the `python3` each runs on.
+static SERVERS: Pool<PathBuf, Served> = Pool::new(stop);
 
 /// Kills a server that failed (with what is left of the fork waiting for
 /// its next case, in its group) and returns the cell's error.
 fn failed(server: spawn::Server, error: &str) -> String {
-    let log = server.log(600);
-    server.kill();
-    let log = if log.is_empty() {
-        String::new()
-    } else {
-        format!("; its last words: {log}")
-    };
-    format!(
-        "the Python server failed ({error}); the cell is not observed and the next one starts a new server{log}"
-    )
+    served::failed(server, "the Python server", error)
 }
 
 /// How long an idle server may take to end the fork it made for its next
@@ -362,30 +333,15 @@ fn stop(mut served: Served) {
     served.server.kill();
 }
 
-/// Ends every idle server. The engine calls it when a run's cells are done,
-/// so that a server is not mistaken for a process a probe left behind (and
-/// nothing of a run outlives it).
+/// Ends every idle server (see [`crate::observers::stop_servers`]).
 pub fn stop_servers() {
-    let idle: Vec<_> = SERVERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .drain(..)
-        .collect();
-    for (_, server) in idle {
-        stop(server);
-    }
+    SERVERS.stop_all();
 }
 
 /// The pids of the idle servers that run on `python` (for tests that kill
 /// one).
 pub fn idle_server_pids(python: &std::path::Path) -> Vec<u32> {
-    SERVERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .filter(|(p, _)| p == python)
-        .map(|(_, s)| s.server.pid())
-        .collect()
+    SERVERS.pids(|p| p == python, |s| s.server.pid())
 }
 
 /// The next reply of `server`, as a `T`.
