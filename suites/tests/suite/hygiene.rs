@@ -52,27 +52,35 @@ fn run_cli(
     )
 }
 
+/// The processes (`pid exe`) whose executable is under `dir`, now.
+fn scan_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(exe) = fs::read_link(entry.path().join("exe")) {
+            if exe.starts_with(dir) {
+                found.push(format!(
+                    "{} {}",
+                    entry.file_name().to_string_lossy(),
+                    exe.display()
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Whether a process runs a program under `dir` now.
+fn probe_runs_under(dir: &Path) -> bool {
+    !scan_under(dir).is_empty()
+}
+
 /// Processes of this machine whose executable lies under `dir`.
 ///
 /// A process the harness killed with SIGKILL a moment ago may still be on
 /// its way out (signal delivery is asynchronous), so this looks again for up
 /// to two seconds before it reports a survivor.
 fn live_under(dir: &Path) -> Vec<String> {
-    let scan = || {
-        let mut found = Vec::new();
-        for entry in fs::read_dir("/proc").unwrap().flatten() {
-            if let Ok(exe) = fs::read_link(entry.path().join("exe")) {
-                if exe.starts_with(dir) {
-                    found.push(format!(
-                        "{} {}",
-                        entry.file_name().to_string_lossy(),
-                        exe.display()
-                    ));
-                }
-            }
-        }
-        found
-    };
+    let scan = || scan_under(dir);
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         let found = scan();
@@ -163,24 +171,32 @@ fn an_interrupt_writes_a_partial_report_and_leaves_no_probe() {
     let out = TempDir::new().unwrap();
     let interrupt = Arc::new(AtomicUsize::new(0));
     let flag = Arc::clone(&interrupt);
+    // The interrupt comes once a hostile probe runs (not after a fixed
+    // time: on a loaded machine the run may not have started a cell by
+    // then, and an interrupt before the first cell interrupts no cell).
+    let probes = target.path().to_owned();
     let setter = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline && !probe_runs_under(&probes) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         flag.store(libc::SIGINT as usize, Ordering::SeqCst);
+        Instant::now()
     });
-    let started = Instant::now();
     let (code, stdout, stderr) = run_cli(
         target.path(),
         out.path(),
         &["-b", "hostile", "-j", "2"],
         interrupt,
     );
-    setter.join().unwrap();
+    let ended = Instant::now();
+    let interrupted = setter.join().unwrap();
     assert_eq!(code, 130, "{stdout}{stderr}");
     // 30 hostile cells take about 10 s; the interrupt ends the run at once.
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        ended - interrupted < Duration::from_secs(5),
         "{:?}",
-        started.elapsed()
+        ended - interrupted
     );
     let report: Value = serde_json::from_str(
         &fs::read_to_string(out.path().join(format!("report-{HOST}.json"))).unwrap(),
