@@ -42,6 +42,7 @@ def load(p, root):
             x = re.sub(r"\(\d+\) panicked", "(N) panicked", x)
             x = re.sub(r"probe.rs:\d+:\d+", "probe.rs:L:C", x)
             x = re.sub(r"exitmatrix-fixtures-\w+", "exitmatrix-fixtures-X", x)
+            x = re.sub(r"exitmatrix-spawn-\w+", "exitmatrix-spawn-X", x)
             x = re.sub(r"\(thread [0-9a-f]{4}\)", "(thread N)", x)
             x = re.sub(r"wasm://wasm/[0-9a-f]+", "wasm://wasm/N", x)
             return x
