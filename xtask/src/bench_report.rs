@@ -152,13 +152,25 @@ struct RunInfo {
     command: String,
 }
 
-/// `-j1` against `-j2`: seconds of each run.
+/// `-j1` against `-j2`: seconds of each run, and the processor seconds
+/// (user and system) that each run and everything it reaped used.
 #[derive(Debug, Serialize, Deserialize)]
 struct MatrixRuns {
     unix_time: u64,
     command: String,
     j1: Vec<f64>,
     j2: Vec<f64>,
+    /// Absent from reports of before they were measured.
+    #[serde(default)]
+    j1_cpu: Vec<f64>,
+    #[serde(default)]
+    j2_cpu: Vec<f64>,
+}
+
+/// How many processors a run kept busy on average: the median of its
+/// processor seconds over the median of its wall seconds.
+fn busy(cpu: &[f64], wall: &[f64]) -> Option<f64> {
+    (!cpu.is_empty() && !wall.is_empty()).then(|| median(cpu) / median(wall))
 }
 
 /// One group's figures per method (nanoseconds).
@@ -296,9 +308,15 @@ pub fn run(args: &BenchReportArgs) -> Result<String, String> {
     match read_json::<MatrixRuns>(&ours.join("matrix.json")) {
         Some(runs) => {
             let speedup = median(&runs.j1) / median(&runs.j2);
+            let cpus = match (busy(&runs.j1_cpu, &runs.j1), busy(&runs.j2_cpu, &runs.j2)) {
+                (Some(one), Some(two)) => {
+                    format!("; processors busy: {one:.2} at `-j1`, {two:.2} at `-j2`")
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "| matrix throughput: `-j2` speed-up over `-j1` (median of {} runs each, {}) | {speedup:.2} | ≥ {MATRIX_SPEEDUP_GOAL:.2} | {} |",
+                "| matrix throughput: `-j2` speed-up over `-j1` (median of {} runs each, {}{cpus}) | {speedup:.2} | ≥ {MATRIX_SPEEDUP_GOAL:.2} | {} |",
                 runs.j1.len().min(runs.j2.len()),
                 date(runs.unix_time),
                 verdict(Some(speedup >= MATRIX_SPEEDUP_GOAL)),
@@ -690,7 +708,8 @@ fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
         .join("criterion")
         .join("exitmatrix")
         .join("matrix-reports");
-    let run = |jobs: &str, build: bool| -> Result<f64, String> {
+    // (wall seconds, processor seconds of the run and all it reaped)
+    let run = |jobs: &str, build: bool| -> Result<(f64, Option<f64>), String> {
         let out_dir = out_dir.join(format!("j{jobs}"));
         #[expect(
             clippy::disallowed_methods,
@@ -705,20 +724,27 @@ fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
         if !build {
             command.arg("--no-build");
         }
+        let cpu_before = exitmatrix::os::reaped_children_cpu();
         let start = Instant::now();
         let status = command
             .status()
             .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
         let took = start.elapsed().as_secs_f64();
+        // The run is reaped: its processor time (and its children's, which
+        // it reaped) is in this process's RUSAGE_CHILDREN now.
+        let cpu = exitmatrix::os::reaped_children_cpu()
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
         // 0 conforms, 1 deviates, 3 some cell not observed: all complete runs.
         match status.code() {
-            Some(0 | 1 | 3) => Ok(took),
+            Some(0 | 1 | 3) => Ok((took, cpu)),
             _ => Err(format!("test-matrix -j{jobs} failed ({status})")),
         }
     };
     eprintln!("matrix throughput: one untimed run (builds the probes), then {rounds} × (-j1, -j2)");
     run("2", true)?;
     let (mut j1, mut j2) = (Vec::new(), Vec::new());
+    let (mut j1_cpu, mut j2_cpu) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let order = if round % 2 == 0 {
             ["2", "1"]
@@ -726,9 +752,21 @@ fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
             ["1", "2"]
         };
         for jobs in order {
-            let took = run(jobs, false)?;
-            eprintln!("  -j{jobs}: {took:.1} s");
-            if jobs == "1" { &mut j1 } else { &mut j2 }.push(took);
+            let (took, cpu) = run(jobs, false)?;
+            match cpu {
+                Some(cpu) => eprintln!(
+                    "  -j{jobs}: {took:.1} s, {cpu:.1} processor seconds ({:.2} processors busy)",
+                    cpu / took
+                ),
+                None => eprintln!("  -j{jobs}: {took:.1} s"),
+            }
+            let (wall, busy) = if jobs == "1" {
+                (&mut j1, &mut j1_cpu)
+            } else {
+                (&mut j2, &mut j2_cpu)
+            };
+            wall.push(took);
+            busy.extend(cpu);
         }
     }
     Ok(MatrixRuns {
@@ -738,6 +776,8 @@ fn measure_matrix(target: &Path, rounds: usize) -> Result<MatrixRuns, String> {
         command: "cargo xtask test-matrix --no-build -j1 / -j2".to_owned(),
         j1,
         j2,
+        j1_cpu,
+        j2_cpu,
     })
 }
 

@@ -241,39 +241,7 @@ pub fn run_shared(
     budget: Option<(&Budget, usize)>,
 ) -> Vec<Row> {
     let order = schedule(work);
-    // The rows with their own timeout (the hostile probes, first in the
-    // schedule) are timed from their start: with a shared budget they do
-    // not start while another target prepares (builds, proves its runner),
-    // which would slow their start past that timeout; the rest go first
-    // meanwhile. Alone, the order is the schedule's.
-    let timed = order
-        .iter()
-        .take_while(|&&i| matches!(&work[i], Work::Cell(c) if c.behaviour.timeout.is_some()))
-        .count();
-    let (long, short) = order.split_at(timed);
-    let (next_long, next_short) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let pick = |quiet: bool| -> Option<Option<usize>> {
-        let take = |rows: &[usize], next: &AtomicUsize| {
-            // Claim one without running past the end.
-            next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < rows.len()).then_some(n + 1)
-            })
-            .ok()
-            .map(|n| rows[n])
-        };
-        if quiet {
-            take(long, &next_long)
-                .or_else(|| take(short, &next_short))
-                .map(Some)
-        } else if let Some(i) = take(short, &next_short) {
-            Some(Some(i))
-        } else if next_long.load(Ordering::SeqCst) < long.len() {
-            // Only timed rows are left: wait for the others to prepare.
-            Some(None)
-        } else {
-            None
-        }
-    };
+    let queues = Queues::new(work, &order, workers.max(1));
     let results: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; work.len()]);
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1) {
@@ -289,14 +257,14 @@ pub fn run_shared(
                     None => None,
                 };
                 let quiet = budget.is_none_or(|(b, _)| b.quiet());
-                let i = match pick(quiet) {
-                    Some(Some(i)) => i,
-                    Some(None) => {
+                let (i, waiting) = match queues.pick(quiet) {
+                    Pick::Row { index, waits } => (index, waits),
+                    Pick::Later => {
                         drop(permit);
                         std::thread::sleep(Duration::from_millis(20));
                         continue;
                     }
-                    None => break,
+                    Pick::Done => break,
                 };
                 let item = &work[i];
                 let mut report = match item {
@@ -312,6 +280,9 @@ pub fn run_shared(
                         Work::OwnCase(..) => "interrupted while this case ran".into(),
                     });
                 }
+                if waiting {
+                    queues.running_waiting.fetch_sub(1, Ordering::SeqCst);
+                }
                 drop(permit);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
                 done();
@@ -326,21 +297,121 @@ pub fn run_shared(
         .collect()
 }
 
-/// The order the workers take `work` in: the rows that are known to last
-/// (a hostile probe runs until the watchdog ends it, about a second) first,
-/// then the rest in `work` order (the own cases last, as they come). The
-/// workers take rows from one queue, so the run ends at most one short row
-/// after its last row started; a long row started last would leave the
-/// other workers idle meanwhile. Only the order of starting changes: every
-/// row is the same and the rows come back in `work` order.
+/// Whether a row spends its time waiting rather than on a processor: a
+/// hostile probe (a behaviour with its own timeout) runs until the
+/// watchdog ends it, about a second, and the job-control case waits for
+/// its terminal's answers. [`Queues`] keeps them from holding every
+/// worker while processor-bound rows wait.
+fn waits(item: &Work<'_>) -> bool {
+    match item {
+        Work::Cell(cell) => cell.behaviour.timeout.is_some(),
+        Work::OwnCase(_, case) => crate::pure::observers::JOB_CONTROL_CASES.contains(case),
+    }
+}
+
+/// The order the workers take `work` in: the rows that wait ([`waits`]),
+/// longest timeout first, then the rest in `work` order (the own cases
+/// last, as they come). A row that lasts started last would leave the
+/// other workers idle meanwhile. Only the order of starting changes:
+/// every row is the same and the rows come back in `work` order.
 fn schedule(work: &[Work<'_>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..work.len()).collect();
     // A stable sort: equal rows keep their `work` order.
-    order.sort_by_key(|&i| match &work[i] {
-        Work::Cell(cell) => std::cmp::Reverse(cell.behaviour.timeout.unwrap_or_default()),
-        Work::OwnCase(..) => std::cmp::Reverse(Duration::ZERO),
+    order.sort_by_key(|&i| {
+        let timeout = match &work[i] {
+            Work::Cell(cell) => cell.behaviour.timeout.unwrap_or_default(),
+            Work::OwnCase(..) => Duration::ZERO,
+        };
+        (!waits(&work[i]), std::cmp::Reverse(timeout))
     });
     order
+}
+
+/// The schedule split in two queues that the workers claim rows from: the
+/// rows that wait ([`waits`]) and the others. While other rows remain, at
+/// most half the workers (at least one) run waiting rows, so the
+/// processors stay busy with the others meanwhile (at `-j2` two hostile
+/// probes at once left both processors idle for a second); once the
+/// others are all taken, every worker takes waiting rows.
+struct Queues<'o> {
+    waiting: &'o [usize],
+    other: &'o [usize],
+    next_waiting: AtomicUsize,
+    next_other: AtomicUsize,
+    /// Workers running a waiting row now.
+    running_waiting: AtomicUsize,
+    /// The most workers that run waiting rows while other rows remain.
+    limit: usize,
+}
+
+/// What a worker does next.
+#[derive(Debug, PartialEq, Eq)]
+enum Pick {
+    /// Runs `work[index]`; `waits` says it counts in
+    /// [`Queues::running_waiting`] until it is done.
+    Row { index: usize, waits: bool },
+    /// Nothing it may take now, but rows remain: it looks again shortly.
+    Later,
+    /// Every row is taken.
+    Done,
+}
+
+impl<'o> Queues<'o> {
+    fn new(work: &[Work<'_>], order: &'o [usize], workers: usize) -> Queues<'o> {
+        let split = order.iter().take_while(|&&i| waits(&work[i])).count();
+        let (waiting, other) = order.split_at(split);
+        Queues {
+            waiting,
+            other,
+            next_waiting: AtomicUsize::new(0),
+            next_other: AtomicUsize::new(0),
+            running_waiting: AtomicUsize::new(0),
+            limit: (workers / 2).max(1),
+        }
+    }
+
+    /// Claims the next row of `rows` without running past the end.
+    fn take(rows: &[usize], next: &AtomicUsize) -> Option<usize> {
+        next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < rows.len()).then_some(n + 1)
+        })
+        .ok()
+        .map(|n| rows[n])
+    }
+
+    /// The next row for a worker. The waiting rows (the hostile probes)
+    /// are timed from their start: with a shared budget that is not
+    /// `quiet` (another target builds or proves its runner, which would
+    /// slow their start past that timeout) they wait.
+    fn pick(&self, quiet: bool) -> Pick {
+        let others_left = self.next_other.load(Ordering::SeqCst) < self.other.len();
+        if quiet {
+            // A waiting row if this worker may take one.
+            let claimed = self
+                .running_waiting
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (!others_left || n < self.limit).then_some(n + 1)
+                })
+                .is_ok();
+            if claimed {
+                if let Some(index) = Self::take(self.waiting, &self.next_waiting) {
+                    return Pick::Row { index, waits: true };
+                }
+                self.running_waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        if let Some(index) = Self::take(self.other, &self.next_other) {
+            return Pick::Row {
+                index,
+                waits: false,
+            };
+        }
+        if self.next_waiting.load(Ordering::SeqCst) < self.waiting.len() {
+            Pick::Later
+        } else {
+            Pick::Done
+        }
+    }
 }
 
 /// Runs one cell.
@@ -688,6 +759,67 @@ mod tests {
         let rest = &order[hostile..];
         assert!(rest.windows(2).all(|w| w[0] < w[1]), "{rest:?}");
         assert_eq!(rest.last(), Some(&(work.len() - 1)));
+    }
+
+    /// While other rows remain, at most half the workers (at least one)
+    /// run waiting rows; then every worker takes them. A budget that is
+    /// not quiet holds the waiting rows back. Every row is taken once.
+    #[test]
+    fn half_the_workers_at_most_wait_while_other_rows_remain() {
+        let catalogue = crate::pure::catalogue::catalogue();
+        let observer = Direct(WaitPid);
+        let work: Vec<Work<'_>> = catalogue
+            .iter()
+            .map(|b| {
+                Work::Cell(Cell {
+                    behaviour: b,
+                    build: Build::Unwind,
+                    observer: &observer,
+                })
+            })
+            .collect();
+        let order = schedule(&work);
+        let waiting = work.iter().filter(|w| waits(w)).count();
+        assert!(waiting >= 2, "the catalogue has hostile probes");
+
+        // Two workers: one may wait, the other runs the rest meanwhile.
+        let queues = Queues::new(&work, &order, 2);
+        let first = queues.pick(true);
+        assert!(matches!(first, Pick::Row { waits: true, .. }), "{first:?}");
+        let second = queues.pick(true);
+        assert!(
+            matches!(second, Pick::Row { waits: false, .. }),
+            "{second:?}"
+        );
+        // The waiting row ends: the next worker may wait again.
+        queues.running_waiting.fetch_sub(1, Ordering::SeqCst);
+        assert!(matches!(queues.pick(true), Pick::Row { waits: true, .. }));
+
+        // Not quiet: only the other rows go, then the waiting ones wait.
+        let queues = Queues::new(&work, &order, 2);
+        let mut taken = Vec::new();
+        loop {
+            match queues.pick(false) {
+                Pick::Row { index, waits } => {
+                    assert!(!waits);
+                    taken.push(index);
+                }
+                Pick::Later => break,
+                Pick::Done => panic!("done with waiting rows left"),
+            }
+        }
+        assert_eq!(taken.len(), work.len() - waiting);
+        // Quiet again, with no other row left: every worker waits at once.
+        for _ in 0..waiting {
+            match queues.pick(true) {
+                Pick::Row { index, waits: true } => taken.push(index),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(queues.running_waiting.load(Ordering::SeqCst), waiting);
+        assert_eq!(queues.pick(true), Pick::Done);
+        taken.sort_unstable();
+        assert_eq!(taken, (0..work.len()).collect::<Vec<_>>());
     }
 
     /// A target alone never waits for its own workers: `workers` rows of

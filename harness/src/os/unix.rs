@@ -126,6 +126,25 @@ pub fn lock_exclusive(file: &File) -> io::Result<()> {
     }
 }
 
+/// The processor time, user and system, of every child this process has
+/// reaped so far (and of theirs that they reaped), in seconds: what a
+/// matrix run's probes and observers cost the machine.
+///
+/// # References
+/// - getrusage(2), `RUSAGE_CHILDREN`
+pub fn reaped_children_cpu() -> Option<f64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage(2) writes the whole struct on success; it is read
+    // only then.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: the call succeeded.
+    let usage = unsafe { usage.assume_init() };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(seconds(usage.ru_utime) + seconds(usage.ru_stime))
+}
+
 /// The raw wait status std received for `status` (`waitpid`'s word).
 pub fn raw_wait_status(status: &ExitStatus) -> i32 {
     status.into_raw()

@@ -185,6 +185,12 @@ pub fn lock_exclusive(_file: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// The processor time of the children this process has reaped: Windows
+/// keeps no such sum (a job object would, per job), so none.
+pub fn reaped_children_cpu() -> Option<f64> {
+    None
+}
+
 /// Windows has no wait status: the exit code's 32 bits as an `i32`.
 pub fn raw_wait_status(status: &ExitStatus) -> i32 {
     status.code().unwrap_or(-1)
