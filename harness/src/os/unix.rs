@@ -60,6 +60,13 @@ pub fn terminate_process(pid: Pid) {
     unsafe { libc::kill(pid, libc::SIGTERM) };
 }
 
+/// `kill(pid, SIGINT)`: interrupts one process (a Wine server, which on
+/// SIGINT ends its clients with it, as `wineserver -k` does). ESRCH is fine.
+pub fn interrupt_process(pid: Pid) {
+    // SAFETY: kill(2) has no memory effects.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+}
+
 /// `kill(-pgid, signal)`: signals every process of group `pgid`. Nothing is
 /// reported: a group that is already gone (`ESRCH`) is what the callers
 /// expect, and they have nothing else to do if it fails.

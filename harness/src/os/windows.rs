@@ -274,6 +274,9 @@ pub fn kill_process(_pid: Pid) {}
 /// Nothing to end by pid here.
 pub fn terminate_process(_pid: Pid) {}
 
+/// Nothing to interrupt by pid here.
+pub fn interrupt_process(_pid: Pid) {}
+
 /// Unknown here.
 pub fn own_children() -> Vec<Pid> {
     Vec::new()
