@@ -19,6 +19,11 @@
 //!   the caught ones; nothing about them is remembered between spawns, so
 //!   nothing can be stale), then `setpgid`, `prlimit`, `fchdir`, three `dup2`,
 //!   `close_range`, the mask and `execve`.
+//! - The descriptors above 2 are marked close-on-exec
+//!   (`CLOSE_RANGE_CLOEXEC`) rather than closed in the child: `execve`
+//!   closes them after it has released the parent, so the parent does not
+//!   wait for them (plain `close_range` where the flag is refused, before
+//!   Linux 5.11).
 //! - No error pipe: the child shares the parent's memory, so it writes its
 //!   errno into a slot the parent reads once `clone` returns. That is sound
 //!   because `CLONE_VFORK` returns only after the child has exec'd (the slot
@@ -314,9 +319,24 @@ unsafe fn run_child(child: &ChildArgs) -> libc::c_int {
                 return errno();
             }
         }
-        // Nothing but 0, 1 and 2 reaches the probe. Failure (ENOSYS before
-        // Linux 5.9) is harmless: std opens every descriptor close-on-exec.
-        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        // Nothing but 0, 1 and 2 reaches the probe: every other descriptor
+        // is marked close-on-exec (a bit each), and `execve` closes them
+        // after it has released the suspended parent (the vfork completion
+        // comes with the new memory map, the close-on-exec sweep later), so
+        // closing them no longer holds the parent up. Before Linux 5.11
+        // the flag is refused (EINVAL) and they are closed here instead.
+        // Failure of both (ENOSYS before Linux 5.9) is harmless: std opens
+        // every descriptor close-on-exec, and so does this module.
+        if libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        ) != 0
+            && errno() == libc::EINVAL
+        {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        }
         if spawn::unblock_all() != 0 {
             return errno();
         }
