@@ -73,6 +73,7 @@ pub fn spawn(
     let dir = tempfile::Builder::new().prefix("exitmatrix-").tempdir()?;
     let stdout = File::create(dir.path().join(stdout_file))?;
     let stderr = File::create(dir.path().join(stderr_file))?;
+    let outputs = [stdout.try_clone()?, stderr.try_clone()?];
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| io::Error::other("empty command line"))?;
@@ -88,7 +89,21 @@ pub fn spawn(
     if let Some(root) = std::env::var_os("SystemRoot") {
         command.env("SystemRoot", root);
     }
-    let mut child = command.spawn()?;
+    let under_wine = os::emulator().is_some_and(|(name, _)| name == "wine");
+    let mut attempt = 1;
+    let mut child = loop {
+        match command.spawn() {
+            Ok(child) => break child,
+            Err(e) if attempt < WINE_START_ATTEMPTS && wine_failed_to_start(&e, under_wine) => {
+                // Nothing of the probe ran: start it again on empty files.
+                for file in &outputs {
+                    file.set_len(0)?;
+                }
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     if let Err(e) = into_job_and_resume(&child) {
         // Still suspended: it never ran. Ends it and gives the error.
         let _ = child.kill();
@@ -96,6 +111,25 @@ pub fn spawn(
         return Err(e);
     }
     Ok((child, dir))
+}
+
+/// How many times a probe is started under Wine when Wine's own start of
+/// the process fails ([`wine_failed_to_start`]).
+const WINE_START_ATTEMPTS: u32 = 3;
+
+/// Whether `error` from starting a probe is Wine failing to start the
+/// process rather than anything about the probe: `ERROR_INTERNAL_ERROR`
+/// (1359, from `STATUS_INTERNAL_ERROR`), which Wine's `NtCreateUserProcess`
+/// returns when the new process ended before its start was complete, with
+/// no exit code of its own (dlls/ntdll/unix/process.c, after
+/// `get_new_process_info`: `if (!status) status = STATUS_INTERNAL_ERROR`).
+/// The primary thread was created suspended and never resumed, so nothing
+/// of the probe ran, and starting it again observes the same probe. Seen
+/// once in a few hundred starts on a loaded 2-core machine (Wine 8.0 on
+/// Debian 12); on Windows itself the error is given as it is.
+fn wine_failed_to_start(error: &io::Error, under_wine: bool) -> bool {
+    const ERROR_INTERNAL_ERROR: i32 = 1359;
+    under_wine && error.raw_os_error() == Some(ERROR_INTERNAL_ERROR)
 }
 
 /// Once per process: no error dialog for a crashing probe (Windows Error
@@ -274,8 +308,23 @@ mod tests {
         OpenProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE,
     };
 
-    use super::spawn;
+    use super::{spawn, wine_failed_to_start};
     use crate::os::{self, GroupSignal, WATCHDOG_EXIT_CODE};
+
+    /// Only Wine's own failure to start a process is started again: not on
+    /// Windows itself, and never an error about the program (a missing
+    /// file, 2; access denied, 5), which is what a spawn-failure case
+    /// observes.
+    #[test]
+    fn only_wines_failure_to_start_a_process_is_tried_again() {
+        let internal = std::io::Error::from_raw_os_error(1359);
+        assert!(wine_failed_to_start(&internal, true));
+        assert!(!wine_failed_to_start(&internal, false));
+        for code in [2, 5, 193] {
+            let error = std::io::Error::from_raw_os_error(code);
+            assert!(!wine_failed_to_start(&error, true), "{code}");
+        }
+    }
 
     const MARK: &str = "grandchild-pid=";
 
