@@ -14,6 +14,13 @@
 //! - Microsoft Learn, Job Objects: "terminating a job terminates all
 //!   processes associated with the job"; CreateJobObjectW,
 //!   AssignProcessToJobObject, TerminateJobObject
+//!
+//! Under Wine (its `ntdll.dll` exports `wine_get_version`), a start that
+//! fails with `ERROR_INTERNAL_ERROR` (1359) is tried again, 3 times at
+//! most, on emptied output files: Wine's `NtCreateUserProcess` gives it
+//! when the new process ended before its start was complete, before any of
+//! the probe's own code ran (dlls/ntdll/unix/process.c, after
+//! `get_new_process_info`). Seen under load on Wine 8.0 (Debian 12).
 
 use std::os::raw::c_void;
 use std::os::windows::io::AsRawHandle;
@@ -38,28 +45,73 @@ extern "system" {
     fn TerminateJobObject(job: *mut c_void, code: u32) -> i32;
     fn CloseHandle(handle: *mut c_void) -> i32;
     fn GetLastError() -> u32;
+    fn GetModuleHandleW(name: *const u16) -> *mut c_void;
+    fn GetProcAddress(module: *mut c_void, name: *const u8) -> *mut c_void;
+}
+
+/// How many times a probe is started under Wine when Wine itself fails to
+/// start the process (see the module's documentation).
+const WINE_START_ATTEMPTS: u32 = 3;
+
+/// `ERROR_INTERNAL_ERROR`, from Wine's `STATUS_INTERNAL_ERROR`.
+const ERROR_INTERNAL_ERROR: i32 = 1359;
+
+/// Whether this agent runs under Wine: its `ntdll.dll` exports
+/// `wine_get_version`, which Windows's does not.
+fn under_wine() -> bool {
+    let ntdll: Vec<u16> = "ntdll.dll\0".encode_utf16().collect();
+    // SAFETY: a NUL-terminated UTF-16 name; ntdll is in every process.
+    let module = unsafe { GetModuleHandleW(ntdll.as_ptr()) };
+    // SAFETY: a loaded module and a NUL-terminated ASCII name.
+    !module.is_null()
+        && !unsafe { GetProcAddress(module, b"wine_get_version\0".as_ptr()) }.is_null()
 }
 
 pub fn run(req: &Request, lines: &mut Vec<String>) -> Result<(), String> {
     let mut command = Command::new(&req.argv[0]);
     command.args(&req.argv[1..]);
+    let mut outputs = Vec::new();
     if let Some(dir) = &req.dir {
         // Served: the case's own directory, its output in files there.
         // The environment is the server's (a Windows program needs
         // `SystemRoot` and the like), as the local agent passes its own on.
         let out = std::path::Path::new(dir);
-        let open = |name: &str| {
-            std::fs::File::create(out.join(name)).map_err(|e| format!("cannot create {name}: {e}"))
+        let mut open = |name: &str| {
+            let file = std::fs::File::create(out.join(name))
+                .map_err(|e| format!("cannot create {name}: {e}"))?;
+            outputs.push(
+                file.try_clone()
+                    .map_err(|e| format!("cannot share {name}: {e}"))?,
+            );
+            Ok::<_, String>(file)
         };
+        let (stdout, stderr) = (open(crate::STDOUT_FILE)?, open(crate::STDERR_FILE)?);
         command
             .current_dir(dir)
             .stdin(std::process::Stdio::null())
-            .stdout(open(crate::STDOUT_FILE)?)
-            .stderr(open(crate::STDERR_FILE)?);
+            .stdout(stdout)
+            .stderr(stderr);
     }
-    let child = command
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", req.argv[0]))?;
+    let wine = under_wine();
+    let mut attempt = 1;
+    let child = loop {
+        match command.spawn() {
+            Ok(child) => break child,
+            Err(e)
+                if wine
+                    && attempt < WINE_START_ATTEMPTS
+                    && e.raw_os_error() == Some(ERROR_INTERNAL_ERROR) =>
+            {
+                // Nothing of the probe ran: start it again on empty files.
+                for file in &outputs {
+                    file.set_len(0)
+                        .map_err(|e| format!("cannot empty an output file: {e}"))?;
+                }
+                attempt += 1;
+            }
+            Err(e) => return Err(format!("cannot start {}: {e}", req.argv[0])),
+        }
+    };
     let handle = child.as_raw_handle() as *mut c_void;
     // A job, so that the watchdog ends what the probe started too. A
     // process the probe starts before it joins escapes the job: the window
