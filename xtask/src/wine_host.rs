@@ -28,7 +28,9 @@
 //! Wine 8 lacks and programs of today's Rust import
 //! (`scripts/prng-shim.c`, built by the install script). Builds go to
 //! `wine-host/target` in the cache directory: std for the target is built
-//! once (about 90 s per cargo profile) and reused.
+//! once (about 90 s per cargo profile) and reused. A build from another
+//! checkout than the last first cleans the project's own crates there
+//! (about 20 s to build them again), never std.
 //!
 //! After the run it looks for any process still using the prefix (the
 //! harness, a probe, a grandchild, cmd.exe) other than `wineserver`, says
@@ -130,6 +132,7 @@ fn run_inner(args: &WineHostArgs) -> Result<u8, Failure> {
         toolchain: &toolchain,
         target_dir: &target_dir,
     };
+    build.forget_other_checkout()?;
     let started = Instant::now();
     if args.tests || args.fixture {
         let code = build.test_under_wine(&wine, args.fixture, &args.args)?;
@@ -380,6 +383,65 @@ struct Build<'a> {
 }
 
 impl Build<'_> {
+    /// Cleans the project's own crates out of the shared target directory
+    /// when it was last built from another checkout: cargo finds a crate of
+    /// the workspace fresh by its path inside the workspace and its files'
+    /// times, so a checkout whose files are older than the last build (a
+    /// second worktree, say) would run the other checkout's programs, with
+    /// that checkout's paths compiled in (observed: a run in one worktree
+    /// cited the other's `profiles\windows.toml`). std and the other
+    /// dependencies stay built. The checkout is recorded in
+    /// `exitmatrix-checkout` in the target directory.
+    fn forget_other_checkout(&self) -> Result<(), Failure> {
+        let stamp = self.target_dir.join("exitmatrix-checkout");
+        let here = self.root.display().to_string();
+        if std::fs::read_to_string(&stamp).is_ok_and(|last| last == here) {
+            return Ok(());
+        }
+        if self.target_dir.join(TRIPLE).exists() {
+            eprintln!("wine-host: last built from another checkout; cleaning the project's crates");
+            let fixture = self.root.join("suites/fixtures/assert-user/Cargo.toml");
+            let fixture = fixture
+                .to_str()
+                .ok_or_else(|| build_failure(format!("{} is not UTF-8", fixture.display())))?;
+            let own: [&[&str]; 2] = [
+                &[
+                    "clean",
+                    "--package",
+                    "exitmatrix",
+                    "--package",
+                    "xtask",
+                    "--package",
+                    "exitmatrix-probes",
+                    "--package",
+                    "exitmatrix-suites",
+                ],
+                &[
+                    "clean",
+                    "--package",
+                    "assert-user",
+                    "--manifest-path",
+                    fixture,
+                ],
+            ];
+            for words in own {
+                let status = self
+                    .cargo_command(words, &[])?
+                    .status()
+                    .map_err(|e| build_failure(format!("cannot run cargo: {e}")))?;
+                if !status.success() {
+                    return Err(build_failure(format!(
+                        "cargo {} for {TRIPLE} failed ({status})",
+                        words.join(" ")
+                    )));
+                }
+            }
+        }
+        std::fs::create_dir_all(self.target_dir)
+            .and_then(|()| std::fs::write(&stamp, &here))
+            .map_err(|e| build_failure(format!("cannot write {}: {e}", stamp.display())))
+    }
+
     /// `cargo <words> --target x86_64-pc-windows-gnu -Zbuild-std` with the
     /// private toolchain, `env` added.
     fn cargo(&self, words: &[&str], env: &[(&str, OsString)]) -> Result<(), Failure> {
