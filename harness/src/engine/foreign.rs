@@ -49,8 +49,9 @@ pub struct Foreign {
     /// The connection to this run's agent server, if the cases go to one
     /// ([`crate::engine::remote::LocalServer`], restarted if it crashes).
     server: std::sync::Mutex<Option<std::sync::Arc<Remote>>>,
-    /// Under Wine: the run's persistent `wineserver`, if this run started it.
-    wine: std::sync::Mutex<Option<WineServer>>,
+    /// Under Wine: the run's hold on the prefix and its persistent
+    /// `wineserver`, if this run started it.
+    wine: std::sync::Mutex<Option<WineRun>>,
 }
 
 /// A `wineserver -p -f` this run started for its Wine prefix, so that every
@@ -68,6 +69,27 @@ pub struct Foreign {
 /// runs the Windows target in process), observed with Wine 8.0 on Debian 12.
 #[derive(Debug)]
 struct WineServer(std::process::Child);
+
+/// A Windows run's hold on the shared Wine prefix: one run at a time (tests
+/// run targets in parallel in one process, and nextest in several), so that
+/// no run ends the server, and with it the processes, of another run that
+/// found it running. Fields drop in order: the server ends before the
+/// prefix is free.
+#[derive(Debug)]
+struct WineRun {
+    _server: Option<WineServer>,
+    _lock: std::fs::File,
+}
+
+/// Waits for and takes the advisory lock that [`WineRun`] holds
+/// (`wine-run.lock` beside the prefix).
+fn wine_run_lock(foreign: &Path) -> Result<std::fs::File, String> {
+    let path = foreign.join("wine-run.lock");
+    let lock = std::fs::File::create(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    crate::os::lock_exclusive(&lock).map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(lock)
+}
 
 /// Where Debian's `wine64` package puts the server.
 const WINESERVER: &str = "/usr/lib/wine/wineserver";
@@ -246,7 +268,11 @@ pub fn prepare(
         })?;
     let wine = if runner.kind == RunnerKind::Wine {
         prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
-        WineServer::start(&runner)
+        let lock = wine_run_lock(&foreign).map_err(RunError::Runner)?;
+        Some(WineRun {
+            _server: WineServer::start(&runner),
+            _lock: lock,
+        })
     } else {
         None
     };
