@@ -329,21 +329,17 @@ fn schedule(work: &[Work<'_>]) -> Vec<usize> {
             columns.len() - 1
         }
     };
+    // (waiting rows, then cells, then own cases; longest timeout first;
+    // column)
     let keys: Vec<_> = work
         .iter()
         .map(|item| match item {
-            Work::Cell(cell) => (
-                !waits(item),
-                std::cmp::Reverse(cell.behaviour.timeout.unwrap_or_default()),
-                false,
-                if waits(item) {
-                    0
-                } else {
-                    column(cell.observer.name())
-                },
-            ),
-            Work::OwnCase(..) => (!waits(item), std::cmp::Reverse(Duration::ZERO), true, 0),
+            Work::Cell(cell) if waits(item) => (0, cell.behaviour.timeout, 0),
+            Work::Cell(cell) => (1, None, column(cell.observer.name())),
+            Work::OwnCase(..) if waits(item) => (0, None, 0),
+            Work::OwnCase(..) => (2, None, 0),
         })
+        .map(|(group, timeout, column)| (group, std::cmp::Reverse(timeout), column))
         .collect();
     let mut order: Vec<usize> = (0..work.len()).collect();
     // A stable sort: equal rows keep their `work` order.
