@@ -648,6 +648,7 @@ fn request(args: &MatrixArgs) -> Result<Request, RunError> {
     let core_pattern = crate::os::core_pattern();
     let limits = Limits {
         timeout: args.timeout,
+        start_allowance: Duration::ZERO,
         grace: args.grace,
         cores_contained: core_pattern.as_deref().is_some_and(matrix::cores_contained),
     };

@@ -473,6 +473,12 @@ impl Foreign {
         (jobs * columns.max(2)).max(1)
     }
 
+    /// Whether a program (qemu-user, Wine, Node.js) starts every probe,
+    /// rather than the host's kernel.
+    pub fn runs_probes_through_a_program(&self) -> bool {
+        self.runner.kind != RunnerKind::Native
+    }
+
     /// What marks the processes this target's runner leaves behind on
     /// purpose, for [`crate::process::orphans::sweep_scope`]: under Wine,
     /// its `WINEPREFIX=...` word (which `wineserver` carries in its

@@ -49,6 +49,11 @@ pub enum Work<'a> {
 pub struct Limits {
     /// How long a probe may run, unless its behaviour sets its own timeout.
     pub timeout: Duration,
+    /// Added to a behaviour's own timeout (the hostile probes'), which is
+    /// meant to cover a probe's start and no more: zero natively, the
+    /// emulator's start on a loaded machine where one runs every probe
+    /// ([`EMULATED_START_ALLOWANCE`]).
+    pub start_allowance: Duration,
     /// How long after SIGTERM the watchdog sends SIGKILL.
     pub grace: Duration,
     /// Whether a core dump lands in the probe's own directory (a relative
@@ -57,10 +62,35 @@ pub struct Limits {
     pub cores_contained: bool,
 }
 
+/// How much longer a behaviour's own timeout is where an emulator
+/// (qemu-user, Wine) starts every probe. The hostile probes' 500 ms
+/// ([`crate::pure::catalogue::HOSTILE_TIMEOUT`]) is far more than a native
+/// probe's start, but not an emulated one's on a loaded machine: in one
+/// `--all-targets` run on 2026-12-04 (2 processors, load 8-11), the
+/// qemu-user targets' ordinary cells took 609-683 ms at the 99th
+/// percentile and up to 932 ms, their `hostile-grandchild-holds-stdout`
+/// cells (which must exit by themselves inside the bound) 34-466 ms, and
+/// one such cell on mips64el was ended by the watchdog at 516 ms in CI
+/// (observed, qemu-user 7.2 on Debian 12). 1.5 s more covers the slowest
+/// cell seen with room to spare; the probes that never end wait that much
+/// longer, on at most half the workers (see [`Queues`]).
+pub const EMULATED_START_ALLOWANCE: Duration = Duration::from_millis(1500);
+
+impl Limits {
+    /// The timeout of a cell of `behaviour`: its own plus the start
+    /// allowance, or the run's.
+    pub fn timeout_of(&self, behaviour: &Behaviour) -> Duration {
+        behaviour
+            .timeout
+            .map_or(self.timeout, |own| own + self.start_allowance)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout: Duration::from_secs(10),
+            start_allowance: Duration::ZERO,
             grace: Duration::from_millis(500),
             cores_contained: true,
         }
@@ -495,7 +525,7 @@ pub fn run_cell(
         invocation: &invocation,
         core,
         wait: &profile.wait,
-        timeout: cell.behaviour.timeout.unwrap_or(limits.timeout),
+        timeout: limits.timeout_of(cell.behaviour),
         grace: limits.grace,
         continue_stops: cell.behaviour.continue_stops,
         interrupt,
@@ -743,6 +773,28 @@ mod tests {
     use super::*;
     use crate::observers::observe::Direct;
     use crate::process::reap::WaitPid;
+
+    /// The start allowance lengthens a behaviour's own timeout (the hostile
+    /// probes') and nothing else: the run's timeout for every other
+    /// behaviour is a bound on the whole probe, which the start is part of.
+    #[test]
+    fn the_start_allowance_lengthens_only_a_behaviours_own_timeout() {
+        let hostile = crate::pure::catalogue::find("hostile-sleeps-forever").unwrap();
+        let plain = crate::pure::catalogue::find("exit-0").unwrap();
+        let native = Limits::default();
+        let emulated = Limits {
+            start_allowance: EMULATED_START_ALLOWANCE,
+            ..native
+        };
+        let own = crate::pure::catalogue::HOSTILE_TIMEOUT;
+        assert_eq!(native.timeout_of(&hostile), own);
+        assert_eq!(
+            emulated.timeout_of(&hostile),
+            own + EMULATED_START_ALLOWANCE
+        );
+        assert_eq!(native.timeout_of(&plain), native.timeout);
+        assert_eq!(emulated.timeout_of(&plain), native.timeout);
+    }
 
     /// The hostile cells start first; the rest go column by column, each
     /// column's cells in their order, the own cases last; every row is

@@ -278,12 +278,27 @@ pub fn run_target(
         .shared
         .as_deref()
         .map(|b| (b, matrix::Budget::share(request.jobs, jobs)));
+    // A runner that starts every probe (an emulator) needs more of the
+    // time the hostile probes are given to start; so does a host that is
+    // itself emulated.
+    let emulated = match &prepared.foreign {
+        Some(f) => f.runs_probes_through_a_program(),
+        None => crate::os::emulator().is_some(),
+    };
+    let limits = Limits {
+        start_allowance: if emulated {
+            matrix::EMULATED_START_ALLOWANCE
+        } else {
+            request.limits.start_allowance
+        },
+        ..request.limits
+    };
     let mut rows = matrix::run_shared(
         &work,
         &prepared.profile,
         &prepared.probes,
         jobs,
-        request.limits,
+        limits,
         interrupt,
         progress,
         budget,

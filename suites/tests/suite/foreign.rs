@@ -1138,3 +1138,38 @@ fn a_probes_grandchild_is_swept_with_its_group_by_a_native_agent() {
         "foreign::a_probes_grandchild_is_swept_with_its_group_by_a_native_agent",
     );
 }
+
+/// A probe that never ends is given its behaviour's own bound plus the
+/// start allowance of a target whose probes an emulator starts
+/// (`engine::matrix::EMULATED_START_ALLOWANCE`): the watchdog's SIGTERM
+/// comes no sooner than 500 ms + 1.5 s after the start, in the host's own
+/// column and in the agent's alike (the agent gets the case's timeout).
+#[test]
+#[cfg_attr(
+    not(have_target_aarch64_unknown_linux_gnu),
+    ignore = "target aarch64-unknown-linux-gnu is not installed: cargo xtask install-targets"
+)]
+fn an_emulated_target_gives_the_hostile_probes_time_to_start() {
+    let run = matrix(&[
+        "--target",
+        "aarch64-unknown-linux-gnu",
+        "-b",
+        "hostile-sleeps-forever",
+        "--build",
+        "abort",
+    ]);
+    assert_eq!(run.code, ExitCode::Conforms.code(), "{}", run.story());
+    let report = run.report("aarch64-unknown-linux-gnu");
+    let cells = report["cells"].as_array().unwrap();
+    let bound = catalogue::HOSTILE_TIMEOUT + exitmatrix::engine::matrix::EMULATED_START_ALLOWANCE;
+    assert!(cells.len() >= 2, "{report:#}");
+    for cell in cells {
+        assert_eq!(cell["watchdog"], serde_json::json!(["SIGTERM"]), "{cell:#}");
+        let micros = cell["micros"].as_u64().unwrap();
+        assert!(
+            u128::from(micros) >= bound.as_micros(),
+            "{} ended after {micros} us, before its bound of {bound:?}",
+            cell["observer"]
+        );
+    }
+}
