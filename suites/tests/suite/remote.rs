@@ -158,7 +158,7 @@ struct Server {
     child: Child,
     addr: String,
     dir: TempDir,
-    _wine: Option<WineRun>,
+    wine: Option<WineRun>,
 }
 
 impl Drop for Server {
@@ -195,7 +195,7 @@ fn start(words: &[String], dir: TempDir, wine: Option<WineRun>) -> Server {
         child,
         addr,
         dir,
-        _wine: wine,
+        wine,
     }
 }
 
@@ -454,6 +454,11 @@ fn remote_agrees_with_local(triple: &str, behaviours: &[&str]) {
     // both hold the shared prefix's lock, and this process asking for it
     // a second time while it holds it would wait for ever.
     let server = serve(triple);
+    assert_eq!(
+        server.wine.is_some(),
+        target::spec(triple).unwrap().unwrap().family == target::Family::Windows,
+        "a server under Wine, and only one, holds the shared prefix"
+    );
     let addr = server.addr.clone();
     let remote_out = TempDir::new().unwrap();
     let mut remote_args = selection.clone();
