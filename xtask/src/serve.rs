@@ -3,7 +3,10 @@
 //! local runner (qemu-user, Wine), in the foreground until it is ended,
 //! so that `test-matrix --target T --remote ADDR --token TOK` can be tried
 //! on one machine. The words come from
-//! `exitmatrix::engine::remote::serve_command`.
+//! `exitmatrix::engine::remote::serve_command`; under Wine this command
+//! holds the shared prefix's lock (`wine-run.lock`) while the server runs,
+//! so Windows runs elsewhere wait for it (with `--print`, the printed
+//! command runs without that hold).
 
 use clap::Args;
 use exitmatrix::engine::remote;
@@ -42,13 +45,16 @@ pub fn run(args: &ServeArgs) -> u8 {
         }
     };
     let target_dir = exitmatrix::toolchain::probes::workspace_root().join("target");
-    let words = match remote::serve_command(spec, &args.listen, &args.token, None, &target_dir) {
-        Ok(words) => words,
+    // Under Wine, `serve.wine` holds the shared prefix until the server
+    // has ended (dropped at the end of this function).
+    let serve = match remote::serve_command(spec, &args.listen, &args.token, None, &target_dir) {
+        Ok(serve) => serve,
         Err(e) => {
             eprintln!("error: {e}");
             return e.exit_code().code();
         }
     };
+    let words = &serve.words;
     if args.print {
         println!("{}", words.join(" "));
         return 0;

@@ -70,25 +70,41 @@ pub struct Foreign {
 #[derive(Debug)]
 struct WineServer(std::process::Child);
 
-/// A Windows run's hold on the shared Wine prefix: one run at a time (tests
-/// run targets in parallel in one process, and nextest in several), so that
-/// no run ends the server, and with it the processes, of another run that
-/// found it running. Fields drop in order: the server ends before the
-/// prefix is free.
+/// A hold on the shared Wine prefix (`wine-prefix` in the foreign
+/// directory): the advisory lock `wine-run.lock` beside it, and the warm
+/// server this hold started, if any. Whatever runs Windows programs in the
+/// prefix holds one for as long as they run: a foreign Windows run, and
+/// a served Windows agent ([`crate::engine::remote::serve_command`]). The
+/// lock guards the prefix's creation (two `wineboot`s on one prefix fail)
+/// and its server: one holder at a time (tests run targets in parallel in
+/// one process, and nextest in several), so that no holder ends the
+/// server, and with it the processes, of another that found it running.
+/// A process must not ask for a second hold while it has one: the lock
+/// is per open file, so the second waits for ever. Fields drop in order:
+/// the server ends before the prefix is free.
 #[derive(Debug)]
-struct WineRun {
+pub struct WineRun {
     _server: Option<WineServer>,
     _lock: std::fs::File,
 }
 
-/// Waits for and takes the advisory lock that [`WineRun`] holds
-/// (`wine-run.lock` beside the prefix).
-fn wine_run_lock(foreign: &Path) -> Result<std::fs::File, String> {
-    let path = foreign.join("wine-run.lock");
-    let lock = std::fs::File::create(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    crate::os::lock_exclusive(&lock).map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
-    Ok(lock)
+impl WineRun {
+    /// Waits for the lock, creates the prefix on first use (about 8 s)
+    /// and starts its warm server with `runner`'s words.
+    pub(crate) fn start(runner: &Runner, foreign: &Path) -> Result<WineRun, String> {
+        std::fs::create_dir_all(foreign)
+            .map_err(|e| format!("cannot create {}: {e}", foreign.display()))?;
+        let path = foreign.join("wine-run.lock");
+        let lock = std::fs::File::create(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        crate::os::lock_exclusive(&lock)
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+        create_prefix(runner, foreign)?;
+        Ok(WineRun {
+            _server: WineServer::start(runner),
+            _lock: lock,
+        })
+    }
 }
 
 /// Where Debian's `wine64` package puts the server.
@@ -267,12 +283,7 @@ pub fn prepare(
             source,
         })?;
     let wine = if runner.kind == RunnerKind::Wine {
-        prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
-        let lock = wine_run_lock(&foreign).map_err(RunError::Runner)?;
-        Some(WineRun {
-            _server: WineServer::start(&runner),
-            _lock: lock,
-        })
+        Some(WineRun::start(&runner, &foreign).map_err(RunError::Runner)?)
     } else {
         None
     };
@@ -730,26 +741,10 @@ pub(crate) fn plan(spec: &TargetSpec, selected: &[&Behaviour], builds: &mut Vec<
     }
 }
 
-/// Creates the Wine prefix on first use (about 8 s), before cells run in
-/// parallel and race to create it.
-pub(crate) fn prepare_wine(runner: &Runner, foreign: &Path) -> Result<(), String> {
+/// Creates the Wine prefix if it is not there; the caller holds the
+/// prefix's lock ([`WineRun`]).
+fn create_prefix(runner: &Runner, foreign: &Path) -> Result<(), String> {
     let prefix = foreign.join("wine-prefix");
-    if prefix.join("system.reg").exists() {
-        return Ok(());
-    }
-    // Two runs (parallel tests, or two test processes under nextest) must not
-    // both run wineboot on one prefix: the second fails. An advisory lock
-    // serialises them; the loser finds the prefix made.
-    std::fs::create_dir_all(foreign)
-        .map_err(|e| format!("cannot create {}: {e}", foreign.display()))?;
-    let lock = std::fs::File::create(foreign.join("wine-prefix.lock")).map_err(|e| {
-        format!(
-            "cannot create the Wine prefix lock in {}: {e}",
-            foreign.display()
-        )
-    })?;
-    // Released when `lock` is dropped at the end of the function.
-    crate::os::lock_exclusive(&lock).map_err(|e| format!("cannot lock the Wine prefix: {e}"))?;
     if prefix.join("system.reg").exists() {
         return Ok(());
     }

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use crate::engine::agent::{self, AgentContext, AgentReport, CaseRunner, View, BACKSTOP};
 use crate::engine::error::RunError;
-use crate::engine::foreign::{plan, Foreign, Plan, PreparedForeign};
+use crate::engine::foreign::{plan, Foreign, Plan, PreparedForeign, WineRun};
 use crate::engine::kit;
 use crate::engine::run::Request;
 use crate::observers::observe::Case;
@@ -902,19 +902,31 @@ fn canary(
     )])
 }
 
+/// What starts an agent server on this machine ([`serve_command`]).
+#[derive(Debug)]
+pub struct ServeCommand {
+    /// The words that start `exitmatrix-agent serve`.
+    pub words: Vec<String>,
+    /// Under Wine, the hold on the shared prefix that the server needs:
+    /// keep it until the server has ended, then drop it. Runs of Windows
+    /// targets in this process wait for it meanwhile.
+    pub wine: Option<WineRun>,
+}
+
 /// The command line of `cargo xtask serve`: builds the agent for `spec`
 /// and returns the words that start `exitmatrix-agent serve` under the
 /// target's local runner (qemu-user, Wine, or none), so that the remote
-/// path can be tried on one machine. The server says it runs under that
-/// runner's kind, and under qemu-user puts the runner's words before each
-/// probe, as the local agent does.
+/// path can be tried on one machine; under Wine, with the hold on the
+/// prefix, waited for. The server says it runs under that runner's kind,
+/// and under qemu-user puts the runner's words before each probe, as the
+/// local agent does.
 pub fn serve_command(
     spec: &'static TargetSpec,
     listen: &str,
     token: &str,
     dir: Option<&Path>,
     target_dir: &Path,
-) -> Result<Vec<String>, RunError> {
+) -> Result<ServeCommand, RunError> {
     if spec.family == Family::Wasi {
         return Err(RunError::Usage(format!(
             "{}: a WASI target has no agent to serve",
@@ -948,9 +960,6 @@ pub fn serve_command(
     let Some(agent) = built.agent else {
         return Err(RunError::Usage(format!("{}: no agent", spec.triple)));
     };
-    if runner.kind == RunnerKind::Wine {
-        crate::engine::foreign::prepare_wine(&runner, &foreign).map_err(RunError::Runner)?;
-    }
     let mut words = runner.words.clone();
     words.push(agent.display().to_string());
     words.extend(
@@ -975,5 +984,10 @@ pub fn serve_command(
         words.push("--".to_owned());
         words.extend(runner.words.iter().cloned());
     }
-    Ok(words)
+    let wine = if runner.kind == RunnerKind::Wine {
+        Some(WineRun::start(&runner, &foreign).map_err(RunError::Runner)?)
+    } else {
+        None
+    };
+    Ok(ServeCommand { words, wine })
 }

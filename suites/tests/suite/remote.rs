@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use exitmatrix::cli::{self, ExitCode, MatrixArgs};
 use exitmatrix::engine::agent::{self, View};
+use exitmatrix::engine::foreign::WineRun;
 use exitmatrix::engine::remote::{self, Remote, RemoteAddr};
 use exitmatrix::observers::observe::Case;
 use exitmatrix::process::spawn::Invocation;
@@ -151,11 +152,13 @@ proptest! {
 // The server, started here.
 // ---------------------------------------------------------------------------
 
-/// A running `exitmatrix-agent serve`; killed (by its pid) when dropped.
+/// A running `exitmatrix-agent serve`; killed (by its pid) when dropped,
+/// and then, under Wine, its hold on the shared prefix released.
 struct Server {
     child: Child,
     addr: String,
     dir: TempDir,
+    wine: Option<WineRun>,
 }
 
 impl Drop for Server {
@@ -169,7 +172,7 @@ const TOKEN: &str = "exitmatrix-test-token";
 
 /// Starts `words` (a server's command line) and reads the address it says
 /// it listens on.
-fn start(words: &[String], dir: TempDir) -> Server {
+fn start(words: &[String], dir: TempDir, wine: Option<WineRun>) -> Server {
     #[expect(clippy::disallowed_methods, reason = "starts the server, not a probe")]
     let mut child = Command::new(&words[0])
         .args(&words[1..])
@@ -188,17 +191,24 @@ fn start(words: &[String], dir: TempDir) -> Server {
         .and_then(|rest| rest.split(' ').next())
         .unwrap_or_else(|| panic!("the server said {line:?}, not where it listens ({words:?})"))
         .to_owned();
-    Server { child, addr, dir }
+    Server {
+        child,
+        addr,
+        dir,
+        wine,
+    }
 }
 
 /// The server of a foreign target under its local runner, as `cargo xtask
-/// serve` starts it, on an ephemeral loopback port.
+/// serve` starts it, on an ephemeral loopback port. Under Wine it holds
+/// the shared prefix until dropped: a Windows run of this process waits
+/// for that, so none may run while the server is there.
 fn serve(triple: &str) -> Server {
     let spec = target::spec(triple).unwrap().unwrap();
     let dir = TempDir::new().unwrap();
-    let words = remote::serve_command(spec, "127.0.0.1:0", TOKEN, Some(dir.path()), &target_dir())
+    let serve = remote::serve_command(spec, "127.0.0.1:0", TOKEN, Some(dir.path()), &target_dir())
         .unwrap_or_else(|e| panic!("{e}"));
-    start(&words, dir)
+    start(&serve.words, dir, serve.wine)
 }
 
 /// The agent built for this host by the `rustc` on the path, serving
@@ -225,7 +235,7 @@ fn serve_natively() -> Server {
         dir.path().join("work").display().to_string(),
     ]
     .into();
-    start(&words, dir)
+    start(&words, dir, None)
 }
 
 #[test]
@@ -440,11 +450,21 @@ fn remote_agrees_with_local(triple: &str, behaviours: &[&str]) {
     }
     let local_out = TempDir::new().unwrap();
     let local = command(local_out.path(), &selection);
+    // The served phase after the local one, never beside it: under Wine
+    // both hold the shared prefix's lock, and this process asking for it
+    // a second time while it holds it would wait for ever.
     let server = serve(triple);
+    assert_eq!(
+        server.wine.is_some(),
+        target::spec(triple).unwrap().unwrap().family == target::Family::Windows,
+        "a server under Wine, and only one, holds the shared prefix"
+    );
+    let addr = server.addr.clone();
     let remote_out = TempDir::new().unwrap();
     let mut remote_args = selection.clone();
-    remote_args.extend(["--remote", &server.addr, "--token", TOKEN]);
+    remote_args.extend(["--remote", &addr, "--token", TOKEN]);
     let remote = command(remote_out.path(), &remote_args);
+    drop(server);
     // Not the exit codes: the local run's own `host-via-runner` column,
     // which a remote has not, can decide the local one (under load the
     // host has been seen to deviate there).
@@ -459,7 +479,7 @@ fn remote_agrees_with_local(triple: &str, behaviours: &[&str]) {
     assert_eq!(remote, local);
     assert_eq!(
         remote_report["foreign"]["runner"]["source"]["remote"],
-        server.addr.as_str()
+        addr.as_str()
     );
 }
 
