@@ -73,7 +73,7 @@ pub struct Limits {
 /// one such cell on mips64el was ended by the watchdog at 516 ms in CI
 /// (observed, qemu-user 7.2 on Debian 12). 1.5 s more covers the slowest
 /// cell seen with room to spare; the probes that never end wait that much
-/// longer, on at most half the workers (see [`Queues`]).
+/// longer, on at most half the workers (see `Queues` in this module).
 pub const EMULATED_START_ALLOWANCE: Duration = Duration::from_millis(1500);
 
 impl Limits {
