@@ -17,7 +17,10 @@ it types, as a user would:
                            foreground process group
     echo STATUS=$?         what the shell says of the stopped job
 
-and writes the number after STATUS= to RESULT. `/bin/sleep` by path, since
+and writes the number after STATUS= to RESULT. A line that gets no
+answer within a second is typed again (see RETYPE: a shell may discard
+what was typed before it took the terminal back); the first answer
+counts. `/bin/sleep` by path, since
 ksh93 has a built-in `sleep` that would be stopped inside the shell itself.
 A shell with job control puts the job in a process group of its own and
 makes it the terminal's foreground group (tcsetpgrp), so ^Z stops the job
@@ -57,6 +60,13 @@ PR_SET_CHILD_SUBREAPER = 36
 START = 5.0
 JOB = 3.0
 ANSWER = 5.0
+# How long to wait for an answer before typing the line again. ksh93 takes
+# the terminal back from a stopped job with tcsetattr(TCSAFLUSH), which
+# discards what was typed before it (strace of ksh93u+m 1.0.4 on Debian 12:
+# TIOCSPGRP to itself, then TCSETSF); on a loaded machine that came more
+# than 0.5 s after the ^Z, and the line typed meanwhile was lost (a CI run
+# on 2026-12-04 reported 4 for ksh93). A user would type it again too.
+RETYPE = 1.0
 
 
 def stopped_in_session(session):
@@ -129,25 +139,40 @@ def main(argv):
     job = None
     output = b""
 
+    closed = False
+
     def read(pattern, seconds):
         """Reads the terminal until `pattern` matches what it said, or
         `seconds` pass, or the shell closes it; returns the match."""
-        nonlocal output
+        nonlocal output, closed
         end = time.monotonic() + seconds
         while True:
             found = re.search(pattern, output) if pattern else None
             left = end - time.monotonic()
-            if found or left <= 0:
+            if found or left <= 0 or closed:
                 return found
             ready, _, _ = select.select([master], [], [], min(left, 0.05))
             if ready:
                 try:
                     data = os.read(master, 4096)
                 except OSError:
-                    return None
+                    data = b""
                 if not data:
+                    closed = True
                     return None
                 output += data
+
+    def ask(line, pattern, seconds):
+        """Types `line` and reads until `pattern` matches, typing it again
+        every RETYPE seconds without an answer, for `seconds` at most.
+        The first match counts: a line typed twice and run twice answers
+        first for the state it was typed in."""
+        end = time.monotonic() + seconds
+        while True:
+            os.write(master, line)
+            found = read(pattern, min(RETYPE, end - time.monotonic()))
+            if found or closed or time.monotonic() >= end:
+                return found
 
     def stopped():
         """Whether the shell itself is stopped (it then had no job
@@ -158,8 +183,7 @@ def main(argv):
     try:
         # The shell is ready when it has run a command: `RE""ADY` echoes
         # as typed, and only its output says READY.
-        os.write(master, b'echo RE""ADY\n')
-        if not read(rb"READY\r?\n", START):
+        if not ask(b'echo RE""ADY\n', rb"READY\r?\n", START):
             return 4
         os.write(master, b"/bin/sleep 30\n")
         # A shell with job control makes the job the foreground group.
@@ -186,8 +210,7 @@ def main(argv):
             # another session), and the kernel discards a terminal's
             # SIGTSTP there: nothing stopped.
             return 7
-        os.write(master, b'echo ST""ATUS=$?\n')
-        found = read(rb"STATUS=(-?\d+)", ANSWER)
+        found = ask(b'echo ST""ATUS=$?\n', rb"STATUS=(-?\d+)", ANSWER)
         if stopped():
             return 3
         if not found:

@@ -21,7 +21,7 @@ use rstest::rstest;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{root, target_dir};
+use crate::common::{observer_path, root, target_dir};
 
 const TABLE: &SignalTable = &exitmatrix::pure::signal::LINUX_GENERIC;
 
@@ -263,8 +263,7 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
     assert!(p
         .expectation("exit-0", Build::Unwind, "py-mp-spawn")
         .is_none());
-    let bash = exitmatrix::observers::registry::by_name_in("bash", &crate::common::observer_path())
-        .unwrap();
+    let bash = exitmatrix::observers::registry::by_name_in("bash", &observer_path()).unwrap();
     let hostile = exitmatrix::pure::catalogue::find("hostile-spins").unwrap();
     assert!(!bash.runs(&hostile));
     assert!(exitmatrix::observers::registry::by_name("waitpid")
@@ -278,7 +277,7 @@ fn what_a_view_does_not_run_has_no_derived_expectation() {
 fn every_own_case_has_a_cited_expectation() {
     let p = native();
     let mut checked = 0;
-    for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
+    for o in exitmatrix::observers::registry::all(&observer_path()) {
         for case in o.own_cases() {
             let e = p
                 .own_case_expectation(case.name, o.name())
@@ -298,7 +297,7 @@ fn every_own_case_has_a_cited_expectation() {
     // six spawn failures.
     assert_eq!(checked, 8 * (14 + 6 + 1) + 2 * 15 + 6 * 6);
     // Every view that runs probes has a mapping.
-    for o in exitmatrix::observers::registry::all(&crate::common::observer_path()) {
+    for o in exitmatrix::observers::registry::all(&observer_path()) {
         let runs_probes = exitmatrix::pure::catalogue::catalogue()
             .iter()
             .any(|b| o.runs(b));
@@ -464,9 +463,8 @@ fn path_without(without: &str) -> TempDir {
         .chain(["python3"])
         .filter(|&n| n != without)
     {
-        let found =
-            exitmatrix::observers::parent::find_program(name, &crate::common::observer_path())
-                .unwrap_or_else(|| panic!("{name} is not installed (see .ci/run)"));
+        let found = exitmatrix::observers::parent::find_program(name, &observer_path())
+            .unwrap_or_else(|| panic!("{name} is not installed (see .ci/run)"));
         symlink(found, dir.path().join(name)).unwrap();
     }
     dir
@@ -703,9 +701,8 @@ fn the_exec_format_fixture_is_refused_with_enoexec() {
     ignore = "python3 is not installed: cargo xtask install observers"
 )]
 fn the_python_script_has_the_listed_cases() {
-    let python =
-        exitmatrix::observers::parent::find_program("python3", &crate::common::observer_path())
-            .expect("python3 is installed (see .ci/run)");
+    let python = exitmatrix::observers::parent::find_program("python3", &observer_path())
+        .expect("python3 is installed (see .ci/run)");
     let mut spawned = spawn::spawn(
         &Invocation {
             runner: vec![python.into_os_string(), "-I".into()],
@@ -906,9 +903,8 @@ fn python_case_run(
 /// is keyed by the interpreter's path) that no other test uses.
 #[cfg(unix)]
 fn private_python() -> (TempDir, PathBuf) {
-    let python =
-        exitmatrix::observers::parent::find_program("python3", &crate::common::observer_path())
-            .expect("python3 is installed (see .ci/run)");
+    let python = exitmatrix::observers::parent::find_program("python3", &observer_path())
+        .expect("python3 is installed (see .ci/run)");
     let dir = TempDir::new().unwrap();
     let link = dir.path().join("python3");
     symlink(&python, &link).unwrap();
@@ -1118,4 +1114,72 @@ fn a_probe_under_python_holds_only_its_standard_descriptors() {
             "{name}"
         );
     }
+}
+
+// ------------------------------------------------- the job-control terminal
+
+/// A job-control shell, in Python, that takes the terminal back from a
+/// stopped job late and then discards what was typed, as ksh93 does
+/// (`tcsetattr(TCSAFLUSH)` after `tcsetpgrp`, seen with strace of ksh93u+m
+/// 1.0.4 on Debian 12), only later than ksh93 does on a quiet machine:
+/// 1.5 s after the stop. It answers `echo ...=$?` with 148.
+const LATE_FLUSHING_SHELL: &str = r#"
+import os, signal, sys, termios, time
+for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+    signal.signal(s, signal.SIG_IGN)
+def say(text):
+    os.write(1, text.encode())
+say("$ ")
+for line in sys.stdin:
+    if "ADY" in line:
+        say("READY\n$ ")
+    elif line.startswith("/bin/sleep"):
+        job = os.fork()
+        if job == 0:
+            os.setpgid(0, 0)
+            os.tcsetpgrp(0, os.getpid())
+            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+            os.execv("/bin/sleep", ["sleep", "30"])
+        os.waitpid(job, os.WUNTRACED)
+        time.sleep(1.5)
+        os.tcsetpgrp(0, os.getpgrp())
+        termios.tcflush(0, termios.TCIFLUSH)
+        say("[1] + Stopped\n$ ")
+    elif "ATUS" in line:
+        say("STATUS=148\n$ ")
+"#;
+
+/// `observers/jobcontrol.py` types its question again when a shell has
+/// not answered within a second: a line typed before the shell flushed
+/// its input is lost, and a CI run reported 4 ("no STATUS=") for ksh93
+/// that way. Against the shell above, which flushes 1.5 s after the stop,
+/// the script typing once (0.5 s after ^Z) would report 4; it reports 0
+/// and writes what the shell said.
+#[test]
+#[cfg_attr(
+    not(have_observer_py_subprocess),
+    ignore = "python3 is not installed: cargo xtask install observers"
+)]
+fn the_terminal_types_a_question_again_after_the_shell_flushed_it() {
+    let dir = TempDir::new().unwrap();
+    let shell = dir.path().join("late-flushing-shell.py");
+    fs::write(&shell, LATE_FLUSHING_SHELL).unwrap();
+    let result = dir.path().join("result");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "runs the terminal script on a fake shell, not a probe"
+    )]
+    let out = std::process::Command::new("python3")
+        .arg("-I")
+        .arg(root().join("observers/jobcontrol.py"))
+        .arg(&result)
+        .args(["/usr/bin/env", "python3", "-I"])
+        .arg(&shell)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", observer_path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(fs::read_to_string(&result).unwrap(), "148\n");
 }
