@@ -127,7 +127,7 @@ pub struct MatrixArgs {
     /// Cells run in parallel (default: the number of CPUs; with
     /// `--all-targets`, twice that: a cell spends much of its time waiting
     /// for a process's or an emulator's start or a watchdog).
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -633,6 +633,28 @@ fn unknown_target(triple: &str) -> RunError {
     ))
 }
 
+/// Why `kit` cannot be made for `triple`: it is this host (run
+/// `test-matrix` here), an older system (run in its emulator here), or not
+/// a target at all. A kit is for a foreign target only.
+fn not_a_kit_target(triple: &str) -> RunError {
+    let why = if triple == HOST {
+        "is this machine: run `cargo xtask test-matrix` here".to_owned()
+    } else if systems::names().any(|name| name == triple) {
+        format!("runs in its emulator here: run `cargo xtask test-matrix --target {triple}`")
+    } else {
+        return unknown_target(triple);
+    };
+    let known: Vec<&str> = target::known()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.triple)
+        .collect();
+    RunError::Usage(format!(
+        "a kit is for a foreign target (name one with --target: {}); `{triple}` {why}",
+        known.join(", ")
+    ))
+}
+
 /// The engine's request from the command line.
 fn request(args: &MatrixArgs) -> Result<Request, RunError> {
     let root = probes::workspace_root();
@@ -714,6 +736,15 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }
 
+/// `-j N`: a count of workers, at least one (no worker would run nothing).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("`0` workers would run nothing: give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of workers")),
+    }
+}
+
 /// `cargo xtask kit`: writes the offline kit for `args.target` (see
 /// [`crate::engine::kit`]) into `--out-dir` and prints the archive's path.
 pub fn kit(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -721,7 +752,7 @@ pub fn kit(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         let request = request(args)?;
         let spec = target::spec(&args.target)
             .map_err(|e| RunError::Config(e.to_string()))?
-            .ok_or_else(|| unknown_target(&args.target))?;
+            .ok_or_else(|| not_a_kit_target(&args.target))?;
         let dir = out_dir(args, &request);
         std::fs::create_dir_all(&dir).map_err(|source| RunError::Report {
             path: dir.clone(),

@@ -468,17 +468,28 @@ pub fn write(
     Ok(archive)
 }
 
+/// Runs the system's `tar` with `args`; its complaint, if it fails, is
+/// the error's text (its first line), not printed on the way.
 fn tar(args: &[&str]) -> io::Result<()> {
     #[expect(clippy::disallowed_methods, reason = "packs a kit, not a probe")]
-    let status = std::process::Command::new("tar").args(args).status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "tar {} failed: {status}",
-            args.join(" ")
-        )))
+    let output = std::process::Command::new("tar")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    if output.status.success() {
+        return Ok(());
     }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let why = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no message");
+    Err(io::Error::other(format!(
+        "tar {} failed ({}): {why}",
+        args.first().copied().unwrap_or_default(),
+        output.status
+    )))
 }
 
 /// An unpacked kit for `import`: `path` itself if it is a directory, else
@@ -486,6 +497,12 @@ fn tar(args: &[&str]) -> io::Result<()> {
 /// returned guard). Gives the kit's directory and its manifest.
 pub fn open(path: &Path) -> Result<(PathBuf, Manifest, Option<tempfile::TempDir>), RunError> {
     let config = RunError::Config;
+    if !path.exists() {
+        return Err(RunError::Usage(format!(
+            "{}: no such file or directory (give the directory `run.sh` ran in, or a tar of it)",
+            path.display()
+        )));
+    }
     if path.is_dir() {
         let manifest = read_manifest(path).map_err(config)?;
         return Ok((path.to_owned(), manifest, None));
@@ -503,7 +520,12 @@ pub fn open(path: &Path) -> Result<(PathBuf, Manifest, Option<tempfile::TempDir>
         "-C",
         &temp.path().display().to_string(),
     ])
-    .map_err(|e| RunError::Config(format!("{}: cannot unpack: {e}", path.display())))?;
+    .map_err(|e| {
+        RunError::Config(format!(
+            "{}: not an offline kit: neither a directory nor a tar archive that unpacks ({e})",
+            path.display()
+        ))
+    })?;
     let kit = std::fs::read_dir(temp.path())
         .ok()
         .and_then(|mut d| d.next())

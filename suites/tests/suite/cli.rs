@@ -7,7 +7,7 @@ use exitmatrix::cli::ExitCode;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::common::{matrix, root};
+use crate::common::{matrix, parse_matrix_args, root};
 
 fn report(out: &Path) -> Value {
     let path = out.join(format!(
@@ -358,6 +358,20 @@ fn merged_shards_equal_the_whole_run() {
     }
     merged.sort();
     assert_eq!(merged, whole);
+}
+
+#[rstest::rstest]
+#[case::zero("0")]
+#[case::not_a_number("two")]
+fn a_bad_worker_count_is_refused_with_one_line(#[case] jobs: &str) {
+    let e = parse_matrix_args(&["test-matrix", "-j", jobs]).unwrap_err();
+    assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{e}");
+    let first = e.to_string();
+    let first = first.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: invalid value") && first.contains("--jobs"),
+        "{first}"
+    );
 }
 
 #[rstest::rstest]

@@ -36,6 +36,12 @@ struct Cli {
     args: MatrixArgs,
 }
 
+/// `test-matrix`'s command line `argv` (with the command's name first),
+/// parsed as the xtask parses it.
+pub fn parse_matrix_args(argv: &[&str]) -> Result<MatrixArgs, clap::Error> {
+    Cli::try_parse_from(argv).map(|cli| cli.args)
+}
+
 /// What one in-process `test-matrix` run printed and returned.
 #[derive(Debug)]
 pub struct Run {

@@ -755,6 +755,66 @@ fn importing_what_is_not_a_kit_is_one_line() {
     assert!(err.contains("not an offline kit"), "{err}");
 }
 
+#[test]
+fn importing_a_missing_path_is_one_usage_line() {
+    let empty = TempDir::new().unwrap();
+    let args = Cli::try_parse_from(["test-matrix"]).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::import(&args, &empty.path().join("gone"), &mut out, &mut err);
+    assert_eq!(code, ExitCode::Usage.code());
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no such file or directory"), "{err}");
+}
+
+#[test]
+fn importing_a_file_that_is_no_archive_is_one_line_with_tars_reason() {
+    // `tar`'s own complaint goes into the one line, not onto stderr beside
+    // it (it did: three lines before).
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("results.json");
+    std::fs::write(&file, "{}\n").unwrap();
+    let args = Cli::try_parse_from(["test-matrix"]).unwrap().args;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::import(&args, &file, &mut out, &mut err);
+    assert_eq!(code, ExitCode::Config.code());
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not an offline kit"), "{err}");
+    assert!(err.contains("tar: "), "tar's reason is kept: {err}");
+}
+
+#[rstest::rstest]
+#[case::the_host(exitmatrix::toolchain::probes::HOST, "is this machine")]
+#[case::an_older_system("dos", "runs in its emulator here")]
+#[case::no_target("sparc-sun-solaris", "unknown target")]
+fn a_kit_for_what_is_not_a_foreign_target_is_one_usage_line(
+    #[case] triple: &str,
+    #[case] why: &str,
+) {
+    let out = TempDir::new().unwrap();
+    let args = Cli::try_parse_from([
+        "kit",
+        "--target",
+        triple,
+        "--out-dir",
+        out.path().to_str().unwrap(),
+    ])
+    .unwrap()
+    .args;
+    let (mut stdout, mut err) = (Vec::new(), Vec::new());
+    let code = cli::kit(&args, &mut stdout, &mut err);
+    assert_eq!(code, ExitCode::Usage.code());
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(why), "{err}");
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
 /// A fake device: welcomes the host as the protocol says, then answers
 /// every request with `answer`'s bytes and closes.
 fn fake_device(answer: &'static [u8]) -> String {
