@@ -809,7 +809,7 @@ fn tool_versions(spec: &TargetSpec, runner: &Runner) -> Vec<String> {
 /// directory is named by its stem; one elsewhere by its absolute path
 /// without `.toml`, which [`Profile::load`] and an `inherits` line read as
 /// that file (the directory is joined to it, and an absolute path wins).
-fn profile_reference(asked: &str, profiles_dir: &Path) -> Result<String, RunError> {
+pub(crate) fn profile_reference(asked: &str, profiles_dir: &Path) -> Result<String, RunError> {
     if !asked.contains('/') && !asked.ends_with(".toml") {
         return Ok(asked.to_owned());
     }

@@ -686,7 +686,7 @@ pub fn prepare(
     let profiles_dir = &request.profiles_dir;
     let own = profiles_dir.join(format!("{}.toml", spec.triple));
     let profile_name = match &request.profile {
-        Some(p) => p.clone(),
+        Some(p) => crate::engine::foreign::profile_reference(p, profiles_dir)?,
         None if own.exists() => spec.triple.to_owned(),
         None => {
             return Err(RunError::Usage(format!(

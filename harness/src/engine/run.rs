@@ -453,10 +453,15 @@ fn prepare_native(
     if chosen.is_empty() {
         chosen = registry::all(&request.observer_path);
     }
-    let profile_name = request.profile.as_deref().unwrap_or(HOST);
+    // `--profile` names a profile of the directory or a file, as for a
+    // foreign target.
+    let profile_name = match request.profile.as_deref() {
+        Some(asked) => foreign::profile_reference(asked, &request.profiles_dir)?,
+        None => HOST.to_owned(),
+    };
     let profile = Profile::load(
         &request.profiles_dir,
-        profile_name,
+        &profile_name,
         crate::os::NATIVE_OBSERVERS,
     )?;
     let needed: Vec<Build> = builds

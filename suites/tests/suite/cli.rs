@@ -219,6 +219,54 @@ fn usage_errors_exit_2_with_one_line(#[case] args: &[&str], #[case] needle: &str
 }
 
 #[test]
+fn a_profile_file_outside_the_profile_directory_is_checked_against_natively() {
+    // A copy of the host's own profile, elsewhere and renamed, with one
+    // rule changed: the run must read this file, not the directory's.
+    let dir = TempDir::new().unwrap();
+    let own = fs::read_to_string(root().join("profiles/x86_64-unknown-linux-gnu.toml")).unwrap();
+    let copy = dir.path().join("draft.toml");
+    fs::write(&copy, &own).unwrap();
+    let out = TempDir::new().unwrap();
+    let args = ["-b", "exit-0", "--observer", "waitpid", "--build", "c"];
+    let mut with_file = vec!["--profile", copy.to_str().unwrap()];
+    with_file.extend_from_slice(&args);
+    let run = matrix(out.path(), &with_file);
+    assert_eq!(
+        run.code,
+        ExitCode::Conforms.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("draft"),
+        "the summary names the file: {}",
+        run.stdout
+    );
+
+    // The same file with a wrong rule for c-exit-0: its cell deviates, so
+    // the file is what was read.
+    let wrong = "description = \"draft\"\ninherits = \"linux-gnu\"\nsignals = \"linux-generic\"\n\n[[expect]]\nbehaviours = [\"c-exit-0\"]\noutcome = \"exit 1\"\ncite = \"wrong on purpose\"\n";
+    fs::write(&copy, wrong).unwrap();
+    let run = matrix(out.path(), &with_file);
+    assert_eq!(
+        run.code,
+        ExitCode::Deviates.code(),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+
+    let missing = dir.path().join("missing.toml");
+    let mut with_missing = vec!["--profile", missing.to_str().unwrap()];
+    with_missing.extend_from_slice(&args);
+    let run = matrix(out.path(), &with_missing);
+    assert_eq!(run.code, ExitCode::Usage.code(), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read it"), "{}", run.stderr);
+}
+
+#[test]
 fn an_unwritable_report_directory_exits_6() {
     let out = TempDir::new().unwrap();
     let file = out.path().join("not-a-dir");
