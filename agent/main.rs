@@ -117,8 +117,29 @@ pub const STDOUT_FILE: &str = ".exitmatrix-stdout";
 /// See [`STDOUT_FILE`].
 pub const STDERR_FILE: &str = ".exitmatrix-stderr";
 
+/// What `--help` prints: both ways to run the agent.
+pub const HELP: &str = "\
+exitmatrix-agent: the in-target reaper of exitmatrix. The harness starts it
+(under the target's runner, over `--remote`, or from an offline kit's run.sh);
+run by hand it is for bringing a target up.
+
+usage:
+  exitmatrix-agent --report FILE [--timeout-ms N] [--grace-ms N]
+      [--sigterm N] [--sigkill N] [--sigcont N] [--stay-stopped]
+      [--dir DIR --core 0|1] -- PROGRAM ARGS...
+    Starts PROGRAM once, waits for it with the target's own process API and
+    writes what it saw, raw, to FILE (exit 0; 2 on a usage error, 3 if FILE
+    cannot be written). The signal numbers are the target's.
+
+  exitmatrix-agent serve --token TOKEN [--listen ADDR] [--dir DIR]
+      [--under KIND] [--in-place] [-- RUNNER WORDS...]
+    Serves cases to `cargo xtask test-matrix --target T --remote ADDR
+    --token TOKEN` on the host. ADDR defaults to 127.0.0.1:7878 (loopback);
+    for trusted networks only.
+";
+
 fn usage(why: &str) -> ! {
-    eprintln!("exitmatrix-agent: usage: {why}");
+    eprintln!("exitmatrix-agent: {why} (see exitmatrix-agent --help)");
     process::exit(2)
 }
 
@@ -154,6 +175,10 @@ fn parse_args() -> Request {
             "--stay-stopped" => req.stay_stopped = true,
             "--dir" => req.dir = Some(args.next().unwrap_or_else(|| usage("--dir DIR"))),
             "--core" => req.core = Some(number::<u8>(&arg, args.next()) != 0),
+            "--help" | "-h" => {
+                print!("{HELP}");
+                process::exit(0)
+            }
             "--" => {
                 req.argv = args.by_ref().collect();
                 break;
@@ -162,7 +187,7 @@ fn parse_args() -> Request {
         }
     }
     if req.report.is_empty() || req.argv.is_empty() {
-        usage("agent --report FILE [options] -- PROGRAM ARGS...");
+        usage("usage: exitmatrix-agent --report FILE [options] -- PROGRAM ARGS...");
     }
     req
 }

@@ -85,6 +85,10 @@ pub fn main(args: Vec<String>) -> i32 {
             "--token" => value("--token").map(|v| token = Some(v)),
             "--dir" => value("--dir").map(|v| dir = Some(PathBuf::from(v))),
             "--under" => value("--under").map(|v| under = v),
+            "--help" | "-h" => {
+                print!("{}", crate::HELP);
+                return 0;
+            }
             "--in-place" => {
                 in_place = true;
                 Ok(())

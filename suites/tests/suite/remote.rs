@@ -261,6 +261,33 @@ fn the_server_binds_to_loopback_and_wants_a_token() {
     // agent/serve.rs: DEFAULT_LISTEN is loopback.
     let source = std::fs::read_to_string(root().join("agent/serve.rs")).unwrap();
     assert!(source.contains("pub const DEFAULT_LISTEN: &str = \"127.0.0.1:"));
+
+    // A porter on a device types --help: both ways to run it, on stdout,
+    // exit 0, with the default address serve.rs really uses.
+    let listen = source
+        .split("pub const DEFAULT_LISTEN: &str = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    for args in [&["--help"][..], &["serve", "--help"]] {
+        #[expect(clippy::disallowed_methods, reason = "the agent's help")]
+        let out = Command::new(&agent).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("--report FILE"), "{help}");
+        assert!(help.contains("serve --token TOKEN"), "{help}");
+        assert!(help.contains(listen), "{help}");
+    }
+    // Anything else it does not know: one line that points to --help.
+    #[expect(clippy::disallowed_methods, reason = "the agent's usage error")]
+    let out = Command::new(&agent).arg("--nosuch").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("unknown option --nosuch") && err.contains("--help"),
+        "{err}"
+    );
 }
 
 fn case_of<'a>(invocation: &'a Invocation, wait: &'a WaitConventions, core: bool) -> Case<'a> {
