@@ -169,11 +169,29 @@ pub fn run_system(name: &str, request: &Request) -> Result<Report, RunError> {
         System::AmigaOs => amiga::find_vamos(),
     }
     .map_err(|e| not_installed(name, e))?;
-    let profile_name = request.profile.as_deref().unwrap_or(name);
-    let path = request
-        .profiles_dir
-        .join("systems")
-        .join(format!("{profile_name}.toml"));
+    // `--profile` names a profile of `profiles/systems`, or a file (a value
+    // with a `/` or ending in `.toml`), as for the catalogue's targets.
+    // The label is what the report names the profile by.
+    let (path, profile_label) = match request.profile.as_deref() {
+        Some(file) if file.contains('/') || file.ends_with(".toml") => {
+            if let Err(e) = std::fs::metadata(file) {
+                return Err(RunError::Usage(format!(
+                    "--profile {file}: cannot read it ({e})"
+                )));
+            }
+            (Path::new(file).to_owned(), file.to_owned())
+        }
+        asked => {
+            let stem = asked.unwrap_or(name);
+            (
+                request
+                    .profiles_dir
+                    .join("systems")
+                    .join(format!("{stem}.toml")),
+                format!("systems/{stem}"),
+            )
+        }
+    };
     let profile = SystemsProfile::load(&path).map_err(|e| RunError::Config(e.to_string()))?;
     if profile.system != system {
         return Err(RunError::Config(format!(
@@ -231,7 +249,7 @@ pub fn run_system(name: &str, request: &Request) -> Result<Report, RunError> {
             RowKind::OwnCase,
             &v.case,
             v.place.name(),
-            rule.map(|e| expectation(e, &profile.path, profile_name)),
+            rule.map(|e| expectation(e, &profile.path, &profile_label)),
         );
         row.command = commands
             .iter()
@@ -307,7 +325,7 @@ pub fn run_system(name: &str, request: &Request) -> Result<Report, RunError> {
         tool: format!("exitmatrix {}", env!("CARGO_PKG_VERSION")),
         target: name.to_owned(),
         host: HOST.to_owned(),
-        profile_chain: vec![format!("systems/{profile_name}")],
+        profile_chain: vec![profile_label.clone()],
         unverified: None,
         leaked_after_run: Vec::new(),
         signal_table: signal::NONE.name.to_owned(),
@@ -335,7 +353,7 @@ fn expectation(e: &systems::Expectation, file: &Path, profile: &str) -> Expectat
         stderr_lacks: Vec::new(),
         timed_out: Vec::new(),
         cite: e.cite.clone(),
-        profile: format!("systems/{profile}"),
+        profile: profile.to_owned(),
         location: Location {
             file: file.to_owned(),
             line: e.line,

@@ -750,6 +750,51 @@ fn a_wrong_dos_rule_is_a_deviation_at_its_file_and_line() {
 
 #[test]
 #[cfg_attr(
+    not(have_dosbox),
+    ignore = "DOSBox is not installed: cargo xtask install systems"
+)]
+fn a_dos_profile_file_anywhere_is_what_the_run_checks_against() {
+    // `--profile FILE` as for the catalogue's targets: a draft outside
+    // `profiles/systems`, here with one rule wrong.
+    let dir = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(profile_path("dos")).unwrap();
+    let wrong = text.replacen("value = 44\n", "value = 300\n", 1);
+    assert_ne!(wrong, text);
+    let file = dir.path().join("draft-dos.toml");
+    std::fs::write(&file, &wrong).unwrap();
+    let asked = file.to_str().unwrap();
+    let run = run_matrix(&[
+        "--target",
+        "dos",
+        "--profile",
+        asked,
+        "-b",
+        "exit-wide",
+        "--format",
+        "summary",
+    ]);
+    assert_eq!(run.code, ExitCode::Deviates.code(), "{}", run.story());
+    for expected in [
+        "    outcome: expected 300, observed 44".to_owned(),
+        format!("    expectation: {}:", file.display()),
+        format!("(profile {asked})"),
+    ] {
+        assert!(
+            run.stdout.contains(&expected),
+            "{expected}\n{}",
+            run.story()
+        );
+    }
+
+    let missing = dir.path().join("missing.toml");
+    let run = run_matrix(&["--target", "dos", "--profile", missing.to_str().unwrap()]);
+    assert_eq!(run.code, ExitCode::Usage.code(), "{}", run.story());
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.story());
+    assert!(run.stderr.contains("cannot read it"), "{}", run.story());
+}
+
+#[test]
+#[cfg_attr(
     not(have_vamos),
     ignore = "vamos is not installed: cargo xtask install systems"
 )]
